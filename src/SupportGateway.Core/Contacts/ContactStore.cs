@@ -1,0 +1,58 @@
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Contacts;
+
+public sealed record ContactRow
+{
+    public long Id { get; init; }
+    public string? Name { get; init; }
+    public string? Email { get; init; }
+    public string? Phone { get; init; }
+    public long? OrganisationId { get; init; }
+    public long CreatedAt { get; init; }
+}
+
+/// <summary>Contacts, their per-channel identities, and organisations.</summary>
+public sealed class ContactStore
+{
+    private const string Columns = "id, name, email, phone, organisation_id, created_at";
+
+    public Task<long?> FindByIdentityAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long?>("SELECT contact_id FROM contact_identities WHERE channel = @channel AND identity = @identity",
+            new { channel, identity }, cancellationToken);
+
+    public async Task<long> CreateWithIdentityAsync(SqlScope db, string channel, string identity, ContactRow contact, CancellationToken cancellationToken)
+    {
+        var id = await db.ScalarAsync<long>("""
+            INSERT INTO contacts (name, email, phone, organisation_id, created_at)
+            VALUES (@Name, @Email, @Phone, @OrganisationId, @CreatedAt) RETURNING id
+            """, contact, cancellationToken);
+        await db.ExecuteAsync("""
+            INSERT INTO contact_identities (channel, identity, contact_id, created_at) VALUES (@channel, @identity, @id, @at)
+            """, new { channel, identity, id, at = contact.CreatedAt }, cancellationToken);
+        return id;
+    }
+
+    /// <summary>Fills in what a later message tells us (a name or an email) without overwriting what we know.</summary>
+    public Task EnrichAsync(SqlScope db, long id, string? name, string? email, string? phone, long? organisationId, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE contacts SET name = COALESCE(name, @name), email = COALESCE(email, @email), phone = COALESCE(phone, @phone),
+                organisation_id = COALESCE(organisation_id, @organisationId)
+            WHERE id = @id
+            """, new { id, name, email, phone, organisationId }, cancellationToken);
+
+    public Task<ContactRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<ContactRow>($"SELECT {Columns} FROM contacts WHERE id = @id", new { id }, cancellationToken);
+
+    public Task<IReadOnlyList<(string Channel, string Identity)>> IdentitiesAsync(SqlScope db, long contactId, CancellationToken cancellationToken) =>
+        db.ListAsync<(string, string)>("SELECT channel, identity FROM contact_identities WHERE contact_id = @contactId",
+            new { contactId }, cancellationToken);
+
+    /// <summary>Finds or creates the organisation with this account number.</summary>
+    public Task<long> OrganisationByAccountAsync(SqlScope db, string accountNumber, long at, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>("""
+            INSERT INTO organisations (name, account_number, created_at) VALUES (@accountNumber, @accountNumber, @at)
+            ON CONFLICT (account_number) DO UPDATE SET account_number = excluded.account_number
+            RETURNING id
+            """, new { accountNumber, at }, cancellationToken);
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Contacts;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Pipeline.Filters;
+using SupportGateway.Core.Storage;
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Core;
+
+public static class CoreRegistration
+{
+    /// <summary>The ticket core: storage, the inbound pipeline, agent operations and the outbox dispatcher.</summary>
+    public static IHostApplicationBuilder AddTicketCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
+        services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
+        services.AddSingleton<IValidateOptions<OutboxOptions>, CoreOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<TicketOptions>>().Value.CreateNumberFormat());
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<TicketStore>();
+        services.AddSingleton<MessageStore>();
+        services.AddSingleton<ContactStore>();
+        services.AddSingleton<InboundStore>();
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<TicketWriter>();
+        services.AddSingleton<TicketService>();
+        services.AddSingleton<InboundProcessor>();
+        services.AddSingleton<IInboundNormalizer, InboundJsonNormalizer>();
+        services.AddSingleton<IInboundFilter, SenderFilter>();
+        services.AddSingleton<IInboundFilter, FollowUpFilter>();
+        services.AddSingleton<IInboundFilter, RoutingFilter>();
+        services.AddHostedService<OutboxDispatcher>();
+        return builder;
+    }
+}

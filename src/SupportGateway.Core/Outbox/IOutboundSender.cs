@@ -1,0 +1,31 @@
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Core.Outbox;
+
+/// <summary>Delivers outbox rows on one channel. Throwing <see cref="PermanentDeliveryException"/> stops retries.</summary>
+public interface IOutboundSender
+{
+    string Channel { get; }
+
+    Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What to deliver. <see cref="IdempotencyKey"/> is stable across attempts of the same row, so a
+/// channel that supports it can drop a repeat of a send that succeeded before a crash.
+/// </summary>
+public sealed record OutboundMessage(
+    long OutboxId,
+    string IdempotencyKey,
+    TicketRow Ticket,
+    MessageRow Message,
+    string Recipient,
+    string? Account,
+    IReadOnlyList<AttachmentRow> Attachments,
+    MessageRow? InReplyTo);
+
+/// <summary>The channel's id for what it delivered (Message-ID, message_id, wamid), if any.</summary>
+public sealed record DeliveryReceipt(string? ExternalId);
+
+/// <summary>The channel refused for good (unknown recipient, blocked bot): no retry helps.</summary>
+public sealed class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);

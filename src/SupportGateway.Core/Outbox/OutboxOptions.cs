@@ -1,0 +1,23 @@
+namespace SupportGateway.Core.Outbox;
+
+public sealed class OutboxOptions
+{
+    public const string Section = "SupportGateway:Outbox";
+
+    /// <summary>Dispatch attempts before a row is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Backoff after the first failed attempt; it doubles with each attempt, with jitter.</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often senders look for due rows when nothing wakes them.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a claimed row stays claimed; a row in flight at a crash is retried after this.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Timeout of one delivery call.</summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

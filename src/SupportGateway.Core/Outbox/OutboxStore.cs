@@ -1,0 +1,68 @@
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Outbox;
+
+public sealed record OutboxRow
+{
+    public long Id { get; init; }
+    public long MessageId { get; init; }
+    public long TicketId { get; init; }
+    public string Channel { get; init; } = "";
+    public string? Account { get; init; }
+    public string Recipient { get; init; } = "";
+    public string State { get; init; } = OutboxStore.Pending;
+    public int Attempts { get; init; }
+    public long NextAttemptAt { get; init; }
+    public string? LastError { get; init; }
+    public string? ExternalId { get; init; }
+    public long CreatedAt { get; init; }
+    public long? SentAt { get; init; }
+}
+
+/// <summary>Outbound deliveries: <c>pending</c> → <c>in_flight</c> → <c>sent</c> | <c>failed</c>.</summary>
+public sealed class OutboxStore(Database database)
+{
+    public const string Pending = "pending";
+    public const string InFlight = "in_flight";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+
+    private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at";
+
+    public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at)
+            VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at)
+            """, new { messageId, ticketId, channel, account, recipient, at }, cancellationToken);
+
+    /// <summary>Claims due rows of one channel with a lease; a row whose lease runs out is due again.</summary>
+    public Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>
+        db.ListAsync<OutboxRow>($"""
+            UPDATE outbox SET state = 'in_flight', locked_until = @until
+            WHERE id IN (
+                SELECT id FROM outbox
+                WHERE channel = @channel AND next_attempt_at <= @now
+                  AND (state = 'pending' OR (state = 'in_flight' AND locked_until < @now))
+                ORDER BY id LIMIT @batch {database.Dialect.SkipLocked})
+            RETURNING {Columns}
+            """, new { channel, now, until = now + leaseMs, batch }, cancellationToken);
+
+    public Task MarkSentAsync(SqlScope db, long id, string? externalId, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE outbox SET state = 'sent', attempts = attempts + 1, external_id = @externalId, sent_at = @at, locked_until = NULL, last_error = NULL
+            WHERE id = @id
+            """, new { id, externalId, at }, cancellationToken);
+
+    public Task MarkRetryAsync(SqlScope db, long id, string error, long nextAttemptAt, bool giveUp, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE outbox SET state = @state, attempts = attempts + 1, last_error = @error, next_attempt_at = @nextAttemptAt, locked_until = NULL
+            WHERE id = @id
+            """, new { id, error, nextAttemptAt, state = giveUp ? Failed : Pending }, cancellationToken);
+
+    public Task<IReadOnlyList<OutboxRow>> ForTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.ListAsync<OutboxRow>($"SELECT {Columns} FROM outbox WHERE ticket_id = @ticketId ORDER BY id", new { ticketId }, cancellationToken);
+
+    public async Task<IReadOnlyDictionary<string, long>> CountByStateAsync(SqlScope db, CancellationToken cancellationToken) =>
+        (await db.ListAsync<(string State, long Count)>("SELECT state, COUNT(*) FROM outbox GROUP BY state", null, cancellationToken))
+            .ToDictionary(r => r.State, r => r.Count);
+}

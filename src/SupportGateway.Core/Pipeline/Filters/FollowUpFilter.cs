@@ -1,0 +1,47 @@
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Core.Pipeline.Filters;
+
+/// <summary>
+/// Decides whether a message continues an existing ticket. In order: an explicit ticket number,
+/// then the channel's reply references, then the conversation's active ticket. Each one counts only
+/// when the sender takes part in that ticket; anything else opens a new request.
+/// </summary>
+public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbers) : IInboundFilter
+{
+    public int Order => 500;
+
+    public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var hints = message.Hints;
+        var contactId = context.ContactId ?? throw new InvalidOperationException("The sender filter must run before follow-up detection.");
+        if (hints.StartNew)
+            return;
+
+        var explicitSeq = numbers.FindFirst(hints.TicketNumber) ?? numbers.FindFirst(message.Subject) ?? numbers.FindFirst(message.Text);
+        if (explicitSeq is { } seq && await tickets.GetBySeqAsync(context.Session, seq, cancellationToken) is { } numbered)
+        {
+            if (await tickets.IsParticipantAsync(context.Session, numbered.Id, contactId, cancellationToken))
+            {
+                context.Ticket = numbered;
+                return;
+            }
+            context.RoutingNote = $"{numbered.Number} was named by someone who is not a participant; opened as a new request.";
+        }
+
+        if (await tickets.FindByMessageExternalIdAsync(context.Session, message.Channel, hints.ReplyTo, cancellationToken) is { } replied
+            && await tickets.IsParticipantAsync(context.Session, replied.Id, contactId, cancellationToken))
+        {
+            context.Ticket = replied;
+            return;
+        }
+
+        if (hints.ConversationKey is { } key
+            && await tickets.FindActiveInConversationAsync(context.Session, message.Channel, key, cancellationToken) is { } active
+            && await tickets.IsParticipantAsync(context.Session, active.Id, contactId, cancellationToken))
+        {
+            context.Ticket = active;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using SupportGateway.Core.Contacts;
+
+namespace SupportGateway.Core.Pipeline.Filters;
+
+/// <summary>
+/// Finds the contact behind the channel identity, creating it on first contact. Identities are
+/// never merged on a self-declared email: a web chat visitor who types someone's address must not
+/// see that person's tickets.
+/// </summary>
+public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IInboundFilter
+{
+    public int Order => 400;
+
+    public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var sender = message.Sender;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        long? organisationId = sender.AccountNumber is { Length: > 0 } account
+            ? await contacts.OrganisationByAccountAsync(context.Session, account.Trim(), now, cancellationToken)
+            : null;
+
+        var existing = await contacts.FindByIdentityAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
+        if (existing is { } id)
+        {
+            await contacts.EnrichAsync(context.Session, id, sender.Name, sender.Email, sender.Phone, organisationId, cancellationToken);
+            context.ContactId = id;
+        }
+        else
+        {
+            context.ContactId = await contacts.CreateWithIdentityAsync(context.Session, message.Channel, sender.Identity, new ContactRow
+            {
+                Name = sender.Name, Email = sender.Email, Phone = sender.Phone, OrganisationId = organisationId, CreatedAt = now,
+            }, cancellationToken);
+        }
+
+        context.OrganisationId = organisationId
+            ?? (await contacts.GetAsync(context.Session, context.ContactId.Value, cancellationToken))?.OrganisationId;
+    }
+}

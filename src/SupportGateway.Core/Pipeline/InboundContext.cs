@@ -1,0 +1,46 @@
+using System.Data.Common;
+using SupportGateway.Core.Storage;
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Core.Pipeline;
+
+/// <summary>State that flows through the filters, inside the ingest transaction.</summary>
+public sealed class InboundContext(InboundMessage message, long rawId, DbSession session)
+{
+    public InboundMessage Message { get; } = message;
+
+    public long RawId { get; } = rawId;
+
+    public DbSession Session { get; } = session;
+
+    public DbConnection Connection => Session.Connection;
+
+    public DbTransaction Transaction => Session.Transaction;
+
+    /// <summary>Set by the sender-identification filter.</summary>
+    public long? ContactId { get; set; }
+
+    /// <summary>Set by follow-up detection when the message continues an existing ticket.</summary>
+    public TicketRow? Ticket { get; set; }
+
+    /// <summary>Why the follow-up detector chose what it chose; recorded for support staff.</summary>
+    public string? RoutingNote { get; set; }
+
+    public TicketType Type { get; set; } = TicketType.Incident;
+
+    public TicketPriority Priority { get; set; } = TicketPriority.Medium;
+
+    public long? OrganisationId { get; set; }
+
+    /// <summary>Set by a filter that consumes the message without touching tickets (auto-reply storms).</summary>
+    public string? DroppedBecause { get; set; }
+}
+
+/// <summary>One step of the ordered inbound chain. Filters run inside the ingest transaction.</summary>
+public interface IInboundFilter
+{
+    /// <summary>Position in the chain: dedupe 100, loops 200, bounces 300, sender 400, follow-up 500, routing 600.</summary>
+    int Order { get; }
+
+    ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken);
+}

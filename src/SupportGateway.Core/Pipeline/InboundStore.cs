@@ -1,0 +1,67 @@
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Pipeline;
+
+public sealed record InboundRow
+{
+    public long Id { get; init; }
+    public string Channel { get; init; } = "";
+    public string ExternalId { get; init; } = "";
+    public string Format { get; init; } = "";
+    public string State { get; init; } = "";
+    public int Attempts { get; init; }
+    public string? LastError { get; init; }
+    public long? TicketId { get; init; }
+    public long? MessageId { get; init; }
+    public long ReceivedAt { get; init; }
+    public long? ProcessedAt { get; init; }
+}
+
+/// <summary>Raw payloads as they arrived: states <c>pending</c>, <c>processed</c>, <c>dead</c>.</summary>
+public sealed class InboundStore
+{
+    public const string Pending = "pending";
+    public const string Processed = "processed";
+    public const string Dead = "dead";
+
+    private const string Columns = "id, channel, external_id, format, state, attempts, last_error, ticket_id, message_id, received_at, processed_at";
+
+    /// <summary>Stores the payload; null when (channel, external id) is already stored, i.e. a duplicate.</summary>
+    public Task<long?> TryInsertAsync(SqlScope db, RawInbound raw, long at, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long?>("""
+            INSERT INTO inbound (channel, external_id, format, payload, state, received_at)
+            VALUES (@Channel, @ExternalId, @Format, @Payload, 'pending', @at)
+            ON CONFLICT (channel, external_id) DO NOTHING
+            RETURNING id
+            """, new { raw.Channel, raw.ExternalId, raw.Format, raw.Payload, at }, cancellationToken);
+
+    public Task<InboundRow?> FindAsync(SqlScope db, string channel, string externalId, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE channel = @channel AND external_id = @externalId",
+            new { channel, externalId }, cancellationToken);
+
+    public Task<InboundRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE id = @id", new { id }, cancellationToken);
+
+    public Task<RawInbound?> PayloadAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<RawInbound>(
+            "SELECT channel AS Channel, external_id AS ExternalId, format AS Format, payload AS Payload FROM inbound WHERE id = @id",
+            new { id }, cancellationToken);
+
+    public Task MarkProcessedAsync(SqlScope db, long id, long? ticketId, long? messageId, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE inbound SET state = 'processed', attempts = attempts + 1, last_error = NULL,
+                ticket_id = @ticketId, message_id = @messageId, processed_at = @at
+            WHERE id = @id
+            """, new { id, ticketId, messageId, at }, cancellationToken);
+
+    public Task MarkDeadAsync(SqlScope db, long id, string error, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE inbound SET state = 'dead', attempts = attempts + 1, last_error = @error, processed_at = @at WHERE id = @id",
+            new { id, error, at }, cancellationToken);
+
+    public Task<IReadOnlyList<InboundRow>> ListAsync(SqlScope db, string state, int limit, CancellationToken cancellationToken) =>
+        db.ListAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE state = @state ORDER BY id LIMIT @limit",
+            new { state, limit }, cancellationToken);
+
+    public Task<long> CountAsync(SqlScope db, string state, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = @state", new { state }, cancellationToken);
+}

@@ -1,0 +1,22 @@
+namespace SupportGateway.Core.Pipeline;
+
+public enum IngestOutcome
+{
+    /// <summary>A new ticket was opened.</summary>
+    Created,
+
+    /// <summary>The message was added to an existing ticket.</summary>
+    Appended,
+
+    /// <summary>The same (channel, external id) was seen before; nothing changed.</summary>
+    Duplicate,
+
+    /// <summary>A filter consumed the message without touching tickets.</summary>
+    Dropped,
+
+    /// <summary>Processing failed; the payload is kept as a dead letter for replay.</summary>
+    Parked,
+}
+
+public sealed record IngestResult(IngestOutcome Outcome, long InboundId, long? TicketId = null, string? TicketNumber = null,
+    long? MessageId = null, string? Error = null);

@@ -1,0 +1,57 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace SupportGateway.Core.Storage;
+
+/// <summary>The few places where SQLite and PostgreSQL differ. Everything else is shared SQL.</summary>
+public abstract class SqlDialect
+{
+    public abstract string Name { get; }
+
+    /// <summary>True when the engine allows one writer at a time; writes then queue in-process instead of spinning on SQLITE_BUSY.</summary>
+    public abstract bool SingleWriter { get; }
+
+    /// <summary>Suffix for a claim sub-select, e.g. <c>FOR UPDATE SKIP LOCKED</c>.</summary>
+    public abstract string SkipLocked { get; }
+
+    public abstract string Greatest(string left, string right);
+
+    /// <summary>Replaces migration tokens: <c>{{id}}</c>, <c>{{blob}}</c>, <c>{{bool}}</c>.</summary>
+    public abstract string Translate(string migrationSql);
+
+    public abstract DbConnection CreateConnection(string connectionString);
+
+    public virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+public sealed class SqliteDialect : SqlDialect
+{
+    public override string Name => "sqlite";
+
+    public override bool SingleWriter => true;
+
+    public override string SkipLocked => "";
+
+    public override string Greatest(string left, string right) => $"MAX({left}, {right})";
+
+    public override string Translate(string migrationSql) => migrationSql
+        .Replace("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal)
+        .Replace("{{blob}}", "BLOB", StringComparison.Ordinal)
+        .Replace("{{bool}}", "INTEGER", StringComparison.Ordinal);
+
+    public override DbConnection CreateConnection(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { ForeignKeys = true, Pooling = true };
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir)
+            Directory.CreateDirectory(dir);
+        return new SqliteConnection(builder.ToString());
+    }
+
+    public override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        // WAL survives a process kill with synchronous=NORMAL: a commit is in the log before it returns.
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

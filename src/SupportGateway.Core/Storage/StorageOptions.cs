@@ -1,0 +1,11 @@
+namespace SupportGateway.Core.Storage;
+
+public sealed class StorageOptions
+{
+    public const string Section = "SupportGateway:Storage";
+
+    /// <summary><c>sqlite</c> (embedded default). PostgreSQL arrives with its own dialect.</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    public string ConnectionString { get; set; } = "Data Source=data/supportgateway.db";
+}

@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Tickets;
+
+/// <summary>Messages on tickets and their attachments.</summary>
+public sealed class MessageStore
+{
+    private const string Columns = """
+        id, ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html, internal,
+        technical_details, inbound_id, created_at
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO messages (ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html,
+            internal, technical_details, inbound_id, created_at)
+        VALUES (@TicketId, @Direction, @AuthorKind, @Author, @ContactId, @Channel, @ExternalId, @Text, @Html,
+            @Internal, @TechnicalDetails, @InboundId, @CreatedAt)
+        RETURNING id
+        """;
+
+    private const string InsertAttachmentSql = """
+        INSERT INTO attachments (message_id, file_name, content_type, size, content_id, inline, sha256, content)
+        VALUES (@messageId, @fileName, @contentType, @size, @contentId, @inline, @sha256, @content)
+        """;
+
+    private const string AttachmentColumns = "id, message_id, file_name, content_type, size, content_id, inline, sha256";
+
+    public Task<long> InsertAsync(SqlScope db, MessageRow message, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>(InsertSql, message, cancellationToken);
+
+    public Task InsertAttachmentAsync(SqlScope db, long messageId, string fileName, string contentType, byte[] content,
+        string? contentId, bool inline, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(InsertAttachmentSql, new
+        {
+            messageId, fileName, contentType, size = (long)content.Length, contentId, inline,
+            sha256 = Convert.ToHexStringLower(SHA256.HashData(content)), content,
+        }, cancellationToken);
+
+    public Task<MessageRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id = @id", new { id }, cancellationToken);
+
+    public Task<IReadOnlyList<MessageRow>> ListAsync(SqlScope db, long ticketId, bool includeInternal, CancellationToken cancellationToken) =>
+        db.ListAsync<MessageRow>($"""
+            SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND (@includeInternal OR internal = @no) ORDER BY id
+            """, new { ticketId, includeInternal, no = false }, cancellationToken);
+
+    /// <summary>The latest inbound message of a ticket: what a channel replies to.</summary>
+    public Task<MessageRow?> LastInboundAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<MessageRow>($"""
+            SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND direction = 'in' ORDER BY id DESC LIMIT 1
+            """, new { ticketId }, cancellationToken);
+
+    public Task<IReadOnlyList<AttachmentRow>> AttachmentsOfTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.ListAsync<AttachmentRow>($"""
+            SELECT {AttachmentColumns} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = @ticketId) ORDER BY id
+            """, new { ticketId }, cancellationToken);
+
+    public Task<IReadOnlyList<AttachmentRow>> AttachmentsOfMessageAsync(SqlScope db, long messageId, CancellationToken cancellationToken) =>
+        db.ListAsync<AttachmentRow>($"SELECT {AttachmentColumns} FROM attachments WHERE message_id = @messageId ORDER BY id",
+            new { messageId }, cancellationToken);
+
+    public Task<AttachmentRow?> GetAttachmentAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<AttachmentRow>($"SELECT {AttachmentColumns} FROM attachments WHERE id = @id", new { id }, cancellationToken);
+
+    public Task<byte[]?> AttachmentContentAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.ScalarAsync<byte[]>("SELECT content FROM attachments WHERE id = @id", new { id }, cancellationToken);
+}

@@ -1,0 +1,70 @@
+namespace SupportGateway.Core.Tickets;
+
+// Dapper rows: columns map by name (snake_case to PascalCase). Times are Unix milliseconds.
+
+public sealed record TicketRow
+{
+    public long Id { get; init; }
+    public long Seq { get; init; }
+    public string Number { get; init; } = "";
+    public string Subject { get; init; } = "";
+    public string Status { get; init; } = "new";
+    public string Priority { get; init; } = "medium";
+    public string Type { get; init; } = "incident";
+    public string? Resolution { get; init; }
+    public string? Assignee { get; init; }
+    public long RequesterId { get; init; }
+    public long? OrganisationId { get; init; }
+    public string Channel { get; init; } = "";
+    public string? Account { get; init; }
+    public string? ConversationKey { get; init; }
+    public string? ReplyAddress { get; init; }
+    public string Language { get; init; } = "en";
+    public long CreatedAt { get; init; }
+    public long UpdatedAt { get; init; }
+    public long? ResolvedAt { get; init; }
+    public long? ClosedAt { get; init; }
+
+    public TicketStatus StatusValue => WireName.Parse<TicketStatus>(Status);
+}
+
+public sealed record MessageRow
+{
+    public long Id { get; init; }
+    public long TicketId { get; init; }
+    public string Direction { get; init; } = "in";
+    public string AuthorKind { get; init; } = "customer";
+    public string Author { get; init; } = "";
+    public long? ContactId { get; init; }
+    public string Channel { get; init; } = "";
+    public string? ExternalId { get; init; }
+    public string Text { get; init; } = "";
+    public string? Html { get; init; }
+    public bool Internal { get; init; }
+    public string? TechnicalDetails { get; init; }
+    public long? InboundId { get; init; }
+    public long CreatedAt { get; init; }
+}
+
+public sealed record AttachmentRow
+{
+    public long Id { get; init; }
+    public long MessageId { get; init; }
+    public string FileName { get; init; } = "";
+    public string ContentType { get; init; } = "application/octet-stream";
+    public long Size { get; init; }
+    public string? ContentId { get; init; }
+    public bool Inline { get; init; }
+    public string Sha256 { get; init; } = "";
+}
+
+public sealed record AuditRow
+{
+    public long Id { get; init; }
+    public long TicketId { get; init; }
+    public long At { get; init; }
+    public string Actor { get; init; } = "";
+    public string Action { get; init; } = "";
+    public string? OldValue { get; init; }
+    public string? NewValue { get; init; }
+}

@@ -1,0 +1,56 @@
+namespace SupportGateway.Core.Tickets;
+
+public sealed class TicketOptions
+{
+    public const string Section = "SupportGateway:Tickets";
+
+    public string NumberPrefix { get; set; } = "SG";
+
+    /// <summary>The first sequence value; the rendered number appends a check digit (1000 → SG-10009).</summary>
+    public long NumberStart { get; set; } = 1000;
+
+    /// <summary><c>ru</c> or <c>en</c>: used when neither the channel nor the text decides.</summary>
+    public string DefaultLanguage { get; set; } = "en";
+
+    /// <summary>Acknowledgement per language; <c>{number}</c> and <c>{subject}</c> are filled in.</summary>
+    public Dictionary<string, string> Acknowledgement { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["en"] = "Thank you! Your request is registered as {number}. Please quote this number in any follow-up.",
+        ["ru"] = "Спасибо! Ваше обращение зарегистрировано под номером {number}. Пожалуйста, указывайте этот номер в дальнейшей переписке.",
+    };
+
+    public static readonly string[] Languages = ["en", "ru"];
+
+    public TicketNumberFormat CreateNumberFormat() => new(NumberPrefix, NumberStart);
+}
+
+/// <summary>Chooses the customer's language: the channel's hint, else the script of the text, else the default.</summary>
+public static class CustomerLanguage
+{
+    public static string Choose(string? channelHint, string? text, string fallback)
+    {
+        if (channelHint is { Length: >= 2 })
+        {
+            var primary = channelHint[..2].ToLowerInvariant();
+            if (TicketOptions.Languages.Contains(primary))
+                return primary;
+        }
+        return HasCyrillic(text) ? "ru" : fallback;
+    }
+
+    /// <summary>True when Cyrillic letters outnumber Latin ones: "SG-10427 не работает" is Russian.</summary>
+    public static bool HasCyrillic(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+            return false;
+        int cyrillic = 0, latin = 0;
+        foreach (var c in text)
+        {
+            if (c is >= '\u0400' and <= '\u04FF')
+                cyrillic++;
+            else if (char.IsAsciiLetter(c))
+                latin++;
+        }
+        return cyrillic > 0 && cyrillic >= latin;
+    }
+}

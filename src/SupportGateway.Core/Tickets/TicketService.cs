@@ -1,0 +1,139 @@
+using SupportGateway.Core.Contacts;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Tickets;
+
+public enum CommandStatus { Ok, NotFound, Invalid, Conflict }
+
+public sealed record CommandResult(CommandStatus Status, TicketRow? Ticket = null, long? MessageId = null, string? Error = null, string? Field = null)
+{
+    public static CommandResult NotFound(string number) => new(CommandStatus.NotFound, Error: $"Ticket {number} does not exist.");
+}
+
+/// <summary>What an agent may change with one call; null leaves a field as it is, an empty assignee clears it.</summary>
+public sealed record TicketChanges(TicketStatus? Status = null, TicketResolution? Resolution = null, TicketPriority? Priority = null,
+    TicketType? Type = null, string? Assignee = null);
+
+public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOnlyList<MessageRow> Messages,
+    IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit);
+
+/// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
+public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
+    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TimeProvider time)
+{
+    public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
+        numbers.TryParse(number, out var seq) ? await tickets.GetBySeqAsync(db, seq, cancellationToken) : null;
+
+    public async Task<TicketView?> GetViewAsync(string number, bool includeInternal, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var db = new SqlScope(connection);
+        if (await FindAsync(db, number, cancellationToken) is not { } ticket)
+            return null;
+        return new TicketView(ticket,
+            await contacts.GetAsync(db, ticket.RequesterId, cancellationToken),
+            await messages.ListAsync(db, ticket.Id, includeInternal, cancellationToken),
+            await messages.AttachmentsOfTicketAsync(db, ticket.Id, cancellationToken),
+            await tickets.AuditTrailAsync(db, ticket.Id, cancellationToken));
+    }
+
+    /// <summary>An agent's answer: to the customer on the ticket's channel through the outbox, or an internal note.</summary>
+    public async Task<CommandResult> ReplyAsync(string number, string agentEmail, string agentName, string text, bool isInternal,
+        IReadOnlyList<InboundAttachment> attachments, CancellationToken cancellationToken)
+    {
+        await using var session = await database.BeginAsync(cancellationToken);
+        if (await FindAsync(session, number, cancellationToken) is not { } ticket)
+            return CommandResult.NotFound(number);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var actor = $"agent:{agentEmail}";
+        var messageId = await messages.InsertAsync(session, new MessageRow
+        {
+            TicketId = ticket.Id, Direction = "out", AuthorKind = "agent", Author = agentName, Channel = ticket.Channel,
+            Text = text, Internal = isInternal, CreatedAt = now,
+        }, cancellationToken);
+        foreach (var a in attachments)
+            await messages.InsertAttachmentAsync(session, messageId, a.FileName, a.ContentType, a.Content, a.ContentId, a.Inline, cancellationToken);
+        await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, isInternal ? "note_added" : "message_added", null, $"{messageId}"), cancellationToken);
+
+        if (!isInternal)
+        {
+            await outbox.EnqueueAsync(session, messageId, ticket.Id, ticket.Channel, ticket.Account, ticket.ReplyAddress!, now, cancellationToken);
+            if (ticket.StatusValue == TicketStatus.New)
+                ticket = await SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
+        }
+        await tickets.TouchAsync(session, ticket.Id, now, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        if (!isInternal)
+            signal.NotifyAll();
+        return new CommandResult(CommandStatus.Ok, ticket, messageId);
+    }
+
+    public async Task<CommandResult> UpdateAsync(string number, string actor, TicketChanges changes, CancellationToken cancellationToken)
+    {
+        await using var session = await database.BeginAsync(cancellationToken);
+        if (await FindAsync(session, number, cancellationToken) is not { } ticket)
+            return CommandResult.NotFound(number);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var target = changes.Status ?? ticket.StatusValue;
+
+        if (changes.Resolution is not null && target != TicketStatus.Resolved)
+            return new CommandResult(CommandStatus.Invalid, Error: "A resolution is set only together with status 'resolved'.", Field: "resolution");
+        if (changes.Status is { } status && status != ticket.StatusValue)
+        {
+            if (!TicketWorkflow.CanTransition(ticket.StatusValue, status))
+            {
+                var allowed = string.Join(", ", TicketWorkflow.NextFrom(ticket.StatusValue).Select(WireName.Of));
+                return new CommandResult(CommandStatus.Conflict, Error: $"A ticket in '{ticket.Status}' cannot move to '{WireName.Of(status)}'; allowed: {allowed}.", Field: "status");
+            }
+            if (status == TicketStatus.Resolved && changes.Resolution is null)
+                return new CommandResult(CommandStatus.Invalid, Error: "Resolving needs a resolution: " + string.Join(", ", WireName.AllOf<TicketResolution>()) + ".", Field: "resolution");
+            ticket = await SetStatusAsync(session, ticket, status, changes.Resolution, actor, now, cancellationToken);
+        }
+
+        ticket = await ChangeAsync(session, ticket, "priority_changed", ticket.Priority, changes.Priority is { } p ? WireName.Of(p) : null,
+            (t, v) => t with { Priority = v! }, actor, now, cancellationToken);
+        ticket = await ChangeAsync(session, ticket, "type_changed", ticket.Type, changes.Type is { } ty ? WireName.Of(ty) : null,
+            (t, v) => t with { Type = v! }, actor, now, cancellationToken);
+        if (changes.Assignee is { } assignee && (assignee.Length == 0 ? null : assignee.Trim()) != ticket.Assignee)
+        {
+            var newAssignee = assignee.Length == 0 ? null : assignee.Trim();
+            await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "assignee_changed", ticket.Assignee, newAssignee), cancellationToken);
+            ticket = ticket with { Assignee = newAssignee };
+        }
+        await tickets.UpdateAsync(session, ticket with { UpdatedAt = now }, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        return new CommandResult(CommandStatus.Ok, ticket with { UpdatedAt = now });
+    }
+
+    private async Task<TicketRow> SetStatusAsync(DbSession session, TicketRow ticket, TicketStatus status, TicketResolution? resolution,
+        string actor, long now, CancellationToken cancellationToken)
+    {
+        var updated = ticket with
+        {
+            Status = WireName.Of(status),
+            Resolution = status == TicketStatus.Resolved ? WireName.Of(resolution!.Value) : status == TicketStatus.Closed ? ticket.Resolution : null,
+            ResolvedAt = status == TicketStatus.Resolved ? now : status == TicketStatus.Closed ? ticket.ResolvedAt : null,
+            ClosedAt = status == TicketStatus.Closed ? now : null,
+            UpdatedAt = now,
+        };
+        await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "status_changed", ticket.Status, updated.Status), cancellationToken);
+        if (updated.Resolution != ticket.Resolution)
+            await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "resolution_changed", ticket.Resolution, updated.Resolution), cancellationToken);
+        await tickets.UpdateAsync(session, updated, cancellationToken);
+        return updated;
+    }
+
+    private async Task<TicketRow> ChangeAsync(DbSession session, TicketRow ticket, string action, string oldValue, string? newValue,
+        Func<TicketRow, string?, TicketRow> apply, string actor, long now, CancellationToken cancellationToken)
+    {
+        if (newValue is null || newValue == oldValue)
+            return ticket;
+        await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, action, oldValue, newValue), cancellationToken);
+        return apply(ticket, newValue);
+    }
+
+    private static AuditRow Audit(long ticketId, long at, string actor, string action, string? oldValue, string? newValue) =>
+        new() { TicketId = ticketId, At = at, Actor = actor, Action = action, OldValue = oldValue, NewValue = newValue };
+}

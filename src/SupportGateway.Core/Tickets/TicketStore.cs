@@ -1,0 +1,102 @@
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Tickets;
+
+/// <summary>Tickets, their participants and their audit trail.</summary>
+public sealed class TicketStore(Database database)
+{
+    private const string Columns = """
+        id, seq, number, subject, status, priority, type, resolution, assignee, requester_id, organisation_id,
+        channel, account, conversation_key, reply_address, language, created_at, updated_at, resolved_at, closed_at
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO tickets (seq, number, subject, status, priority, type, requester_id, organisation_id,
+            channel, account, conversation_key, reply_address, language, created_at, updated_at)
+        VALUES (@Seq, @Number, @Subject, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
+            @Channel, @Account, @ConversationKey, @ReplyAddress, @Language, @CreatedAt, @UpdatedAt)
+        RETURNING id
+        """;
+
+    private const string ActiveInConversationSql = $"""
+        SELECT {Columns} FROM tickets
+        WHERE channel = @channel AND conversation_key = @key AND status NOT IN ('resolved', 'closed')
+        ORDER BY id DESC LIMIT 1
+        """;
+
+    private const string ByMessageExternalIdSql = $"""
+        SELECT {Columns} FROM tickets WHERE id IN (
+            SELECT ticket_id FROM messages WHERE channel = @channel AND external_id IN @ids)
+        ORDER BY id DESC LIMIT 1
+        """;
+
+    private const string UpdateSql = """
+        UPDATE tickets SET subject = @Subject, status = @Status, priority = @Priority, type = @Type, resolution = @Resolution,
+            assignee = @Assignee, updated_at = @UpdatedAt, resolved_at = @ResolvedAt, closed_at = @ClosedAt
+        WHERE id = @Id
+        """;
+
+    /// <summary>Takes the next sequence value. The UPDATE holds the row lock; the UNIQUE index on seq is the final guard.</summary>
+    public Task<long> NextSequenceAsync(DbSession session, long start, CancellationToken cancellationToken) =>
+        new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(
+            $"UPDATE counters SET value = {database.Dialect.Greatest("value + 1", "@start")} WHERE name = 'ticket' RETURNING value",
+            new { start }, cancellationToken);
+
+    public Task<long> InsertAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>(InsertSql, ticket, cancellationToken);
+
+    public Task UpdateAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(UpdateSql, ticket, cancellationToken);
+
+    public Task TouchAsync(SqlScope db, long ticketId, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE tickets SET updated_at = @at WHERE id = @ticketId", new { ticketId, at }, cancellationToken);
+
+    public Task<TicketRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE id = @id", new { id }, cancellationToken);
+
+    public Task<TicketRow?> GetBySeqAsync(SqlScope db, long seq, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE seq = @seq", new { seq }, cancellationToken);
+
+    public Task<TicketRow?> FindActiveInConversationAsync(SqlScope db, string channel, string key, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<TicketRow>(ActiveInConversationSql, new { channel, key }, cancellationToken);
+
+    public Task<TicketRow?> FindByMessageExternalIdAsync(SqlScope db, string channel, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        ids.Count == 0
+            ? Task.FromResult<TicketRow?>(null)
+            : db.SingleOrDefaultAsync<TicketRow>(ByMessageExternalIdSql, new { channel, ids }, cancellationToken);
+
+    public async Task<bool> IsParticipantAsync(SqlScope db, long ticketId, long contactId, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long>("SELECT COUNT(*) FROM ticket_participants WHERE ticket_id = @ticketId AND contact_id = @contactId",
+            new { ticketId, contactId }, cancellationToken) > 0;
+
+    public Task AddParticipantAsync(SqlScope db, long ticketId, long contactId, string role, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            INSERT INTO ticket_participants (ticket_id, contact_id, role) VALUES (@ticketId, @contactId, @role)
+            ON CONFLICT (ticket_id, contact_id) DO NOTHING
+            """, new { ticketId, contactId, role }, cancellationToken);
+
+    public Task AuditAsync(SqlScope db, AuditRow entry, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            INSERT INTO audit (ticket_id, at, actor, action, old_value, new_value)
+            VALUES (@TicketId, @At, @Actor, @Action, @OldValue, @NewValue)
+            """, entry, cancellationToken);
+
+    public Task<IReadOnlyList<AuditRow>> AuditTrailAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.ListAsync<AuditRow>("SELECT id, ticket_id, at, actor, action, old_value, new_value FROM audit WHERE ticket_id = @ticketId ORDER BY id",
+            new { ticketId }, cancellationToken);
+
+    /// <summary>Newest first. <paramref name="query"/> matches the number or subject.</summary>
+    public Task<IReadOnlyList<TicketRow>> SearchAsync(SqlScope db, string? status, string? query, int limit, CancellationToken cancellationToken) =>
+        db.ListAsync<TicketRow>($"""
+            SELECT {Columns} FROM tickets
+            WHERE (@status IS NULL OR status = @status)
+              AND (@like IS NULL OR LOWER(subject) LIKE @like OR LOWER(number) LIKE @like)
+            ORDER BY id DESC LIMIT @limit
+            """, new { status, like = query is null ? null : $"%{query.ToLowerInvariant()}%", limit }, cancellationToken);
+
+    public Task<IReadOnlyList<TicketRow>> ListForContactAsync(SqlScope db, long contactId, int limit, CancellationToken cancellationToken) =>
+        db.ListAsync<TicketRow>($"""
+            SELECT {Columns} FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_participants WHERE contact_id = @contactId)
+            ORDER BY id DESC LIMIT @limit
+            """, new { contactId, limit }, cancellationToken);
+}

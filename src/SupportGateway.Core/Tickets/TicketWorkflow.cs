@@ -1,0 +1,29 @@
+namespace SupportGateway.Core.Tickets;
+
+/// <summary>The one table that decides which status changes are allowed.</summary>
+public static class TicketWorkflow
+{
+    private static readonly Dictionary<TicketStatus, TicketStatus[]> Allowed = new()
+    {
+        [TicketStatus.New] = [TicketStatus.InProgress, TicketStatus.Clarification, TicketStatus.Resolved, TicketStatus.Closed],
+        [TicketStatus.InProgress] = [TicketStatus.Clarification, TicketStatus.Resolved, TicketStatus.Closed],
+        [TicketStatus.Clarification] = [TicketStatus.InProgress, TicketStatus.Resolved, TicketStatus.Closed],
+        // The customer rejects the solution, or an agent reopens it.
+        [TicketStatus.Resolved] = [TicketStatus.InProgress, TicketStatus.Closed],
+        [TicketStatus.Closed] = [TicketStatus.InProgress],
+    };
+
+    public static bool CanTransition(TicketStatus from, TicketStatus to) => Allowed[from].Contains(to);
+
+    public static IReadOnlyList<TicketStatus> NextFrom(TicketStatus from) => Allowed[from];
+
+    /// <summary>Statuses in which the customer is still waiting on something.</summary>
+    public static bool IsOpen(TicketStatus status) => status is not (TicketStatus.Resolved or TicketStatus.Closed);
+
+    /// <summary>
+    /// What a customer's follow-up does to the ticket's status: an answer to a clarification
+    /// request hands the ticket back to support.
+    /// </summary>
+    public static TicketStatus? AfterCustomerFollowUp(TicketStatus status) =>
+        status == TicketStatus.Clarification ? TicketStatus.InProgress : null;
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+
+namespace SupportGateway.Core.Tickets;
+
+/// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
+public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, TicketNumberFormat numbers,
+    IOptions<TicketOptions> options, TimeProvider time)
+{
+    public async Task<(TicketRow Ticket, long MessageId, bool Created)> WriteAsync(InboundContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var created = context.Ticket is null;
+        var ticket = context.Ticket ?? await CreateAsync(context, now, cancellationToken);
+        var customer = $"customer:{context.ContactId}";
+        var messageId = await InsertInboundMessageAsync(context, ticket.Id, now, cancellationToken);
+
+        if (created)
+        {
+            await AuditAsync(context, ticket.Id, now, customer, "created", null, ticket.Number, cancellationToken);
+            if (context.RoutingNote is { } note)
+                await AuditAsync(context, ticket.Id, now, "system", "routing", null, note, cancellationToken);
+            await AcknowledgeAsync(context, ticket, now, cancellationToken);
+            return (ticket, messageId, true);
+        }
+
+        await AuditAsync(context, ticket.Id, now, customer, "message_added", null, messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        if (TicketWorkflow.AfterCustomerFollowUp(ticket.StatusValue) is { } next)
+        {
+            ticket = ticket with { Status = WireName.Of(next), UpdatedAt = now };
+            await tickets.UpdateAsync(context.Session, ticket, cancellationToken);
+            await AuditAsync(context, ticket.Id, now, customer, "status_changed", context.Ticket!.Status, ticket.Status, cancellationToken);
+        }
+        else
+        {
+            await tickets.TouchAsync(context.Session, ticket.Id, now, cancellationToken);
+        }
+        return (ticket, messageId, false);
+    }
+
+    private async Task<TicketRow> CreateAsync(InboundContext context, long now, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var seq = await tickets.NextSequenceAsync(context.Session, numbers.Start, cancellationToken);
+        var ticket = new TicketRow
+        {
+            Seq = seq,
+            Number = numbers.Render(seq),
+            Subject = SubjectOf(message),
+            Status = WireName.Of(TicketStatus.New),
+            Priority = WireName.Of(context.Priority),
+            Type = WireName.Of(context.Type),
+            RequesterId = context.ContactId!.Value,
+            OrganisationId = context.OrganisationId,
+            Channel = message.Channel,
+            Account = message.Account,
+            ConversationKey = message.Hints.ConversationKey,
+            ReplyAddress = message.Hints.ReplyAddress ?? message.Sender.Identity,
+            Language = CustomerLanguage.Choose(message.Language, $"{message.Subject} {message.Text}", options.Value.DefaultLanguage),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var id = await tickets.InsertAsync(context.Session, ticket, cancellationToken);
+        await tickets.AddParticipantAsync(context.Session, id, ticket.RequesterId, "requester", cancellationToken);
+        return ticket with { Id = id };
+    }
+
+    private async Task<long> InsertInboundMessageAsync(InboundContext context, long ticketId, long now, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var id = await messages.InsertAsync(context.Session, new MessageRow
+        {
+            TicketId = ticketId,
+            Direction = "in",
+            AuthorKind = "customer",
+            Author = message.Sender.Name ?? message.Sender.Email ?? message.Sender.Identity,
+            ContactId = context.ContactId,
+            Channel = message.Channel,
+            ExternalId = message.ExternalId,
+            Text = message.Text,
+            Html = message.Html,
+            TechnicalDetails = message.TechnicalDetails is { Count: > 0 } details ? JsonSerializer.Serialize(details, CoreJson.Options) : null,
+            InboundId = context.RawId,
+            CreatedAt = now,
+        }, cancellationToken);
+        foreach (var attachment in message.Attachments)
+        {
+            await messages.InsertAttachmentAsync(context.Session, id, attachment.FileName, attachment.ContentType, attachment.Content,
+                attachment.ContentId, attachment.Inline, cancellationToken);
+        }
+        return id;
+    }
+
+    private async Task AcknowledgeAsync(InboundContext context, TicketRow ticket, long now, CancellationToken cancellationToken)
+    {
+        var templates = options.Value.Acknowledgement;
+        var template = templates.GetValueOrDefault(ticket.Language) ?? templates.GetValueOrDefault("en") ?? "{number}";
+        var text = template.Replace("{number}", ticket.Number, StringComparison.Ordinal).Replace("{subject}", ticket.Subject, StringComparison.Ordinal);
+        var ackId = await messages.InsertAsync(context.Session, new MessageRow
+        {
+            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = ticket.Channel, Text = text, CreatedAt = now,
+        }, cancellationToken);
+        await outbox.EnqueueAsync(context.Session, ackId, ticket.Id, ticket.Channel, ticket.Account, ticket.ReplyAddress!, now, cancellationToken);
+    }
+
+    private Task AuditAsync(InboundContext context, long ticketId, long at, string actor, string action, string? oldValue, string? newValue,
+        CancellationToken cancellationToken) =>
+        tickets.AuditAsync(context.Session, new AuditRow { TicketId = ticketId, At = at, Actor = actor, Action = action, OldValue = oldValue, NewValue = newValue },
+            cancellationToken);
+
+    /// <summary>The subject, or the first line of the text cut to a readable length.</summary>
+    internal static string SubjectOf(InboundMessage message)
+    {
+        if (!string.IsNullOrWhiteSpace(message.Subject))
+            return message.Subject.Trim();
+        var firstLine = message.Text.AsSpan().Trim();
+        var end = firstLine.IndexOfAny('\r', '\n');
+        if (end >= 0)
+            firstLine = firstLine[..end].TrimEnd();
+        const int max = 80;
+        return firstLine.Length == 0 ? "(no subject)" : firstLine.Length <= max ? firstLine.ToString() : $"{firstLine[..(max - 1)].TrimEnd()}…";
+    }
+}
