@@ -41,6 +41,8 @@ public static class CoreRegistration
         services.AddSingleton<IInboundFilter, SenderFilter>();
         services.AddSingleton<IInboundFilter, FollowUpFilter>();
         services.AddSingleton<IInboundFilter, RoutingFilter>();
+        // Registration order is start order: the schema first, then the senders.
+        services.AddHostedService<DatabaseMigration>();
         services.AddHostedService<OutboxDispatcher>();
         return builder;
     }

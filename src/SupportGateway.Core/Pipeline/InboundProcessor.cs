@@ -94,7 +94,7 @@ public sealed class InboundProcessor(
         }
         var (ticket, messageId, created) = await writer.WriteAsync(context, cancellationToken);
         await inbound.MarkProcessedAsync(session, id, ticket.Id, messageId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
-        return new IngestResult(created ? IngestOutcome.Created : IngestOutcome.Appended, id, ticket.Id, ticket.Number, messageId);
+        return new IngestResult(created ? IngestOutcome.Created : IngestOutcome.Appended, id, ticket.Id, ticket.Number, messageId, TicketStatus: ticket.Status);
     }
 
     private async Task<IngestResult> DuplicateAsync(DbSession session, RawInbound raw, CancellationToken cancellationToken)
@@ -104,7 +104,7 @@ public sealed class InboundProcessor(
         var ticket = row.TicketId is { } ticketId ? await tickets.GetAsync(session, ticketId, cancellationToken) : null;
         return row.State == InboundStore.Dead
             ? new IngestResult(IngestOutcome.Parked, row.Id, Error: row.LastError)
-            : new IngestResult(IngestOutcome.Duplicate, row.Id, ticket?.Id, ticket?.Number, row.MessageId);
+            : new IngestResult(IngestOutcome.Duplicate, row.Id, ticket?.Id, ticket?.Number, row.MessageId, TicketStatus: ticket?.Status);
     }
 
     private void AfterCommit(IngestResult result)

@@ -19,4 +19,4 @@ public enum IngestOutcome
 }
 
 public sealed record IngestResult(IngestOutcome Outcome, long InboundId, long? TicketId = null, string? TicketNumber = null,
-    long? MessageId = null, string? Error = null);
+    long? MessageId = null, string? Error = null, string? TicketStatus = null);

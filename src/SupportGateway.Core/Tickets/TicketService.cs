@@ -16,6 +16,8 @@ public sealed record CommandResult(CommandStatus Status, TicketRow? Ticket = nul
 public sealed record TicketChanges(TicketStatus? Status = null, TicketResolution? Resolution = null, TicketPriority? Priority = null,
     TicketType? Type = null, string? Assignee = null);
 
+public enum Participation { NoTicket, NotParticipant, Participant }
+
 public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOnlyList<MessageRow> Messages,
     IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit);
 
@@ -25,6 +27,20 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
 {
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
         numbers.TryParse(number, out var seq) ? await tickets.GetBySeqAsync(db, seq, cancellationToken) : null;
+
+    /// <summary>Whether the channel identity takes part in the ticket: the gate for follow-ups by explicit number.</summary>
+    public async Task<(Participation Participation, TicketRow? Ticket)> CheckParticipantAsync(string number, string channel, string identity,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var db = new SqlScope(connection);
+        if (await FindAsync(db, number, cancellationToken) is not { } ticket)
+            return (Participation.NoTicket, null);
+        var contactId = await contacts.FindByIdentityAsync(db, channel, identity, cancellationToken);
+        return contactId is { } id && await tickets.IsParticipantAsync(db, ticket.Id, id, cancellationToken)
+            ? (Participation.Participant, ticket)
+            : (Participation.NotParticipant, ticket);
+    }
 
     public async Task<TicketView?> GetViewAsync(string number, bool includeInternal, CancellationToken cancellationToken)
     {

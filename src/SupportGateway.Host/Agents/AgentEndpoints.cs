@@ -1,0 +1,85 @@
+using SupportGateway.Core.Storage;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Agents;
+
+/// <summary>The agent API (<c>Authorization: Bearer</c>): for tools and tests; agents mostly work by mail.</summary>
+internal static class AgentEndpoints
+{
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    {
+        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent);
+
+        tickets.MapGet("", async Task<IResult> (string? status, string? q, int? limit, Database database, TicketStore store, CancellationToken ct) =>
+        {
+            if (status is not null && !WireName.TryParse<TicketStatus>(status, out _))
+                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", WireName.AllOf<TicketStatus>())}.", "status");
+            await using var connection = await database.OpenAsync(ct);
+            var rows = await store.SearchAsync(new SqlScope(connection), status, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), Math.Clamp(limit ?? 50, 1, 500), ct);
+            return TypedResults.Ok(rows.Select(TicketSummaryDto.From).ToList());
+        });
+
+        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, CancellationToken ct) =>
+            await service.GetViewAsync(number, includeInternal: true, ct) is { } view
+                ? TypedResults.Ok(TicketDetailDto.From(view))
+                : Problems.NotFound($"Ticket {number} does not exist."));
+
+        tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var agent = CurrentAgent(http);
+                var body = await RequestBody.ReadJsonAsync<ReplyRequest>(http, 1 << 20, ct);
+                if (string.IsNullOrWhiteSpace(body.Text))
+                    return Problems.BadRequest("'text' is required.", "text");
+                var result = await service.ReplyAsync(number, agent.Email, agent.Name, body.Text.Trim(), body.Internal ?? false, [], ct);
+                return ToResult(result, r => TypedResults.Created($"/api/v1/tickets/{r.Ticket!.Number}", new { ticketNumber = r.Ticket.Number, messageId = r.MessageId, status = r.Ticket.Status }));
+            }));
+
+        tickets.MapPatch("/{number}", (string number, HttpContext http, TicketService service, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var agent = CurrentAgent(http);
+                var body = await RequestBody.ReadJsonAsync<TicketPatchRequest>(http, 64 << 10, ct);
+                var changes = new TicketChanges(
+                    Field<TicketStatus>(body.Status, "status"), Field<TicketResolution>(body.Resolution, "resolution"),
+                    Field<TicketPriority>(body.Priority, "priority"), Field<TicketType>(body.Type, "type"), body.Assignee);
+                var result = await service.UpdateAsync(number, $"agent:{agent.Email}", changes, ct);
+                return ToResult(result, r => TypedResults.Ok(TicketSummaryDto.From(r.Ticket!)));
+            }));
+        return app;
+    }
+
+    internal static IResult ToResult(CommandResult result, Func<CommandResult, IResult> ok) => result.Status switch
+    {
+        CommandStatus.Ok => ok(result),
+        CommandStatus.NotFound => Problems.NotFound(result.Error!),
+        CommandStatus.Conflict => Problems.Conflict(result.Error!, result.Field),
+        _ => Problems.BadRequest(result.Error!, result.Field),
+    };
+
+    private static T? Field<T>(string? value, string name) where T : struct, Enum
+    {
+        if (value is null)
+            return null;
+        return WireName.TryParse<T>(value, out var parsed)
+            ? parsed
+            : throw new ProblemException(Problems.BadRequest($"'{value}' is not a valid {name}; use one of {string.Join(", ", WireName.AllOf<T>())}.", name));
+    }
+
+    private static AgentOptions CurrentAgent(HttpContext http) => (AgentOptions)http.Items[typeof(AgentOptions)]!;
+
+    private static async ValueTask<object?> RequireAgent(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var header = http.Request.Headers.Authorization.ToString();
+        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        if (http.RequestServices.GetRequiredService<AgentDirectory>().FindByKey(key) is not { } agent)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problems.Unauthorized("Send an agent's key as 'Authorization: Bearer <key>'.");
+        }
+        http.Items[typeof(AgentOptions)] = agent;
+        return await next(context);
+    }
+}

@@ -1,0 +1,45 @@
+using SupportGateway.Core.Contacts;
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Host.Agents;
+
+public sealed record TicketSummaryDto(string Number, string Subject, string Status, string Priority, string Type, string? Resolution,
+    string? Assignee, string Channel, string Language, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt)
+{
+    public static TicketSummaryDto From(TicketRow t) => new(t.Number, t.Subject, t.Status, t.Priority, t.Type, t.Resolution, t.Assignee,
+        t.Channel, t.Language, Time(t.CreatedAt), Time(t.UpdatedAt), Time(t.ResolvedAt), Time(t.ClosedAt));
+
+    internal static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    internal static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+}
+
+public sealed record AttachmentDto(long Id, string FileName, string ContentType, long Size, string? ContentId, bool Inline);
+
+public sealed record MessageDto(long Id, string Direction, string AuthorKind, string Author, string Channel, string Text, bool Internal,
+    DateTimeOffset CreatedAt, IReadOnlyList<AttachmentDto> Attachments, IReadOnlyDictionary<string, string>? TechnicalDetails = null)
+{
+    public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments) => new(m.Id, m.Direction, m.AuthorKind, m.Author,
+        m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
+        [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline))],
+        m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null);
+}
+
+public sealed record AuditDto(DateTimeOffset At, string Actor, string Action, string? OldValue, string? NewValue);
+
+public sealed record ContactDto(string? Name, string? Email, string? Phone)
+{
+    public static ContactDto? From(ContactRow? c) => c is null ? null : new(c.Name, c.Email, c.Phone);
+}
+
+public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
+{
+    public static TicketDetailDto From(TicketView view) => new(TicketSummaryDto.From(view.Ticket), ContactDto.From(view.Requester),
+        [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments))],
+        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
+}
+
+public sealed record ReplyRequest(string? Text, bool? Internal);
+
+public sealed record TicketPatchRequest(string? Status, string? Resolution, string? Priority, string? Type, string? Assignee);

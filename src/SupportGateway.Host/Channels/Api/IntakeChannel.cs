@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Host.Health;
+
+namespace SupportGateway.Host.Channels.Api;
+
+internal static class IntakeChannel
+{
+    public static IHostApplicationBuilder AddIntakeChannel(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IntakeOptions>, IntakeOptionsValidator>();
+        // The sender runs even with no keys configured, so answers to earlier API tickets still go out.
+        builder.Services.AddSingleton<IOutboundSender, ApiSender>();
+        builder.Services.AddSingleton<IChannelStatus, IntakeStatus>();
+        return builder;
+    }
+
+    private sealed class IntakeStatus(IOptions<IntakeOptions> options) : IChannelStatus
+    {
+        public string Channel => IntakeNormalizer.Channel;
+
+        public (ChannelState, string) Initial() => options.Value.ApiKeys.Count == 0
+            ? (ChannelState.Off, $"no keys in {IntakeOptions.Section}:ApiKeys")
+            : (ChannelState.Up, $"{options.Value.ApiKeys.Count} key(s), POST /api/v1/requests");
+    }
+}

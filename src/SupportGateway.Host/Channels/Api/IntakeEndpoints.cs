@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Agents;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Channels.Api;
+
+/// <summary>The intake API behind a product's "Help" button (<c>X-Api-Key</c>).</summary>
+internal static class IntakeEndpoints
+{
+    public static IEndpointRouteBuilder MapIntakeEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/requests").WithTags("Intake").AddEndpointFilter(RequireApiKey);
+
+        group.MapPost("", (HttpContext http, InboundProcessor processor, IOptions<IntakeOptions> options, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var body = await RequestBody.ReadJsonAsync<IntakeRequest>(http, options.Value.MaxRequestBytes, ct);
+                var message = new IntakeNormalizer(options.Value).NewRequest(body, ExternalId(http));
+                return Answer(await processor.IngestAsync(message, ct), http);
+            }));
+
+        group.MapPost("/{ticketNumber}/messages", (string ticketNumber, HttpContext http, InboundProcessor processor, TicketService tickets,
+            IOptions<IntakeOptions> options, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var body = await RequestBody.ReadJsonAsync<IntakeFollowUp>(http, options.Value.MaxRequestBytes, ct);
+                var message = new IntakeNormalizer(options.Value).FollowUp(ticketNumber, body, ExternalId(http));
+                var (participation, ticket) = await tickets.CheckParticipantAsync(ticketNumber, IntakeNormalizer.Channel, message.Sender.Identity, ct);
+                if (participation == Participation.NoTicket)
+                    return Problems.NotFound($"Ticket {ticketNumber} does not exist.");
+                if (participation == Participation.NotParticipant)
+                    return Problems.Forbidden($"Only the contact of {ticket!.Number} may add messages to it.");
+                return Answer(await processor.IngestAsync(message, ct), http);
+            }));
+
+        group.MapGet("/{ticketNumber}", async Task<IResult> (string ticketNumber, TicketService tickets, CancellationToken ct) =>
+            await tickets.GetViewAsync(ticketNumber, includeInternal: false, ct) is { } view
+                ? TypedResults.Ok(new
+                {
+                    ticketNumber = view.Ticket.Number,
+                    status = view.Ticket.Status,
+                    resolution = view.Ticket.Resolution,
+                    messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments)),
+                })
+                : Problems.NotFound($"Ticket {ticketNumber} does not exist."));
+        return app;
+    }
+
+    private static IResult Answer(IngestResult result, HttpContext http)
+    {
+        if (result.Outcome == IngestOutcome.Parked)
+            return Problems.Parked(result.InboundId);
+        if (result.Outcome == IngestOutcome.Duplicate)
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created($"/api/v1/requests/{result.TicketNumber}",
+            new { ticketNumber = result.TicketNumber, status = result.TicketStatus, messageId = result.MessageId, duplicate = result.Outcome == IngestOutcome.Duplicate });
+    }
+
+    /// <summary>The Idempotency-Key, scoped to the API key that sent it; a fresh id when there is none.</summary>
+    private static string ExternalId(HttpContext http)
+    {
+        var key = http.Request.Headers["Idempotency-Key"].ToString().Trim();
+        if (key.Length == 0)
+            return $"auto:{Guid.CreateVersion7():N}";
+        if (key.Length > 200)
+            throw new ProblemException(Problems.BadRequest("Idempotency-Key is longer than 200 characters.", "Idempotency-Key"));
+        return $"{Secrets.Fingerprint(http.Request.Headers["X-Api-Key"].ToString())}:{key}";
+    }
+
+    private static async ValueTask<object?> RequireApiKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var key = http.Request.Headers["X-Api-Key"].ToString();
+        var valid = false;
+        foreach (var candidate in http.RequestServices.GetRequiredService<IOptions<IntakeOptions>>().Value.ApiKeys)
+            valid |= key.Length > 0 && Secrets.FixedTimeEquals(candidate, key);
+        return valid ? await next(context) : Problems.Unauthorized("Send a valid intake key in the X-Api-Key header.");
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Contacts;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Storage;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Agents;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Channels.WebChat;
+
+/// <summary>The widget's script and its visitor API. Visitors authenticate with the <c>X-Visitor-Token</c> header.</summary>
+internal static class WebChatEndpoints
+{
+    private const string TokenHeader = "X-Visitor-Token";
+
+    public static IEndpointRouteBuilder MapWebChatEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/webchat/widget.js", () => Asset("widget.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+
+        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy);
+
+        api.MapPost("/requests", (HttpContext http, InboundProcessor processor, TicketService tickets, IOptions<WebChatOptions> options, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var token = http.Request.Headers[TokenHeader].ToString();
+                token = WebChatNormalizer.IsWellFormedToken(token) ? token : Secrets.NewToken();
+                var form = await ReadFormAsync(http, options.Value, ct);
+                var message = await new WebChatNormalizer(options.Value).NewRequestAsync(form, WebChatNormalizer.VisitorOf(token), ct);
+                var result = await processor.IngestAsync(message, ct);
+                if (result.Outcome == IngestOutcome.Parked)
+                    return Problems.Parked(result.InboundId);
+                var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
+                return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", new { token, conversation = Conversation(view!) });
+            }));
+
+        api.MapGet("/requests", (HttpContext http, Database database, ContactStore contacts, TicketStore store, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var visitor = Visitor(http);
+                await using var connection = await database.OpenAsync(ct);
+                var db = new SqlScope(connection);
+                var contactId = await contacts.FindByIdentityAsync(db, WebChatNormalizer.Channel, visitor, ct);
+                var rows = contactId is { } id ? await store.ListForContactAsync(db, id, 50, ct) : [];
+                return TypedResults.Ok(rows.Select(TicketSummaryDto.From));
+            }));
+
+        api.MapGet("/requests/{number}", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                await RequireParticipantAsync(http, tickets, number, ct);
+                return TypedResults.Ok(Conversation((await tickets.GetViewAsync(number, includeInternal: false, ct))!));
+            }));
+
+        api.MapPost("/requests/{number}/messages", (string number, HttpContext http, InboundProcessor processor, TicketService tickets,
+            IOptions<WebChatOptions> options, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var visitor = await RequireParticipantAsync(http, tickets, number, ct);
+                var form = await ReadFormAsync(http, options.Value, ct);
+                var message = await new WebChatNormalizer(options.Value).FollowUpAsync(form, visitor, number, ct);
+                var result = await processor.IngestAsync(message, ct);
+                if (result.Outcome == IngestOutcome.Parked)
+                    return Problems.Parked(result.InboundId);
+                var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
+                return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", Conversation(view!));
+            }));
+
+        api.MapGet("/attachments/{id:long}", (long id, HttpContext http, Database database, MessageStore messages, TicketStore store, TicketService tickets,
+            CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                await using var connection = await database.OpenAsync(ct);
+                var db = new SqlScope(connection);
+                var attachment = await messages.GetAttachmentAsync(db, id, ct);
+                var message = attachment is null ? null : await messages.GetAsync(db, attachment.MessageId, ct);
+                var ticket = message is null || message.Internal ? null : await store.GetAsync(db, message.TicketId, ct);
+                if (ticket is null)
+                    return Problems.NotFound("No such file.");
+                await RequireParticipantAsync(http, tickets, ticket.Number, ct);
+                var content = await messages.AttachmentContentAsync(db, id, ct);
+                return TypedResults.File(content!, attachment!.ContentType, attachment.FileName);
+            }));
+
+        api.MapGet("/events", (HttpContext http, WebChatHub hub, CancellationToken ct) =>
+            RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(Events(hub, Visitor(http), ct)))));
+        return app;
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> Events(WebChatHub hub, string visitor, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var subscription = hub.Subscribe(visitor);
+        yield return new SseItem<string>("{}", "ready");
+        while (!ct.IsCancellationRequested)
+        {
+            string? json = null;
+            using (var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                // A comment-like ping every 15 s keeps proxies from closing an idle stream.
+                heartbeat.CancelAfter(TimeSpan.FromSeconds(15));
+                try
+                {
+                    json = await subscription.Reader.ReadAsync(heartbeat.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+            if (ct.IsCancellationRequested)
+                yield break;
+            yield return json is null ? new SseItem<string>("{}", "ping") : new SseItem<string>(json, "message");
+        }
+    }
+
+    private static object Conversation(TicketView view) => new
+    {
+        ticket = TicketSummaryDto.From(view.Ticket),
+        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments)),
+    };
+
+    private static string Visitor(HttpContext http)
+    {
+        var token = http.Request.Headers[TokenHeader].ToString();
+        return WebChatNormalizer.IsWellFormedToken(token)
+            ? WebChatNormalizer.VisitorOf(token)
+            : throw new ProblemException(Problems.Unauthorized($"Send the visitor token in the {TokenHeader} header."));
+    }
+
+    /// <summary>404 unless the visitor takes part in the ticket: a stranger learns nothing, not even that it exists.</summary>
+    private static async Task<string> RequireParticipantAsync(HttpContext http, TicketService tickets, string number, CancellationToken ct)
+    {
+        var visitor = Visitor(http);
+        var (participation, _) = await tickets.CheckParticipantAsync(number, WebChatNormalizer.Channel, visitor, ct);
+        return participation == Participation.Participant ? visitor : throw new ProblemException(Problems.NotFound($"Request {number} was not found."));
+    }
+
+    private static async Task<IFormCollection> ReadFormAsync(HttpContext http, WebChatOptions options, CancellationToken ct)
+    {
+        if (http.Request.ContentLength > options.MaxRequestBytes)
+            throw new ProblemException(Problems.TooLarge($"The upload is over the limit of {options.MaxAttachmentBytes} bytes per file."));
+        if (!http.Request.HasFormContentType)
+            throw new ProblemException(Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the form as multipart/form-data."));
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = options.MaxRequestBytes;
+        try
+        {
+            return await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = options.MaxRequestBytes }, ct);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            throw new ProblemException(ex is BadHttpRequestException { StatusCode: 413 } || ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                ? Problems.TooLarge($"The upload is over the limit of {options.MaxAttachmentBytes} bytes per file.")
+                : Problems.BadRequest($"The form could not be read: {ex.Message}"));
+        }
+    }
+
+    private static IResult Asset(string name, string contentType)
+    {
+        var stream = typeof(WebChatEndpoints).Assembly.GetManifestResourceStream($"webchat/{name}")!;
+        return TypedResults.Stream(stream, contentType);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Text;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Channels.WebChat;
+
+/// <summary>Turns widget form posts into <see cref="InboundMessage"/>s.</summary>
+internal sealed class WebChatNormalizer(WebChatOptions options)
+{
+    public const string Channel = "webchat";
+
+    /// <summary>The visitor's identity: a hash of the unguessable token, so the token itself is never stored.</summary>
+    public static string VisitorOf(string token) =>
+        "v:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..40];
+
+    public static bool IsWellFormedToken(string? token) =>
+        token is { Length: >= 32 and <= 128 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    public async Task<InboundMessage> NewRequestAsync(IFormCollection form, string visitor, CancellationToken cancellationToken)
+    {
+        var description = Text(form, "description");
+        var email = form["email"].ToString().Trim();
+        if (email.Length > 0 && !email.Contains('@', StringComparison.Ordinal))
+            throw new ProblemException(Problems.BadRequest($"'{email}' is not an email address.", "email"));
+        var type = form["type"].ToString();
+        TicketType? requestedType = null;
+        if (type.Length > 0)
+            requestedType = WireName.TryParse<TicketType>(type, out var parsed)
+                ? parsed
+                : throw new ProblemException(Problems.BadRequest($"'{type}' is not a request type.", "type"));
+        return new InboundMessage
+        {
+            Channel = Channel,
+            ExternalId = ExternalId(form, visitor),
+            Sender = new SenderIdentity { Identity = visitor, Name = NullIfEmpty(form["name"]), Email = NullIfEmpty(email) },
+            Hints = new ThreadHints { StartNew = true, ReplyAddress = visitor },
+            Text = description,
+            Language = NullIfEmpty(form["lang"]),
+            RequestedType = requestedType,
+            Attachments = await AttachmentsAsync(form, cancellationToken),
+        };
+    }
+
+    public async Task<InboundMessage> FollowUpAsync(IFormCollection form, string visitor, string ticketNumber, CancellationToken cancellationToken) => new()
+    {
+        Channel = Channel,
+        ExternalId = ExternalId(form, visitor),
+        Sender = new SenderIdentity { Identity = visitor },
+        Hints = new ThreadHints { TicketNumber = ticketNumber, ReplyAddress = visitor },
+        Text = Text(form, "text"),
+        Language = NullIfEmpty(form["lang"]),
+        Attachments = await AttachmentsAsync(form, cancellationToken),
+    };
+
+    private string Text(IFormCollection form, string field)
+    {
+        var text = form[field].ToString().Trim();
+        if (text.Length == 0)
+            throw new ProblemException(Problems.BadRequest($"'{field}' is required.", field));
+        if (text.Length > options.MaxTextLength)
+            throw new ProblemException(Problems.TooLarge($"'{field}' is {text.Length} characters; the limit is {options.MaxTextLength}.", field));
+        return text;
+    }
+
+    private async Task<IReadOnlyList<InboundAttachment>> AttachmentsAsync(IFormCollection form, CancellationToken cancellationToken)
+    {
+        if (form.Files.Count > options.MaxAttachments)
+            throw new ProblemException(Problems.TooLarge($"{form.Files.Count} files; the limit is {options.MaxAttachments}.", "files"));
+        var result = new List<InboundAttachment>();
+        foreach (var file in form.Files)
+        {
+            if (file.Length > options.MaxAttachmentBytes)
+                throw new ProblemException(Problems.TooLarge($"'{file.FileName}' is {file.Length} bytes; the limit is {options.MaxAttachmentBytes}.", "files"));
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, cancellationToken);
+            result.Add(new InboundAttachment
+            {
+                FileName = Path.GetFileName(file.FileName) is { Length: > 0 } name ? name : "file",
+                ContentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType,
+                Content = buffer.ToArray(),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>The widget sends a fresh id per submit, so a retried post is recognised as the same message.</summary>
+    /// Scoped to the visitor: one visitor's id can never reveal another visitor's ticket.
+    private static string ExternalId(IFormCollection form, string visitor) =>
+        form["clientId"].ToString() is { Length: >= 8 and <= 64 } id && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            ? $"{visitor}:{id}"
+            : $"auto:{Guid.CreateVersion7():N}";
+
+    private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) =>
+        value.ToString().Trim() is { Length: > 0 } text ? text : null;
+}

@@ -1,0 +1,41 @@
+using System.Text;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Host.Health;
+
+internal static class HealthEndpoints
+{
+    /// <summary><c>/healthz</c>: one plain line per channel, then storage; 503 when anything that is on is down.</summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", async (ChannelHealth health, Database database, OutboxStore outbox, InboundStore inbound, CancellationToken cancellationToken) =>
+        {
+            var text = new StringBuilder();
+            var healthy = true;
+            foreach (var (channel, state, detail) in health.Snapshot())
+            {
+                healthy &= state is ChannelState.Up or ChannelState.Off or ChannelState.Degraded;
+                text.Append(channel).Append(": ").Append(state.ToString().ToLowerInvariant()).Append(" (").Append(detail).Append(")\n");
+            }
+            try
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                var db = new SqlScope(connection);
+                var states = await outbox.CountByStateAsync(db, cancellationToken);
+                var dead = await inbound.CountAsync(db, InboundStore.Dead, cancellationToken);
+                text.Append($"storage: up ({database.Dialect.Name})\n");
+                text.Append($"outbox: {states.GetValueOrDefault(OutboxStore.Pending)} pending, {states.GetValueOrDefault(OutboxStore.InFlight)} in flight, {states.GetValueOrDefault(OutboxStore.Failed)} failed\n");
+                text.Append($"dead letters: {dead}\n");
+            }
+            catch (Exception ex)
+            {
+                healthy = false;
+                text.Append($"storage: down ({ex.GetType().Name})\n");
+            }
+            return Results.Text(text.ToString(), "text/plain; charset=utf-8", statusCode: healthy ? 200 : 503);
+        }).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace SupportGateway.Host.Http;
+
+/// <summary>RFC 7807 problem details for every error the gateway answers with.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult BadRequest(string detail, string? field = null) => Make(StatusCodes.Status400BadRequest, "Invalid request", detail, field);
+
+    public static ProblemHttpResult Unauthorized(string detail) => Make(StatusCodes.Status401Unauthorized, "Not authenticated", detail);
+
+    public static ProblemHttpResult Forbidden(string detail) => Make(StatusCodes.Status403Forbidden, "Not allowed", detail);
+
+    public static ProblemHttpResult NotFound(string detail) => Make(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static ProblemHttpResult Conflict(string detail, string? field = null) => Make(StatusCodes.Status409Conflict, "Not allowed in this state", detail, field);
+
+    public static ProblemHttpResult TooLarge(string detail, string? field = null) => Make(StatusCodes.Status413PayloadTooLarge, "Too large", detail, field);
+
+    public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
+        $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
+
+    public static ProblemHttpResult Make(int status, string title, string detail, string? field = null) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title,
+            extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });
+}
+
+/// <summary>A request that cannot be served, carried to the endpoint's single problem exit.</summary>
+internal sealed class ProblemException(ProblemHttpResult problem) : Exception(problem.ProblemDetails.Detail)
+{
+    public ProblemHttpResult Problem { get; } = problem;
+}

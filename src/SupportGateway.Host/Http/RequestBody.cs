@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using SupportGateway.Core;
+
+namespace SupportGateway.Host.Http;
+
+/// <summary>Reads a JSON body under a size limit, turning every failure into a precise problem.</summary>
+internal static class RequestBody
+{
+    public static async Task<T> ReadJsonAsync<T>(HttpContext context, long maxBytes, CancellationToken cancellationToken) where T : class
+    {
+        var request = context.Request;
+        if (request.ContentLength > maxBytes)
+            throw new ProblemException(Problems.TooLarge($"The body is {request.ContentLength} bytes; the limit is {maxBytes}."));
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+            sizeFeature.MaxRequestBodySize = maxBytes;
+        if (!(request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ?? false))
+            throw new ProblemException(Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the body as application/json."));
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(request.Body, CoreJson.Options, cancellationToken)
+                ?? throw new ProblemException(Problems.BadRequest("The body is empty; a JSON object is expected."));
+        }
+        catch (JsonException ex)
+        {
+            var at = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";
+            throw new ProblemException(Problems.BadRequest($"The JSON is malformed{at}: {FirstSentence(ex.Message)}", ex.Path?.TrimStart('$', '.')));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ProblemException(Problems.TooLarge($"The body is over the limit of {maxBytes} bytes."));
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+
+    /// <summary>Runs an endpoint body, answering any <see cref="ProblemException"/> it throws.</summary>
+    public static async Task<IResult> GuardAsync(Func<Task<IResult>> handler)
+    {
+        try
+        {
+            return await handler();
+        }
+        catch (ProblemException ex)
+        {
+            return ex.Problem;
+        }
+    }
+}
