@@ -1,0 +1,175 @@
+using Microsoft.Extensions.DependencyInjection;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Core.Pipeline;
+
+public sealed class InboundProcessorTests
+{
+    private CoreHarness _core = null!;
+    private InboundProcessor _processor = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _core = await CoreHarness.StartAsync();
+        _processor = _core.Get<InboundProcessor>();
+    }
+
+    [TearDown]
+    public async Task TearDown() => await _core.DisposeAsync();
+
+    [Test]
+    public async Task New_message_opens_a_ticket_with_an_ack_in_the_outbox()
+    {
+        var result = await _processor.IngestAsync(Messages.From("ext:1", "Printer is on fire"), CancellationToken.None);
+
+        Assert.That(result.Outcome, Is.EqualTo(IngestOutcome.Created));
+        Assert.That(result.TicketNumber, Is.EqualTo("SG-10008"));
+        var view = await _core.Get<TicketService>().GetViewAsync(result.TicketNumber!, true, CancellationToken.None);
+        Assert.That(view!.Ticket.Subject, Is.EqualTo("Printer is on fire"));
+        Assert.That(view.Messages.Select(m => (m.Direction, m.AuthorKind)), Is.EqualTo(new[] { ("in", "customer"), ("out", "system") }));
+        Assert.That(view.Messages[1].Text, Does.Contain("SG-10008"));
+        Assert.That(view.Audit.Select(a => a.Action), Is.EqualTo(new[] { "created" }));
+        Assert.That(await _core.CountAsync("outbox"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Ack_is_russian_for_cyrillic_text_and_english_otherwise()
+    {
+        var ru = await _processor.IngestAsync(Messages.From("ext:ru", "Не работает 1С"), CancellationToken.None);
+        var en = await _processor.IngestAsync(Messages.From("ext:en", "Cannot log in"), CancellationToken.None);
+        var service = _core.Get<TicketService>();
+        var ruAck = (await service.GetViewAsync(ru.TicketNumber!, true, CancellationToken.None))!.Messages[1].Text;
+        var enAck = (await service.GetViewAsync(en.TicketNumber!, true, CancellationToken.None))!.Messages[1].Text;
+        Assert.That(ruAck, Does.StartWith("Спасибо"));
+        Assert.That(enAck, Does.StartWith("Thank you"));
+    }
+
+    [Test]
+    public async Task Same_external_id_twice_is_one_message()
+    {
+        var message = Messages.From("ext:1", "hello");
+        var first = await _processor.IngestAsync(message, CancellationToken.None);
+        var second = await _processor.IngestAsync(message, CancellationToken.None);
+
+        Assert.That(second.Outcome, Is.EqualTo(IngestOutcome.Duplicate));
+        Assert.That(second.TicketNumber, Is.EqualTo(first.TicketNumber));
+        Assert.That(await _core.CountAsync("messages"), Is.EqualTo(2), "one customer message and one ack");
+    }
+
+    [Test]
+    public async Task Explicit_number_from_a_participant_appends_to_that_ticket()
+    {
+        var first = await _processor.IngestAsync(Messages.From("ext:1", "first problem"), CancellationToken.None);
+        var followUp = await _processor.IngestAsync(Messages.From("ext:1", $"about {first.TicketNumber}: still broken"), CancellationToken.None);
+
+        Assert.That(followUp.Outcome, Is.EqualTo(IngestOutcome.Appended));
+        Assert.That(followUp.TicketNumber, Is.EqualTo(first.TicketNumber));
+    }
+
+    [Test]
+    public async Task Follow_up_from_stranger_opens_new_ticket_and_notes_why()
+    {
+        var first = await _processor.IngestAsync(Messages.From("ext:owner", "my problem"), CancellationToken.None);
+        var stranger = await _processor.IngestAsync(Messages.From("ext:stranger", $"[{first.TicketNumber}] let me in"), CancellationToken.None);
+
+        Assert.That(stranger.Outcome, Is.EqualTo(IngestOutcome.Created));
+        Assert.That(stranger.TicketNumber, Is.Not.EqualTo(first.TicketNumber));
+        var view = await _core.Get<TicketService>().GetViewAsync(stranger.TicketNumber!, true, CancellationToken.None);
+        Assert.That(view!.Audit.Single(a => a.Action == "routing").NewValue, Does.Contain(first.TicketNumber));
+    }
+
+    [Test]
+    public async Task Wrong_check_digit_is_not_a_follow_up()
+    {
+        var first = await _processor.IngestAsync(Messages.From("ext:1", "problem"), CancellationToken.None);
+        var typo = first.TicketNumber![..^1] + (char)('0' + (first.TicketNumber[^1] - '0' + 1) % 10);
+        var next = await _processor.IngestAsync(Messages.From("ext:1", $"{typo} again"), CancellationToken.None);
+        Assert.That(next.Outcome, Is.EqualTo(IngestOutcome.Created));
+    }
+
+    [Test]
+    public async Task Reply_reference_to_one_of_our_messages_threads_without_a_number()
+    {
+        var first = await _processor.IngestAsync(Messages.From("tg:7", "first", channel: "telegram"), CancellationToken.None);
+        var firstExternalId = (await _core.Get<TicketService>().GetViewAsync(first.TicketNumber!, true, CancellationToken.None))!.Messages[0].ExternalId!;
+        var reply = await _processor.IngestAsync(
+            Messages.From("tg:7", "more details", channel: "telegram", hints: new ThreadHints { ReplyTo = [firstExternalId] }), CancellationToken.None);
+        Assert.That(reply.TicketNumber, Is.EqualTo(first.TicketNumber));
+    }
+
+    [Test]
+    public async Task Conversation_continues_its_active_ticket_until_the_sender_starts_a_new_one()
+    {
+        var hints = new ThreadHints { ConversationKey = "chat-1" };
+        var first = await _processor.IngestAsync(Messages.From("tg:7", "first", "telegram", hints), CancellationToken.None);
+        var second = await _processor.IngestAsync(Messages.From("tg:7", "second", "telegram", hints), CancellationToken.None);
+        var fresh = await _processor.IngestAsync(Messages.From("tg:7", "another problem", "telegram", hints with { StartNew = true }), CancellationToken.None);
+        var afterFresh = await _processor.IngestAsync(Messages.From("tg:7", "about the other one", "telegram", hints), CancellationToken.None);
+
+        Assert.That(second.TicketNumber, Is.EqualTo(first.TicketNumber));
+        Assert.That(fresh.TicketNumber, Is.Not.EqualTo(first.TicketNumber));
+        Assert.That(afterFresh.TicketNumber, Is.EqualTo(fresh.TicketNumber));
+    }
+
+    [Test]
+    public async Task Customer_answer_during_clarification_moves_ticket_back_in_progress()
+    {
+        var first = await _processor.IngestAsync(Messages.From("ext:1", "problem"), CancellationToken.None);
+        await _core.Get<TicketService>().UpdateAsync(first.TicketNumber!, "agent:a@x", new TicketChanges(Status: TicketStatus.Clarification), CancellationToken.None);
+        await _processor.IngestAsync(Messages.From("ext:1", $"{first.TicketNumber} here is the log"), CancellationToken.None);
+
+        var view = await _core.Get<TicketService>().GetViewAsync(first.TicketNumber!, true, CancellationToken.None);
+        Assert.That(view!.Ticket.StatusValue, Is.EqualTo(TicketStatus.InProgress));
+        Assert.That(view.Audit.Last(a => a.Action == "status_changed").Actor, Does.StartWith("customer:"));
+    }
+
+    [Test]
+    public async Task Failing_filter_parks_the_payload_and_replay_processes_it_once_fixed()
+    {
+        var breaker = new BreakingFilter { Broken = true };
+        await using var core = await CoreHarness.StartAsync(s => s.AddSingleton<IInboundFilter>(breaker));
+        var processor = core.Get<InboundProcessor>();
+
+        var parked = await processor.IngestAsync(Messages.From("ext:1", "hello"), CancellationToken.None);
+        Assert.That(parked.Outcome, Is.EqualTo(IngestOutcome.Parked));
+        Assert.That(parked.Error, Does.Contain("boom"));
+        Assert.That(await core.CountAsync("tickets"), Is.Zero, "nothing half-written");
+        Assert.That(await core.CountAsync("contacts"), Is.Zero, "the sender filter's work is rolled back too");
+        Assert.That(await core.CountAsync("inbound"), Is.EqualTo(1), "the payload is kept");
+
+        breaker.Broken = false;
+        var replayed = await processor.ReplayAsync(parked.InboundId, CancellationToken.None);
+        Assert.That(replayed!.Outcome, Is.EqualTo(IngestOutcome.Created));
+        Assert.That(await processor.ReplayAsync(parked.InboundId, CancellationToken.None), Is.Null, "a processed payload is not replayed twice");
+        Assert.That(await core.CountAsync("tickets"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Unknown_payload_format_is_parked_not_lost()
+    {
+        var result = await _processor.IngestAsync(new RawInbound("email", "<x@y>", "rfc822", "Subject: hi\r\n\r\nbody"u8.ToArray()), CancellationToken.None);
+        Assert.That(result.Outcome, Is.EqualTo(IngestOutcome.Parked));
+        Assert.That(result.Error, Does.Contain("rfc822"));
+    }
+
+    [Test]
+    public async Task Concurrent_ingest_gives_distinct_numbers()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            Task.Run(() => _processor.IngestAsync(Messages.From($"ext:{i}", $"problem {i}"), CancellationToken.None))));
+        Assert.That(results.Select(r => r.TicketNumber).Distinct().Count(), Is.EqualTo(100));
+    }
+
+    private sealed class BreakingFilter : IInboundFilter
+    {
+        public bool Broken { get; set; }
+
+        public int Order => 550;
+
+        public ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken) =>
+            Broken ? throw new InvalidOperationException("boom") : ValueTask.CompletedTask;
+    }
+}
