@@ -26,17 +26,25 @@ public static class GatewayHost
         return builder;
     }
 
-    public static WebApplication BuildWebApp(string[] args)
+    /// <summary>
+    /// Run from the repository root, appsettings.json is in the working directory; run from
+    /// elsewhere, the copy beside the binary is the base that the working directory's file and
+    /// the environment override.
+    /// </summary>
+    public static void UseSettingsBesideBinary(IConfigurationManager configuration)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        // Run from the repository root, appsettings.json is in the working directory; run from
-        // elsewhere, the copy beside the binary applies.
         var besideBinary = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
         {
             Path = Path.Combine(AppContext.BaseDirectory, "appsettings.json"), Optional = true, ReloadOnChange = false,
         };
         besideBinary.ResolveFileProvider();
-        builder.Configuration.Sources.Insert(0, besideBinary);
+        configuration.Sources.Insert(0, besideBinary);
+    }
+
+    public static WebApplication BuildWebApp(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        UseSettingsBesideBinary(builder.Configuration);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
         builder.AddGateway();

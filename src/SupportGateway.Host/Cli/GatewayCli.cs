@@ -40,6 +40,7 @@ internal static class GatewayCli
         try
         {
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+            GatewayHost.UseSettingsBesideBinary(builder.Configuration);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.AddGateway();
             using var host = builder.Build();

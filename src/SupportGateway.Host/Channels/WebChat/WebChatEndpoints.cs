@@ -85,13 +85,19 @@ internal static class WebChatEndpoints
                 return TypedResults.File(content!, attachment!.ContentType, attachment.FileName);
             }));
 
-        api.MapGet("/events", (HttpContext http, WebChatHub hub, CancellationToken ct) =>
-            RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(Events(hub, Visitor(http), ct)))));
+        api.MapGet("/events", (HttpContext http, WebChatHub hub, IHostApplicationLifetime lifetime) =>
+            RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(
+                // Streams end when the host stops, so shutdown does not wait for browsers to hang up.
+                Events(hub, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))));
         return app;
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Events(WebChatHub hub, string visitor, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<SseItem<string>> Events(WebChatHub hub, string visitor, CancellationTokenSource lifetime,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        using var owned = lifetime;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, cancellation);
+        var ct = linked.Token;
         using var subscription = hub.Subscribe(visitor);
         yield return new SseItem<string>("{}", "ready");
         while (!ct.IsCancellationRequested)

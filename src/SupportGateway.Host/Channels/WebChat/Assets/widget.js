@@ -301,6 +301,7 @@
       })
       .catch(function () {
         state.stream = null;
+        host.removeAttribute("data-live");
         var next = Math.min(10000, (delay || 500) * 2);
         setTimeout(function () { connect(next); }, next);
       });
@@ -312,6 +313,7 @@
       if (line.indexOf("event:") === 0) type = line.slice(6).trim();
       else if (line.indexOf("data:") === 0) data += line.slice(5).replace(/^ /, "");
     });
+    if (type === "ready") host.setAttribute("data-live", "true");
     if (type !== "message" || !data) return;
     var event = JSON.parse(data);
     if (thread && event.ticketNumber === thread.number) {

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.WebChat;
+
+/// <summary>The widget in real headless Chromium against the gateway on a real socket.</summary>
+[NonParallelizable]
+public sealed class WidgetBrowserTests
+{
+    private const string Xss = "<img src=x onerror=alert(1)>";
+
+    private GatewayFactory _gateway = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    [OneTimeSetUp]
+    public async Task StartBrowser()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("SG_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopBrowser()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    [SetUp]
+    public void StartGateway() => _gateway = new GatewayFactory(kestrel: true);
+
+    [TearDown]
+    public void StopGateway() => _gateway.Dispose();
+
+    private async Task<IPage> OpenDemoAsync(string locale = "en-US")
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale });
+        var page = await context.NewPageAsync();
+        page.Dialog += (_, dialog) => Assert.Fail($"A script ran from visitor input: dialog '{dialog.Message}'");
+        await page.GotoAsync(_gateway.ServerAddress.ToString());
+        return page;
+    }
+
+    [Test]
+    public async Task Visitor_files_a_request_sees_the_number_gets_the_answer_live_and_keeps_history()
+    {
+        var page = await OpenDemoAsync();
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=name]").FillAsync("Ivan");
+        await page.Locator("#sg-form [name=description]").FillAsync(Xss);
+        await page.Locator("#sg-form [name=type]").SelectOptionAsync("defect");
+        await page.Locator("#sg-form [name=files]").SetInputFilesAsync(new FilePayload
+        {
+            Name = "screenshot.png", MimeType = "image/png", Buffer = Convert.FromBase64String(OnePixelPng),
+        });
+        await page.Locator("#sg-submit").ClickAsync();
+
+        var numberLocator = page.Locator("#sg-number");
+        await Assertions.Expect(numberLocator).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^SG-\d{5,}$"));
+        var number = await numberLocator.TextContentAsync();
+
+        // The visitor's markup is shown as text and never becomes an element.
+        var customerMessage = page.Locator(".sg-msg.sg-customer .sg-text");
+        await Assertions.Expect(customerMessage).ToHaveTextAsync(Xss);
+        Assert.That(await page.Locator("#sg-messages img").CountAsync(), Is.Zero);
+        await Assertions.Expect(page.Locator(".sg-msg.sg-system")).ToContainTextAsync(number!);
+
+        // An agent's reply arrives live, without a reload, within a second.
+        await Assertions.Expect(page.Locator("#supportgateway-webchat[data-live=true]")).ToHaveCountAsync(1);
+        using var agent = _gateway.Agent();
+        var clock = Stopwatch.StartNew();
+        var reply = await agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = $"We are on it. {Xss}" });
+        Assert.That(reply.IsSuccessStatusCode, Is.True);
+        await Assertions.Expect(page.Locator(".sg-msg.sg-agent .sg-text")).ToHaveTextAsync($"We are on it. {Xss}", new() { Timeout = 1000 });
+        TestContext.Out.WriteLine($"agent reply visible in the widget after {clock.ElapsedMilliseconds} ms");
+
+        // A reload keeps the whole conversation.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#sg-number")).ToHaveTextAsync(number!);
+        await Assertions.Expect(page.Locator(".sg-msg")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator(".sg-msg.sg-agent .sg-text")).ToHaveTextAsync($"We are on it. {Xss}");
+        Assert.That(await page.Locator("#sg-messages img").CountAsync(), Is.Zero);
+
+        var ticket = await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+        var attachment = ticket.GetProperty("messages")[0].GetProperty("attachments")[0];
+        Assert.That(attachment.GetProperty("fileName").GetString(), Is.EqualTo("screenshot.png"));
+        Assert.That(attachment.GetProperty("size").GetInt64(), Is.EqualTo(Convert.FromBase64String(OnePixelPng).Length));
+        Assert.That(ticket.GetProperty("ticket").GetProperty("type").GetString(), Is.EqualTo("defect"));
+    }
+
+    [Test]
+    public async Task Visitor_follows_up_and_can_always_start_a_new_request()
+    {
+        var page = await OpenDemoAsync("ru-RU");
+        await Assertions.Expect(page.Locator("#sg-launcher")).ToHaveTextAsync("Помощь");
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("Не печатает принтер");
+        await page.Locator("#sg-submit").ClickAsync();
+        var first = await page.Locator("#sg-number").TextContentAsync();
+        await Assertions.Expect(page.Locator(".sg-msg.sg-system")).ToContainTextAsync("Спасибо");
+
+        await page.Locator("#sg-reply [name=text]").FillAsync("Модель HP 1020");
+        await page.Locator("#sg-send").ClickAsync();
+        await Assertions.Expect(page.Locator(".sg-msg.sg-customer")).ToHaveCountAsync(2);
+
+        await page.Locator("#sg-new").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("И ещё почта не работает");
+        await page.Locator("#sg-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#sg-number")).Not.ToHaveTextAsync(first!);
+        var second = await page.Locator("#sg-number").TextContentAsync();
+
+        await page.Locator("#sg-all").ClickAsync();
+        await Assertions.Expect(page.Locator("#sg-requests li")).ToHaveCountAsync(2);
+        using var agent = _gateway.Agent();
+        var firstTicket = await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{first}");
+        Assert.That(firstTicket.GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("authorKind").GetString() == "customer"), Is.EqualTo(2));
+        Assert.That(second, Does.Match(@"^SG-\d{5,}$"));
+    }
+
+    [Test]
+    public async Task A_stranger_cannot_read_someone_elses_request()
+    {
+        var page = await OpenDemoAsync();
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("secret problem");
+        await page.Locator("#sg-submit").ClickAsync();
+        var number = await page.Locator("#sg-number").TextContentAsync();
+
+        using var stranger = new HttpClient { BaseAddress = _gateway.ServerAddress };
+        stranger.DefaultRequestHeaders.Add("X-Visitor-Token", new string('a', 43));
+        var read = await stranger.GetAsync($"/webchat/api/requests/{number}");
+        var noToken = await new HttpClient { BaseAddress = _gateway.ServerAddress }.GetAsync($"/webchat/api/requests/{number}");
+        Assert.That(read.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+        Assert.That(noToken.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Unauthorized));
+    }
+
+    private const string OnePixelPng =
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+}
