@@ -53,6 +53,8 @@ public static class GatewayHost
         builder.Services.ConfigureHttpJsonOptions(o => CoreJson.Configure(o.SerializerOptions));
 
         var app = builder.Build();
+        // Validate before hosting starts, so a bad option is one plain line and not a logged stack trace.
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();

@@ -26,8 +26,27 @@ public sealed class OutboxDispatcher(
 {
     private readonly OutboxOptions _options = options.Value;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(senders.Select(sender => Task.Run(() => RunChannelAsync(sender, stoppingToken), stoppingToken)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await ReleaseAbandonedAsync(stoppingToken);
+        await Task.WhenAll(senders.Select(sender => Task.Run(() => RunChannelAsync(sender, stoppingToken), stoppingToken)));
+    }
+
+    /// <summary>
+    /// An embedded database has exactly one dispatcher, so rows in flight at start were left by a
+    /// crash and are retried now (their send may have happened: channels dedupe by idempotency key
+    /// where they can). A shared database relies on the lease instead.
+    /// </summary>
+    private async Task ReleaseAbandonedAsync(CancellationToken cancellationToken)
+    {
+        if (!database.Dialect.SingleWriter)
+            return;
+        await using var session = await database.BeginAsync(cancellationToken);
+        var released = await outbox.ReleaseInFlightAsync(session, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        if (released > 0)
+            logger.LogWarning("{Count} deliveries were in flight when the gateway last stopped; sending them again", released);
+    }
 
     private async Task RunChannelAsync(IOutboundSender sender, CancellationToken stoppingToken)
     {

@@ -47,6 +47,10 @@ public sealed class OutboxStore(Database database)
             RETURNING {Columns}
             """, new { channel, now, until = now + leaseMs, batch }, cancellationToken);
 
+    /// <summary>Makes rows claimed by a process that is gone due again; returns how many.</summary>
+    public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE state = 'in_flight'", null, cancellationToken);
+
     public Task MarkSentAsync(SqlScope db, long id, string? externalId, long at, CancellationToken cancellationToken) =>
         db.ExecuteAsync("""
             UPDATE outbox SET state = 'sent', attempts = attempts + 1, external_id = @externalId, sent_at = @at, locked_until = NULL, last_error = NULL

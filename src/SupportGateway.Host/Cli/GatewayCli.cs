@@ -41,7 +41,10 @@ internal static class GatewayCli
         {
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             GatewayHost.UseSettingsBesideBinary(builder.Configuration);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            // Command output is the result; logs are for trouble only and go to stderr.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.AddGateway();
             using var host = builder.Build();
             host.Services.GetRequiredService<IStartupValidator>().Validate();

@@ -1,0 +1,86 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.Cli;
+
+public sealed class CliTests
+{
+    private string _directory = "";
+
+    [SetUp]
+    public void SetUp() => _directory = TempDirectory.Create();
+
+    [TearDown]
+    public void TearDown() => TempDirectory.Delete(_directory);
+
+    private Dictionary<string, string> Env(params (string Key, string Value)[] extra)
+    {
+        var env = GatewayProcess.Environment(_directory);
+        foreach (var (key, value) in extra)
+            env[key] = value;
+        return env;
+    }
+
+    [Test]
+    public async Task Check_config_reports_valid_configuration_and_channels()
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env(), "check-config");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("webchat: up").And.Contain("api: up").And.Contain("agents: 1"));
+    }
+
+    [TestCase("SupportGateway__Outbox__MaxAttempts", "0", "error: SupportGateway:Outbox:MaxAttempts: must be between 1 and 100")]
+    [TestCase("SupportGateway__Outbox__MaxAttempts", "many", "SupportGateway:Outbox:MaxAttempts")]
+    [TestCase("SupportGateway__Tickets__NumberPrefix", "S-G", "error: SupportGateway:Tickets:NumberPrefix: must be ASCII letters or digits")]
+    [TestCase("SupportGateway__Agents__0__Email", "anna", "error: SupportGateway:Agents:0:Email: must be an email address")]
+    [TestCase("SupportGateway__Storage__Provider", "oracle", "error: SupportGateway:Storage:Provider")]
+    public async Task Bad_option_gets_one_clear_line_naming_the_key(string key, string value, string expected)
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env((key, value)), "check-config");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(output, Does.Contain(expected));
+        Assert.That(output, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public async Task Gateway_refuses_to_start_on_bad_options_with_the_same_line()
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env(("SupportGateway__Intake__MaxAttachments", "-1")));
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("error: SupportGateway:Intake:MaxAttachments: must be between 0 and 100"));
+        Assert.That(output, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task Dead_letters_are_listed_and_replayed()
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env(), "dead-letters", "list");
+        Assert.That((exit, output.Trim()), Is.EqualTo((0, "No dead letters.")));
+
+        var message = new InboundMessage
+        {
+            Channel = "api", ExternalId = "parked-1", Sender = new SenderIdentity { Identity = "ext:9" }, Text = "stuck since the outage",
+            Hints = new ThreadHints { StartNew = true },
+        };
+        var raw = InboundJsonNormalizer.ToRaw(message);
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "gateway.db")};Pooling=False"))
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO inbound (channel, external_id, format, payload, state, attempts, last_error, received_at)
+                VALUES (@Channel, @ExternalId, @Format, @Payload, 'dead', 1, 'SqliteException: disk I/O error', 0)
+                """, raw);
+        }
+
+        (exit, output) = await GatewayProcess.RunAsync(_directory, Env(), "dead-letters", "list");
+        Assert.That(output, Does.Contain("api").And.Contain("disk I/O error"));
+
+        (exit, output) = await GatewayProcess.RunAsync(_directory, Env(), "dead-letters", "replay", "all");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("[1/1]").And.Contain("created SG-").And.Contain("Replayed 1 of 1."));
+
+        (exit, output) = await GatewayProcess.RunAsync(_directory, Env(), "dead-letters", "replay", "banana");
+        Assert.That((exit, output.Trim()), Is.EqualTo((2, "error: 'banana' is neither a dead letter id nor 'all'.")));
+    }
+}
