@@ -25,7 +25,9 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
         options.FirstRetryDelay <= TimeSpan.Zero ? $"{OutboxOptions.Section}:FirstRetryDelay: must be positive" : null,
         options.MaxRetryDelay < options.FirstRetryDelay ? $"{OutboxOptions.Section}:MaxRetryDelay: must not be below FirstRetryDelay" : null,
         options.PollInterval <= TimeSpan.Zero ? $"{OutboxOptions.Section}:PollInterval: must be positive" : null,
-        options.Lease < options.SendTimeout ? $"{OutboxOptions.Section}:Lease: must be at least SendTimeout" : null);
+        options.Lease < options.SendTimeout ? $"{OutboxOptions.Section}:Lease: must be at least SendTimeout" : null,
+        options.Linger < TimeSpan.Zero || options.Linger > TimeSpan.FromSeconds(5) ? $"{OutboxOptions.Section}:Linger: must be between 0 and 5 seconds" : null,
+        options.BatchSize is < 1 or > 1000 ? $"{OutboxOptions.Section}:BatchSize: must be between 1 and 1000" : null);
 
     internal static ValidateOptionsResult Collect(params string?[] failures)
     {

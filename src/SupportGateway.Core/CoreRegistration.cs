@@ -44,6 +44,7 @@ public static class CoreRegistration
         // Registration order is start order: the schema first, then the senders.
         services.AddHostedService<DatabaseMigration>();
         services.AddHostedService<OutboxDispatcher>();
+        services.AddHostedService<SqliteCheckpointer>();
         return builder;
     }
 }

@@ -17,6 +17,14 @@ public sealed class ContactStore
 {
     private const string Columns = "id, name, email, phone, organisation_id, created_at";
 
+    /// <summary>The contact behind a channel identity, with what we know of it; null for a new sender.</summary>
+    public Task<ContactRow?> FindContactByIdentityAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<ContactRow>("""
+            SELECT c.id, c.name, c.email, c.phone, c.organisation_id, c.created_at
+            FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+            WHERE i.channel = @channel AND i.identity = @identity
+            """, new { channel, identity }, cancellationToken);
+
     public Task<long?> FindByIdentityAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
         db.ScalarAsync<long?>("SELECT contact_id FROM contact_identities WHERE channel = @channel AND identity = @identity",
             new { channel, identity }, cancellationToken);

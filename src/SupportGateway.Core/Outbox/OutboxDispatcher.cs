@@ -58,8 +58,11 @@ public sealed class OutboxDispatcher(
             {
                 var delivered = await DispatchDueAsync(sender, pipeline, stoppingToken);
                 failures = 0;
-                if (delivered == 0)
+                if (delivered < _options.BatchSize)
+                {
                     await signal.WaitAsync(sender.Channel, _options.PollInterval, time, stoppingToken);
+                    await Task.Delay(_options.Linger, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -81,35 +84,61 @@ public sealed class OutboxDispatcher(
         IReadOnlyList<OutboxRow> batch;
         await using (var session = await database.BeginAsync(cancellationToken))
         {
-            batch = await outbox.ClaimAsync(session, sender.Channel, Now(), (long)_options.Lease.TotalMilliseconds, 20, cancellationToken);
+            batch = await outbox.ClaimAsync(session, sender.Channel, Now(), (long)_options.Lease.TotalMilliseconds, _options.BatchSize, cancellationToken);
             await session.CommitAsync(cancellationToken);
         }
-        foreach (var row in batch)
-            await DeliverAsync(sender, pipeline, row, cancellationToken);
+        if (batch.Count == 0)
+            return 0;
+
+        var loaded = await LoadAsync(batch, cancellationToken);
+        var outcomes = new List<Outcome>(batch.Count);
+        var firstUnsaved = 0L;
+        foreach (var (row, message, loadError) in loaded)
+        {
+            outcomes.Add(loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken) : new Outcome(row, null, loadError));
+            if (outcomes.Count == 1)
+                firstUnsaved = time.GetTimestamp();
+            // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
+            // one by one (a crash repeats at most the one in flight), instant ones share a commit.
+            if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
+            {
+                await SaveAsync(outcomes, cancellationToken);
+                outcomes.Clear();
+            }
+        }
+        await SaveAsync(outcomes, cancellationToken);
         return batch.Count;
     }
 
-    private async Task DeliverAsync(IOutboundSender sender, ResiliencePipeline pipeline, OutboxRow row, CancellationToken cancellationToken)
+    private static readonly TimeSpan ReceiptDelay = TimeSpan.FromMilliseconds(50);
+
+    private sealed record Outcome(OutboxRow Row, DeliveryReceipt? Receipt, Exception? Error);
+
+    private async Task<Outcome> SendAsync(IOutboundSender sender, ResiliencePipeline pipeline, OutboxRow row, OutboundMessage message,
+        CancellationToken cancellationToken)
     {
-        DeliveryReceipt? receipt = null;
-        Exception? error = null;
         try
         {
-            var message = await LoadAsync(row, cancellationToken);
-            receipt = await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken);
+            return new Outcome(row, await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken), null);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            error = ex;
+            return new Outcome(row, null, ex);
         }
+    }
 
+    private async Task SaveAsync(List<Outcome> outcomes, CancellationToken cancellationToken)
+    {
+        if (outcomes.Count == 0)
+            return;
         await using var session = await database.BeginAsync(cancellationToken);
-        if (error is null)
+        foreach (var (row, receipt, error) in outcomes)
         {
-            await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
-        }
-        else
-        {
+            if (error is null)
+            {
+                await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
+                continue;
+            }
             var attempts = row.Attempts + 1;
             var giveUp = error is PermanentDeliveryException || attempts >= _options.MaxAttempts;
             var next = Now() + (long)Backoff(attempts, _options.FirstRetryDelay, _options.MaxRetryDelay).TotalMilliseconds;
@@ -120,15 +149,31 @@ public sealed class OutboxDispatcher(
         await session.CommitAsync(cancellationToken);
     }
 
-    private async Task<OutboundMessage> LoadAsync(OutboxRow row, CancellationToken cancellationToken)
+    /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>
+    private async Task<List<(OutboxRow Row, OutboundMessage? Message, Exception? Error)>> LoadAsync(IReadOnlyList<OutboxRow> rows,
+        CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var db = new SqlScope(connection);
-        var ticket = await tickets.GetAsync(db, row.TicketId, cancellationToken) ?? throw new PermanentDeliveryException("The ticket is gone.");
-        var message = await messages.GetAsync(db, row.MessageId, cancellationToken) ?? throw new PermanentDeliveryException("The message is gone.");
-        var attachments = await messages.AttachmentsOfMessageAsync(db, row.MessageId, cancellationToken);
-        var lastInbound = await messages.LastInboundAsync(db, row.TicketId, cancellationToken);
-        return new OutboundMessage(row.Id, $"sg-outbox-{row.Id}", ticket, message, row.Recipient, row.Account, attachments, lastInbound);
+        var ticketIds = rows.Select(r => r.TicketId).Distinct().ToList();
+        var messageIds = rows.Select(r => r.MessageId).ToList();
+        var ticketsById = (await tickets.GetManyAsync(db, ticketIds, cancellationToken)).ToDictionary(t => t.Id);
+        var messagesById = (await messages.GetManyAsync(db, messageIds, cancellationToken)).ToDictionary(m => m.Id);
+        var lastInbound = (await messages.LastInboundOfAsync(db, ticketIds, cancellationToken)).ToDictionary(m => m.TicketId);
+        var attachments = (await messages.AttachmentsOfMessagesAsync(db, messageIds, cancellationToken)).ToLookup(a => a.MessageId);
+
+        var result = new List<(OutboxRow, OutboundMessage?, Exception?)>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (!ticketsById.TryGetValue(row.TicketId, out var ticket) || !messagesById.TryGetValue(row.MessageId, out var message))
+            {
+                result.Add((row, null, new PermanentDeliveryException("The ticket or message is gone.")));
+                continue;
+            }
+            result.Add((row, new OutboundMessage(row.Id, $"sg-outbox-{row.Id}", ticket, message, row.Recipient, row.Account,
+                [.. attachments[row.MessageId]], lastInbound.GetValueOrDefault(row.TicketId)), null));
+        }
+        return result;
     }
 
     internal ResiliencePipeline BuildPipeline(string channel) => new ResiliencePipelineBuilder()

@@ -15,6 +15,15 @@ public sealed class OutboxOptions
     /// <summary>How often senders look for due rows when nothing wakes them.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a woken sender waits before claiming, so that deliveries queued close together
+    /// share one claim and one commit instead of one transaction each.
+    /// </summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How many due rows one claim takes.</summary>
+    public int BatchSize { get; set; } = 50;
+
     /// <summary>How long a claimed row stays claimed; a row in flight at a crash is retried after this.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -27,19 +27,74 @@ public sealed class InboundProcessor(
     public Task<IngestResult> IngestAsync(InboundMessage message, CancellationToken cancellationToken) =>
         IngestAsync(InboundJsonNormalizer.ToRaw(message), cancellationToken);
 
+    /// <summary>
+    /// Stores and processes one payload. Payloads that arrive while the writer is busy are
+    /// committed together by whichever caller gets the writer next (group commit): each keeps its
+    /// own savepoint, so one failure parks only its own payload.
+    /// </summary>
     public async Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken)
     {
-        IngestResult result;
-        await using (var session = await database.BeginAsync(cancellationToken))
+        var work = new Work(raw, cancellationToken);
+        _queue.Enqueue(work);
+        while (!work.Result.Task.IsCompleted)
         {
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (await inbound.TryInsertAsync(session, raw, now, cancellationToken) is not { } id)
-                return await DuplicateAsync(session, raw, cancellationToken);
-            result = await ProcessAsync(session, id, raw, cancellationToken);
-            await session.CommitAsync(cancellationToken);
+            List<Work> batch;
+            await using (var session = await database.BeginAsync(cancellationToken))
+            {
+                batch = Drain();
+                if (batch.Count == 0)
+                    break; // another caller took ours and is finishing it
+                try
+                {
+                    var results = new List<IngestResult>(batch.Count);
+                    foreach (var item in batch)
+                        results.Add(await IngestOneAsync(session, item.Raw));
+                    await session.CommitAsync(CancellationToken.None);
+                    for (var i = 0; i < batch.Count; i++)
+                        batch[i].Result.TrySetResult(results[i]);
+                }
+                catch (Exception ex)
+                {
+                    // The transaction failed as a whole: nothing in it was accepted.
+                    foreach (var item in batch)
+                        item.Result.TrySetException(ex);
+                }
+            }
+            if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended))
+                outboxSignal.NotifyAll();
         }
-        AfterCommit(result);
-        return result;
+        return await work.Result.Task.WaitAsync(cancellationToken);
+    }
+
+    private List<Work> Drain()
+    {
+        var batch = new List<Work>();
+        while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
+        {
+            if (item.CancellationToken.IsCancellationRequested)
+                item.Result.TrySetCanceled(item.CancellationToken);
+            else
+                batch.Add(item);
+        }
+        return batch;
+    }
+
+    private async Task<IngestResult> IngestOneAsync(DbSession session, RawInbound raw)
+    {
+        // Once in a batch, a payload is finished even if its caller gives up: others share the commit.
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return await inbound.TryInsertAsync(session, raw, now, CancellationToken.None) is { } id
+            ? await ProcessAsync(session, id, raw, CancellationToken.None)
+            : await DuplicateAsync(session, raw, CancellationToken.None);
+    }
+
+    private const int MaxBatch = 32;
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Work> _queue = new();
+
+    private sealed record Work(RawInbound Raw, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<IngestResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Processes a parked (or pending) payload again.</summary>

@@ -4,7 +4,7 @@ using Dapper;
 namespace SupportGateway.Core.Storage;
 
 /// <summary>Opens connections and write sessions for the configured engine.</summary>
-public sealed class Database
+public sealed class Database : IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly SemaphoreSlim? _writerGate;
@@ -40,36 +40,79 @@ public sealed class Database
         }
     }
 
-    /// <summary>Opens a connection and a write transaction. Dispose without commit rolls back.</summary>
+    /// <summary>
+    /// Opens a write transaction. Dispose without commit rolls back. On a single-writer engine the
+    /// writer gate owns one long-lived connection whose prepared statements are reused.
+    /// </summary>
     public async Task<DbSession> BeginAsync(CancellationToken cancellationToken)
     {
-        if (_writerGate is not null)
-            await _writerGate.WaitAsync(cancellationToken);
-        DbConnection? connection = null;
+        if (_writerGate is null)
+        {
+            var connection = await OpenAsync(cancellationToken);
+            try
+            {
+                return new DbSession(connection, await connection.BeginTransactionAsync(cancellationToken), null, null, ownsConnection: true);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        await _writerGate.WaitAsync(cancellationToken);
         try
         {
-            connection = await OpenAsync(cancellationToken);
-            var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            return new DbSession(connection, transaction, _writerGate);
+            if (_writer is null || _writer.State != System.Data.ConnectionState.Open)
+            {
+                await ResetWriterAsync();
+                _writer = await OpenAsync(cancellationToken);
+                _writerStatements = new StatementCache(_writer);
+            }
+            return new DbSession(_writer, await _writer.BeginTransactionAsync(cancellationToken), _writerGate, _writerStatements, ownsConnection: false);
         }
         catch
         {
-            if (connection is not null)
-                await connection.DisposeAsync();
-            _writerGate?.Release();
+            await ResetWriterAsync();
+            _writerGate.Release();
             throw;
         }
+    }
+
+    private DbConnection? _writer;
+    private StatementCache? _writerStatements;
+
+    private async Task ResetWriterAsync()
+    {
+        _writerStatements?.Dispose();
+        _writerStatements = null;
+        if (_writer is not null)
+            await _writer.DisposeAsync();
+        _writer = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_writerGate is null)
+            return;
+        await _writerGate.WaitAsync();
+        await ResetWriterAsync();
+        _writerGate.Release();
     }
 }
 
 /// <summary>A connection with its open transaction; holds the writer gate until disposed.</summary>
-public sealed class DbSession(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate) : IAsyncDisposable
+public sealed class DbSession(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate, StatementCache? cache, bool ownsConnection)
+    : IAsyncDisposable
 {
     private bool _disposed;
 
     public DbConnection Connection { get; } = connection;
 
     public DbTransaction Transaction { get; } = transaction;
+
+    /// <summary>Prepared statements of the writer connection, when the engine has one.</summary>
+    public StatementCache? Cache { get; } = cache;
 
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
@@ -82,7 +125,8 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
             return;
         _disposed = true;
         await Transaction.DisposeAsync();
-        await Connection.DisposeAsync();
+        if (ownsConnection)
+            await Connection.DisposeAsync();
         gate?.Release();
     }
 }

@@ -49,9 +49,18 @@ public sealed class SqliteDialect : SqlDialect
 
     public override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
     {
+        // Pooled connections keep their settings: configure each physical connection once.
+        var handle = ((SqliteConnection)connection).Handle!;
+        if (Prepared.TryGetValue(handle, out _))
+            return;
         // WAL survives a process kill with synchronous=NORMAL: a commit is in the log before it returns.
+        // Checkpoints run in the background (SqliteCheckpointer); the high threshold is only a safety net.
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=20000;";
         await command.ExecuteNonQueryAsync(cancellationToken);
+        Prepared.AddOrUpdate(handle, Marker);
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = new();
+    private static readonly object Marker = new();
 }

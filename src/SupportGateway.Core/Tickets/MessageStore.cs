@@ -51,6 +51,20 @@ public sealed class MessageStore
             SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND direction = 'in' ORDER BY id DESC LIMIT 1
             """, new { ticketId }, cancellationToken);
 
+    public Task<IReadOnlyList<MessageRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
+        db.ListAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id IN @ids", new { ids }, cancellationToken);
+
+    /// <summary>The latest inbound message of each ticket.</summary>
+    public Task<IReadOnlyList<MessageRow>> LastInboundOfAsync(SqlScope db, IReadOnlyList<long> ticketIds, CancellationToken cancellationToken) =>
+        db.ListAsync<MessageRow>($"""
+            SELECT {Columns} FROM messages WHERE id IN (
+                SELECT MAX(id) FROM messages WHERE ticket_id IN @ticketIds AND direction = 'in' GROUP BY ticket_id)
+            """, new { ticketIds }, cancellationToken);
+
+    public Task<IReadOnlyList<AttachmentRow>> AttachmentsOfMessagesAsync(SqlScope db, IReadOnlyList<long> messageIds, CancellationToken cancellationToken) =>
+        db.ListAsync<AttachmentRow>($"SELECT {AttachmentColumns} FROM attachments WHERE message_id IN @messageIds ORDER BY id",
+            new { messageIds }, cancellationToken);
+
     public Task<IReadOnlyList<AttachmentRow>> AttachmentsOfTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
         db.ListAsync<AttachmentRow>($"""
             SELECT {AttachmentColumns} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = @ticketId) ORDER BY id

@@ -54,6 +54,9 @@ public sealed class TicketStore(Database database)
     public Task<TicketRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE id = @id", new { id }, cancellationToken);
 
+    public Task<IReadOnlyList<TicketRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
+        db.ListAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE id IN @ids", new { ids }, cancellationToken);
+
     public Task<TicketRow?> GetBySeqAsync(SqlScope db, long seq, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE seq = @seq", new { seq }, cancellationToken);
 

@@ -20,21 +20,25 @@ public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IIn
             ? await contacts.OrganisationByAccountAsync(context.Session, account.Trim(), now, cancellationToken)
             : null;
 
-        var existing = await contacts.FindByIdentityAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
-        if (existing is { } id)
-        {
-            await contacts.EnrichAsync(context.Session, id, sender.Name, sender.Email, sender.Phone, organisationId, cancellationToken);
-            context.ContactId = id;
-        }
-        else
+        var existing = await contacts.FindContactByIdentityAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
+        if (existing is null)
         {
             context.ContactId = await contacts.CreateWithIdentityAsync(context.Session, message.Channel, sender.Identity, new ContactRow
             {
                 Name = sender.Name, Email = sender.Email, Phone = sender.Phone, OrganisationId = organisationId, CreatedAt = now,
             }, cancellationToken);
+            context.OrganisationId = organisationId;
+            return;
         }
 
-        context.OrganisationId = organisationId
-            ?? (await contacts.GetAsync(context.Session, context.ContactId.Value, cancellationToken))?.OrganisationId;
+        context.ContactId = existing.Id;
+        context.OrganisationId = existing.OrganisationId ?? organisationId;
+        if (Fills(existing.Name, sender.Name) || Fills(existing.Email, sender.Email) || Fills(existing.Phone, sender.Phone)
+            || (existing.OrganisationId is null && organisationId is not null))
+        {
+            await contacts.EnrichAsync(context.Session, existing.Id, sender.Name, sender.Email, sender.Phone, organisationId, cancellationToken);
+        }
     }
+
+    private static bool Fills(string? known, string? told) => known is null && told is not null;
 }

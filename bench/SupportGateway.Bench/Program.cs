@@ -1,0 +1,120 @@
+// Ingest benchmark: dotnet run -c Release --project bench/SupportGateway.Bench -- [--messages N] [--concurrency N]
+// Feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
+// inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SupportGateway.Core;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+
+var messages = Option("--messages", 10_000);
+var concurrency = Option("--concurrency", 4);
+// Long enough for tiered JIT to settle: the figures are steady-state ones.
+var warmup = Option("--warmup", 5_000);
+
+var directory = Path.Combine(Path.GetTempPath(), $"sg-bench-{Guid.NewGuid():N}");
+Directory.CreateDirectory(directory);
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["SupportGateway:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "bench.db")}",
+});
+builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+builder.AddTicketCore();
+if (!args.Contains("--no-outbox")) builder.Services.AddSingleton<IOutboundSender>(new NoOpSender("api"));
+if (!args.Contains("--no-outbox")) builder.Services.AddSingleton<IOutboundSender>(new NoOpSender("webchat"));
+using var host = builder.Build();
+await host.StartAsync();
+var processor = host.Services.GetRequiredService<InboundProcessor>();
+
+Console.WriteLine($"SupportGateway ingest benchmark: {messages} messages after {warmup} warm-up, concurrency {concurrency}, SQLite WAL, {Environment.ProcessorCount} cores");
+var plan = Plan(warmup + messages);
+var tickets = new string?[plan.Length];
+for (var i = 0; i < warmup; i++)
+    tickets[i] = (await processor.IngestAsync(Build(plan[i], tickets), CancellationToken.None)).TicketNumber;
+
+var latencies = new double[messages];
+var next = warmup - 1;
+var clock = Stopwatch.StartNew();
+await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+{
+    int i;
+    while ((i = Interlocked.Increment(ref next)) < plan.Length)
+    {
+        var message = Build(plan[i], tickets);
+        var started = Stopwatch.GetTimestamp();
+        var result = await processor.IngestAsync(message, CancellationToken.None);
+        latencies[i - warmup] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (result.Outcome is not (IngestOutcome.Created or IngestOutcome.Appended))
+            throw new InvalidOperationException($"Message {i}: {result.Outcome} {result.Error}");
+        tickets[i] = result.TicketNumber;
+    }
+})));
+clock.Stop();
+
+Array.Sort(latencies);
+double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
+var followUps = plan.Skip(warmup).Count(p => p.FollowUpOf >= 0);
+Console.WriteLine($"mix: {messages - followUps} new requests, {followUps} follow-ups; {plan.Skip(warmup).Count(p => p.Channel == "api")} intake API, {plan.Skip(warmup).Count(p => p.Channel == "webchat")} web chat");
+Console.WriteLine($"throughput: {messages / clock.Elapsed.TotalSeconds:F0} messages/s ({clock.Elapsed.TotalSeconds:F2} s)");
+Console.WriteLine($"latency per message: p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms, p99.9 {P(0.999):F2} ms, max {latencies[^1]:F2} ms");
+await host.StopAsync();
+Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+Directory.Delete(directory, recursive: true);
+return;
+
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) && value > 0 ? value : fallback;
+}
+
+// 60% new requests, 40% follow-ups to an earlier ticket of the same sender; half API, half web chat.
+static Planned[] Plan(int count)
+{
+    var random = new Random(42);
+    var plan = new Planned[count];
+    for (var i = 0; i < count; i++)
+    {
+        var channel = random.Next(2) == 0 ? "api" : "webchat";
+        var earlier = i > 100 && random.NextDouble() < 0.4 ? FindEarlier(plan, i, channel, random) : -1;
+        plan[i] = new Planned(channel, earlier, earlier >= 0 ? plan[earlier].Sender : $"{channel}-user-{i}");
+    }
+    return plan;
+}
+
+static int FindEarlier(Planned[] plan, int i, string channel, Random random)
+{
+    for (var tries = 0; tries < 10; tries++)
+    {
+        // Far enough back that the earlier message has been processed by any of the workers.
+        var candidate = random.Next(0, i - 64);
+        if (plan[candidate].Channel == channel && plan[candidate].FollowUpOf < 0)
+            return candidate;
+    }
+    return -1;
+}
+
+static InboundMessage Build(Planned planned, string?[] tickets) => new()
+{
+    Channel = planned.Channel,
+    ExternalId = Guid.NewGuid().ToString("N"),
+    Sender = new SenderIdentity { Identity = planned.Sender, Name = "Bench User", Email = $"{planned.Sender}@example.com" },
+    Hints = planned.FollowUpOf >= 0
+        ? new ThreadHints { TicketNumber = tickets[planned.FollowUpOf] ?? throw new InvalidOperationException("follow-up before its ticket") }
+        : new ThreadHints { StartNew = true, ReplyAddress = planned.Sender },
+    Text = planned.FollowUpOf >= 0 ? "Ещё одна деталь: ошибка повторяется после перезагрузки." : "Не открывается отчёт по продажам, ошибка 500.",
+    TechnicalDetails = planned.Channel == "api" ? new Dictionary<string, string> { ["appVersion"] = "5.2.1", ["os"] = "Windows 11" } : null,
+};
+
+internal sealed record Planned(string Channel, int FollowUpOf, string Sender);
+
+internal sealed class NoOpSender(string channel) : IOutboundSender
+{
+    public string Channel => channel;
+
+    public Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken) => Task.FromResult(new DeliveryReceipt(null));
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test assembly and ends with one line: "N passed, N failed, N skipped".
+# Installs what the tests need (Debian's Chromium for the browser tests) when it is missing.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need_packages=()
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing ${need_packages[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  log "installing ${need_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null || {
+    echo "error: apt-get could not install ${need_packages[*]}" >&2
+    exit 1
+  }
+fi
+
+log "building"
+dotnet build SupportGateway.sln -c Release -nologo -clp:ErrorsOnly -v:quiet || { echo "0 passed, 1 failed"; exit 1; }
+
+log "testing"
+out=$(mktemp)
+dotnet test SupportGateway.sln -c Release --no-build -nologo 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+
+# VSTest prints one summary per assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$out" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
+  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+rm -f "$out"
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
+if [ "$passed" -eq 0 ]; then echo "error: no test ran" >&2; exit 1; fi
+exit 0
