@@ -52,10 +52,6 @@ public sealed class ContactStore
     public Task<ContactRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<ContactRow>($"SELECT {Columns} FROM contacts WHERE id = @id", new { id }, cancellationToken);
 
-    public Task<IReadOnlyList<(string Channel, string Identity)>> IdentitiesAsync(SqlScope db, long contactId, CancellationToken cancellationToken) =>
-        db.ListAsync<(string, string)>("SELECT channel, identity FROM contact_identities WHERE contact_id = @contactId",
-            new { contactId }, cancellationToken);
-
     /// <summary>Finds or creates the organisation with this account number.</summary>
     public Task<long> OrganisationByAccountAsync(SqlScope db, string accountNumber, long at, CancellationToken cancellationToken) =>
         db.ScalarAsync<long>("""

@@ -83,7 +83,7 @@ public sealed class InboundProcessor(
     {
         // Once in a batch, a payload is finished even if its caller gives up: others share the commit.
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        return await inbound.TryInsertAsync(session, raw, now, CancellationToken.None) is { } id
+        return await inbound.TryInsertAsync(session, raw, InboundStore.Processed, now, CancellationToken.None) is { } id
             ? await ProcessAsync(session, id, raw, CancellationToken.None)
             : await DuplicateAsync(session, raw, CancellationToken.None);
     }

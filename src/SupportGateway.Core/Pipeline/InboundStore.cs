@@ -26,14 +26,18 @@ public sealed class InboundStore
 
     private const string Columns = "id, channel, external_id, format, state, attempts, last_error, ticket_id, message_id, received_at, processed_at";
 
-    /// <summary>Stores the payload; null when (channel, external id) is already stored, i.e. a duplicate.</summary>
-    public Task<long?> TryInsertAsync(SqlScope db, RawInbound raw, long at, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Stores the payload; null when (channel, external id) is already stored, i.e. a duplicate.
+    /// Processed in the same transaction, it is written as <c>processed</c> at once (a failure turns it
+    /// <c>dead</c> before the commit), which keeps it out of the index of unfinished payloads.
+    /// </summary>
+    public Task<long?> TryInsertAsync(SqlScope db, RawInbound raw, string state, long at, CancellationToken cancellationToken) =>
         db.ScalarAsync<long?>("""
             INSERT INTO inbound (channel, external_id, format, payload, state, received_at)
-            VALUES (@Channel, @ExternalId, @Format, @Payload, 'pending', @at)
+            VALUES (@Channel, @ExternalId, @Format, @Payload, @state, @at)
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id
-            """, new { raw.Channel, raw.ExternalId, raw.Format, raw.Payload, at }, cancellationToken);
+            """, new { raw.Channel, raw.ExternalId, raw.Format, raw.Payload, state, at }, cancellationToken);
 
     public Task<InboundRow?> FindAsync(SqlScope db, string channel, string externalId, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE channel = @channel AND external_id = @externalId",

@@ -16,7 +16,7 @@ public abstract class SqlDialect
 
     public abstract string Greatest(string left, string right);
 
-    /// <summary>Replaces migration tokens: <c>{{id}}</c>, <c>{{blob}}</c>, <c>{{bool}}</c>.</summary>
+    /// <summary>Replaces migration tokens: <c>{{id}}</c> (generated key), <c>{{key}}</c> (given key), <c>{{blob}}</c>, <c>{{bool}}</c>, <c>{{without_rowid}}</c>.</summary>
     public abstract string Translate(string migrationSql);
 
     public abstract DbConnection CreateConnection(string connectionString);
@@ -36,6 +36,8 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string Translate(string migrationSql) => migrationSql
         .Replace("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal)
+        .Replace("{{key}}", "INTEGER PRIMARY KEY", StringComparison.Ordinal)
+        .Replace("{{without_rowid}}", " WITHOUT ROWID", StringComparison.Ordinal)
         .Replace("{{blob}}", "BLOB", StringComparison.Ordinal)
         .Replace("{{bool}}", "INTEGER", StringComparison.Ordinal);
 

@@ -4,8 +4,8 @@ namespace SupportGateway.Core.Tickets;
 
 public sealed record TicketRow
 {
+    /// <summary>The ticket's sequence value; <see cref="Number"/> renders it.</summary>
     public long Id { get; init; }
-    public long Seq { get; init; }
     public string Number { get; init; } = "";
     public string Subject { get; init; } = "";
     public string Status { get; init; } = "new";

@@ -26,7 +26,7 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
     OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TimeProvider time)
 {
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
-        numbers.TryParse(number, out var seq) ? await tickets.GetBySeqAsync(db, seq, cancellationToken) : null;
+        numbers.TryParse(number, out var seq) ? await tickets.GetAsync(db, seq, cancellationToken) : null;
 
     /// <summary>Whether the channel identity takes part in the ticket: the gate for follow-ups by explicit number.</summary>
     public async Task<(Participation Participation, TicketRow? Ticket)> CheckParticipantAsync(string number, string channel, string identity,

@@ -6,16 +6,15 @@ namespace SupportGateway.Core.Tickets;
 public sealed class TicketStore(Database database)
 {
     private const string Columns = """
-        id, seq, number, subject, status, priority, type, resolution, assignee, requester_id, organisation_id,
+        id, number, subject, status, priority, type, resolution, assignee, requester_id, organisation_id,
         channel, account, conversation_key, reply_address, language, created_at, updated_at, resolved_at, closed_at
         """;
 
     private const string InsertSql = """
-        INSERT INTO tickets (seq, number, subject, status, priority, type, requester_id, organisation_id,
+        INSERT INTO tickets (id, number, subject, status, priority, type, requester_id, organisation_id,
             channel, account, conversation_key, reply_address, language, created_at, updated_at)
-        VALUES (@Seq, @Number, @Subject, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
+        VALUES (@Id, @Number, @Subject, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
             @Channel, @Account, @ConversationKey, @ReplyAddress, @Language, @CreatedAt, @UpdatedAt)
-        RETURNING id
         """;
 
     private const string ActiveInConversationSql = $"""
@@ -36,14 +35,14 @@ public sealed class TicketStore(Database database)
         WHERE id = @Id
         """;
 
-    /// <summary>Takes the next sequence value. The UPDATE holds the row lock; the UNIQUE index on seq is the final guard.</summary>
+    /// <summary>Takes the next sequence value. The UPDATE holds the row lock; the primary key is the final guard.</summary>
     public Task<long> NextSequenceAsync(DbSession session, long start, CancellationToken cancellationToken) =>
         new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(
             $"UPDATE counters SET value = {database.Dialect.Greatest("value + 1", "@start")} WHERE name = 'ticket' RETURNING value",
             new { start }, cancellationToken);
 
-    public Task<long> InsertAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
-        db.ScalarAsync<long>(InsertSql, ticket, cancellationToken);
+    public Task InsertAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(InsertSql, ticket, cancellationToken);
 
     public Task UpdateAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
         db.ExecuteAsync(UpdateSql, ticket, cancellationToken);
@@ -56,9 +55,6 @@ public sealed class TicketStore(Database database)
 
     public Task<IReadOnlyList<TicketRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
         db.ListAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE id IN @ids", new { ids }, cancellationToken);
-
-    public Task<TicketRow?> GetBySeqAsync(SqlScope db, long seq, CancellationToken cancellationToken) =>
-        db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE seq = @seq", new { seq }, cancellationToken);
 
     public Task<TicketRow?> FindActiveInConversationAsync(SqlScope db, string channel, string key, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<TicketRow>(ActiveInConversationSql, new { channel, key }, cancellationToken);

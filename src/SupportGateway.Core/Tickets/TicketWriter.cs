@@ -46,7 +46,7 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         var seq = await tickets.NextSequenceAsync(context.Session, numbers.Start, cancellationToken);
         var ticket = new TicketRow
         {
-            Seq = seq,
+            Id = seq,
             Number = numbers.Render(seq),
             Subject = SubjectOf(message),
             Status = WireName.Of(TicketStatus.New),
@@ -62,9 +62,9 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var id = await tickets.InsertAsync(context.Session, ticket, cancellationToken);
-        await tickets.AddParticipantAsync(context.Session, id, ticket.RequesterId, "requester", cancellationToken);
-        return ticket with { Id = id };
+        await tickets.InsertAsync(context.Session, ticket, cancellationToken);
+        await tickets.AddParticipantAsync(context.Session, ticket.Id, ticket.RequesterId, "requester", cancellationToken);
+        return ticket;
     }
 
     private async Task<long> InsertInboundMessageAsync(InboundContext context, long ticketId, long now, CancellationToken cancellationToken)

@@ -20,7 +20,7 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
             return;
 
         var explicitSeq = numbers.FindFirst(hints.TicketNumber) ?? numbers.FindFirst(message.Subject) ?? numbers.FindFirst(message.Text);
-        if (explicitSeq is { } seq && await tickets.GetBySeqAsync(context.Session, seq, cancellationToken) is { } numbered)
+        if (explicitSeq is { } seq && await tickets.GetAsync(context.Session, seq, cancellationToken) is { } numbered)
         {
             if (await tickets.IsParticipantAsync(context.Session, numbered.Id, contactId, cancellationToken))
             {

@@ -13,6 +13,7 @@ public sealed class OutboxDispatcherTests
     private ScriptedSender _sender = null!;
     private CoreHarness _core = null!;
     private OutboxDispatcher _dispatcher = null!;
+    private long _ticketId;
 
     [SetUp]
     public async Task SetUp()
@@ -22,7 +23,7 @@ public sealed class OutboxDispatcherTests
         _core = await CoreHarness.StartAsync(s => s.AddSingleton<TimeProvider>(_time),
             new Dictionary<string, string?> { ["SupportGateway:Outbox:MaxAttempts"] = "3" });
         _dispatcher = _core.Get<OutboxDispatcher>();
-        await _core.Get<InboundProcessor>().IngestAsync(Messages.From("ext:1", "hello"), CancellationToken.None);
+        _ticketId = (await _core.Get<InboundProcessor>().IngestAsync(Messages.From("ext:1", "hello"), CancellationToken.None)).TicketId!.Value;
     }
 
     [TearDown]
@@ -34,7 +35,7 @@ public sealed class OutboxDispatcherTests
     {
         var db = await _core.ReadAsync();
         await using var connection = db.Connection;
-        return (await _core.Get<OutboxStore>().ForTicketAsync(db, 1, CancellationToken.None)).Single();
+        return (await _core.Get<OutboxStore>().ForTicketAsync(db, _ticketId, CancellationToken.None)).Single();
     }
 
     [Test]
