@@ -37,6 +37,7 @@ for (var i = 0; i < warmup; i++)
     tickets[i] = (await processor.IngestAsync(Build(plan[i], tickets), CancellationToken.None)).TicketNumber;
 
 var latencies = new double[messages];
+var (gen0, gen1, gen2, pause) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 var next = warmup - 1;
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -54,6 +55,7 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async (
     }
 })));
 clock.Stop();
+var gcLine = $"gc during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms paused";
 
 Array.Sort(latencies);
 double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
@@ -61,6 +63,7 @@ var followUps = plan.Skip(warmup).Count(p => p.FollowUpOf >= 0);
 Console.WriteLine($"mix: {messages - followUps} new requests, {followUps} follow-ups; {plan.Skip(warmup).Count(p => p.Channel == "api")} intake API, {plan.Skip(warmup).Count(p => p.Channel == "webchat")} web chat");
 Console.WriteLine($"throughput: {messages / clock.Elapsed.TotalSeconds:F0} messages/s ({clock.Elapsed.TotalSeconds:F2} s)");
 Console.WriteLine($"latency per message: p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms, p99.9 {P(0.999):F2} ms, max {latencies[^1]:F2} ms");
+Console.WriteLine(gcLine);
 await host.StopAsync();
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.Delete(directory, recursive: true);
