@@ -14,7 +14,7 @@ namespace SupportGateway.Core.Storage;
 /// </summary>
 public sealed class StatementCache : IDisposable
 {
-    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new();
+    private static readonly ConcurrentDictionary<Type, (PropertyInfo[] Properties, bool HasList)> Shapes = new();
 
     private readonly DbConnection _connection;
     private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
@@ -24,8 +24,12 @@ public sealed class StatementCache : IDisposable
     /// <summary>The prepared command with the parameters bound; null when Dapper must expand a list parameter.</summary>
     public DbCommand? Bind(string sql, object? parameters, DbTransaction? transaction)
     {
-        var properties = parameters is null ? [] : Properties.GetOrAdd(parameters.GetType(), static t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance));
-        if (properties.Any(p => p.PropertyType != typeof(string) && p.PropertyType != typeof(byte[]) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType)))
+        var (properties, hasList) = parameters is null ? ([], false) : Shapes.GetOrAdd(parameters.GetType(), static t =>
+        {
+            var all = t.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+            return (all, all.Any(p => p.PropertyType != typeof(string) && p.PropertyType != typeof(byte[]) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType)));
+        });
+        if (hasList)
             return null;
         if (!_commands.TryGetValue(sql, out var command))
         {

@@ -45,12 +45,6 @@ public sealed class MessageStore
             SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND (@includeInternal OR internal = @no) ORDER BY id
             """, new { ticketId, includeInternal, no = false }, cancellationToken);
 
-    /// <summary>The latest inbound message of a ticket: what a channel replies to.</summary>
-    public Task<MessageRow?> LastInboundAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
-        db.SingleOrDefaultAsync<MessageRow>($"""
-            SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND direction = 'in' ORDER BY id DESC LIMIT 1
-            """, new { ticketId }, cancellationToken);
-
     public Task<IReadOnlyList<MessageRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
         db.ListAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id IN @ids", new { ids }, cancellationToken);
 
@@ -69,10 +63,6 @@ public sealed class MessageStore
         db.ListAsync<AttachmentRow>($"""
             SELECT {AttachmentColumns} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = @ticketId) ORDER BY id
             """, new { ticketId }, cancellationToken);
-
-    public Task<IReadOnlyList<AttachmentRow>> AttachmentsOfMessageAsync(SqlScope db, long messageId, CancellationToken cancellationToken) =>
-        db.ListAsync<AttachmentRow>($"SELECT {AttachmentColumns} FROM attachments WHERE message_id = @messageId ORDER BY id",
-            new { messageId }, cancellationToken);
 
     public Task<AttachmentRow?> GetAttachmentAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<AttachmentRow>($"SELECT {AttachmentColumns} FROM attachments WHERE id = @id", new { id }, cancellationToken);

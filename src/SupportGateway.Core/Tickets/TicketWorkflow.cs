@@ -17,9 +17,6 @@ public static class TicketWorkflow
 
     public static IReadOnlyList<TicketStatus> NextFrom(TicketStatus from) => Allowed[from];
 
-    /// <summary>Statuses in which the customer is still waiting on something.</summary>
-    public static bool IsOpen(TicketStatus status) => status is not (TicketStatus.Resolved or TicketStatus.Closed);
-
     /// <summary>
     /// What a customer's follow-up does to the ticket's status: an answer to a clarification
     /// request hands the ticket back to support.
