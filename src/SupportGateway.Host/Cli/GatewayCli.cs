@@ -7,10 +7,10 @@ using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Cli;
 
-/// <summary>Operator commands in the same executable: <c>check-config</c> and <c>dead-letters</c>.</summary>
+/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c> and <c>mail</c>.</summary>
 internal static class GatewayCli
 {
-    private static readonly string[] Commands = ["check-config", "dead-letters"];
+    private static readonly string[] Commands = ["check-config", "dead-letters", "mail"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -31,6 +31,7 @@ internal static class GatewayCli
         deadLetters.Subcommands.Add(list);
         deadLetters.Subcommands.Add(replay);
         root.Subcommands.Add(deadLetters);
+        root.Subcommands.Add(MailCommands.Create());
 
         return root.Parse(args).InvokeAsync();
     }

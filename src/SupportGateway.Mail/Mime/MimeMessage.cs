@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+
+namespace SupportGateway.Mail.Mime;
+
+/// <summary>A parsed message: the root entity plus the fields a helpdesk reads.</summary>
+public sealed partial class MimeMessage(MimeEntity root)
+{
+    public MimeEntity Root { get; } = root;
+
+    public HeaderList Headers => Root.Headers;
+
+    public string Subject => Headers.Get("Subject") ?? "";
+
+    public IReadOnlyList<MailAddress> From => Addresses("From");
+
+    public IReadOnlyList<MailAddress> To => Addresses("To");
+
+    public IReadOnlyList<MailAddress> Cc => Addresses("Cc");
+
+    public IReadOnlyList<MailAddress> Bcc => Addresses("Bcc");
+
+    public IReadOnlyList<MailAddress> ReplyTo => Addresses("Reply-To");
+
+    public DateTimeOffset? Date => MailDate.TryParse(Headers.Get("Date"), out var date) ? date : null;
+
+    /// <summary>The Message-ID without angle brackets.</summary>
+    public string? MessageId => MessageIds(Headers.Get("Message-ID")).FirstOrDefault() ?? NullIfEmpty(Headers.Get("Message-ID")?.Trim());
+
+    public IReadOnlyList<string> InReplyTo => MessageIds(Headers.Get("In-Reply-To"));
+
+    public IReadOnlyList<string> References => MessageIds(string.Join(' ', Headers.All("References").Select(h => h.Value)));
+
+    /// <summary>The best plain text: the first text/plain body part, else the first HTML part turned into text.</summary>
+    public string Text
+    {
+        get
+        {
+            if (BodyParts().FirstOrDefault(e => e.ContentType.Is("text", "plain")) is { } plain)
+                return plain.DecodedText();
+            return HtmlBody is { } html ? HtmlText.ToText(html) : "";
+        }
+    }
+
+    /// <summary>The first text/html body part, if any.</summary>
+    public string? HtmlBody => BodyParts().FirstOrDefault(e => e.ContentType.Is("text", "html"))?.DecodedText();
+
+    /// <summary>Leaves that carry files, and attached messages, in order (not descending into attached messages).</summary>
+    public IReadOnlyList<MimeEntity> Attachments => [.. Leaves(Root, intoMessages: false).Where(e => e.IsAttachment)];
+
+    /// <summary>Auto-replies and other automatic mail (RFC 3834 and the headers vendors use instead).</summary>
+    public bool IsAutoReply => MessageClassifier.IsAutoSubmitted(this);
+
+    /// <summary>A delivery status report or a recognisable bounce (RFC 3464).</summary>
+    public bool IsBounce => MessageClassifier.IsBounce(this);
+
+    private IEnumerable<MimeEntity> BodyParts() => Leaves(Root, intoMessages: false).Where(e => !e.IsAttachment && e.ContentType.MediaType == "text");
+
+    /// <summary>Leaf entities in order; attached messages count as leaves unless <paramref name="intoMessages"/>.</summary>
+    private static IEnumerable<MimeEntity> Leaves(MimeEntity entity, bool intoMessages)
+    {
+        if (entity.EmbeddedMessage is { } embedded && intoMessages)
+        {
+            foreach (var leaf in Leaves(embedded, intoMessages))
+                yield return leaf;
+            yield break;
+        }
+        if (entity.Parts.Count == 0)
+        {
+            yield return entity;
+            yield break;
+        }
+        foreach (var part in entity.Parts)
+        {
+            foreach (var leaf in Leaves(part, intoMessages))
+                yield return leaf;
+        }
+    }
+
+    private IReadOnlyList<MailAddress> Addresses(string field)
+    {
+        var all = new List<MailAddress>();
+        foreach (var header in Headers.All(field))
+            all.AddRange(MailAddress.ParseList(header.UnfoldedBytes));
+        return all;
+    }
+
+    [GeneratedRegex(@"<([^<>\s]+)>")]
+    private static partial Regex AngleId();
+
+    internal static IReadOnlyList<string> MessageIds(string? value) =>
+        value is null ? [] : [.. AngleId().Matches(value).Select(m => m.Groups[1].Value).Distinct()];
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
