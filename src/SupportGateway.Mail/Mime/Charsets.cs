@@ -21,10 +21,12 @@ public static class Charsets
     /// <summary>Decodes bytes declared to be in <paramref name="charset"/>; null or unknown labels fall back to detection.</summary>
     public static string Decode(ReadOnlySpan<byte> bytes, string? charset)
     {
-        if (IsAscii(bytes))
-            return Encoding.ASCII.GetString(bytes);
         var encoding = Find(charset);
-        if (encoding is null)
+        // ISO-2022-* and HZ are 7-bit yet not ASCII: only they need decoding when every byte is ASCII.
+        if (IsAscii(bytes) && encoding?.CodePage is not (50220 or 50221 or 50222 or 50225 or 50227 or 52936))
+            return Encoding.ASCII.GetString(bytes);
+        // 8-bit bytes labelled us-ascii are mislabelled: read them as if unlabelled.
+        if (encoding is null || encoding.CodePage == 20127)
             return DecodeUnlabelled(bytes);
         if (encoding.CodePage == 65001)
             return TryUtf8(bytes, out var utf8) ? utf8 : DecodeUnlabelled(bytes);
@@ -68,8 +70,9 @@ public static class Charsets
         {
             return Encoding.GetEncoding(name);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
+            // Unknown names, and UTF-7, which .NET refuses (SYSLIB0001): decoded as unlabelled text.
             return null;
         }
     }
@@ -101,8 +104,12 @@ public static class Charsets
     {
         long score = 0;
         var previousLetter = false;
+        var previousLatin = false;
         foreach (var c in text)
         {
+            var cyrillic = c is >= 'А' and <= 'я' or 'ё' or 'Ё';
+            if (cyrillic && previousLatin || char.IsAsciiLetter(c) && previousLetter && !previousLatin)
+                score -= 150; // Cyrillic glued to Latin inside a word: a Latin text read with the wrong charset
             if (c is >= 'а' and <= 'я' or 'ё')
                 score += Frequency.GetValueOrDefault(c, 5);
             else if (c is >= 'А' and <= 'Я' or 'Ё')
@@ -110,6 +117,7 @@ public static class Charsets
             else if (c is >= '\u2500' and <= '\u25FF' || c is >= '\u0080' and <= '\u00BF' || c == '\uFFFD')
                 score -= 80;
             previousLetter = char.IsLetter(c);
+            previousLatin = char.IsAsciiLetter(c);
         }
         return score;
     }

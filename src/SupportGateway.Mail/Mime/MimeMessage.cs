@@ -37,7 +37,12 @@ public sealed partial class MimeMessage(MimeEntity root)
         {
             if (BodyParts().FirstOrDefault(e => e.ContentType.Is("text", "plain")) is { } plain)
                 return plain.DecodedText();
-            return HtmlBody is { } html ? HtmlText.ToText(html) : "";
+            if (HtmlBody is { } html)
+                return HtmlText.ToText(html);
+            // A multipart whose boundaries never appear still carries the customer's text.
+            return Leaves(Root, intoMessages: false).FirstOrDefault(e => e.ContentType.IsMultipart && !e.IsAttachment) is { } broken
+                ? Charsets.Decode(TransferEncodings.Decode(broken.Body.Span, broken.TransferEncoding), broken.ContentType.Charset)
+                : "";
         }
     }
 

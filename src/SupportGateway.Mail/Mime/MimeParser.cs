@@ -136,14 +136,13 @@ public static class MimeParser
             entity.AddPart(ParseEntity(state, data, partStart, end, depth + 1, childType));
     }
 
-    /// <summary>0: not a delimiter; 1: "--boundary"; 2: "--boundary--". Trailing white space is allowed (RFC 2046 §5.1.1).</summary>
-    private static int Delimiter(ReadOnlySpan<byte> rest)
-    {
-        var close = rest.StartsWith("--"u8);
-        if (close)
-            rest = rest[2..];
-        return rest.Trim(" \t"u8).IsEmpty ? (close ? 2 : 1) : 0;
-    }
+    /// <summary>
+    /// 0: not a delimiter; 1: "--boundary"; 2: "--boundary--". A delimiter only has to begin the
+    /// line and what follows is ignored (RFC 2046 §5.1.1), but a boundary character right after it
+    /// means a longer boundary, such as a nested part's that starts with ours.
+    /// </summary>
+    private static int Delimiter(ReadOnlySpan<byte> rest) =>
+        rest.StartsWith("--"u8) ? 2 : rest.IsEmpty || rest[0] is (byte)' ' or (byte)'\t' ? 1 : 0;
 
     private static HeaderList ReadHeaders(State state, ReadOnlySpan<byte> span, int start, int end, out int bodyStart)
     {
@@ -158,8 +157,9 @@ public static class MimeParser
                 throw new MimeParseException($"A header block is larger than {state.Options.MaxHeaderBytes} bytes", start);
             var lineEnd = LineEnd(span, pos, end, out var next);
             var line = span[pos..lineEnd];
-            // A blank line (or one of only white space, which Outlook writes) ends the header block.
-            if (line.Trim(" \t"u8).IsEmpty)
+            // An empty line ends the header block. A line of only white space ends it too (some
+            // mailers write that as the separator) unless more fields follow: then it was folding.
+            if (line.IsEmpty || (line.Trim(" \t"u8).IsEmpty && !(name is not null && FieldOrFoldFollows(span, next, end))))
             {
                 bodyStart = next;
                 break;
@@ -180,6 +180,10 @@ public static class MimeParser
             {
                 // An mbox separator line before the first field.
             }
+            else if (name is not null && FieldBeforeBlankLine(span, next, end))
+            {
+                // A broken line with more fields after it is a bogus field, not the start of the body.
+            }
             else
             {
                 bodyStart = pos; // no blank line: the body starts at the first line that is not a field
@@ -195,6 +199,28 @@ public static class MimeParser
             if (fieldName is not null)
                 list.Add(new Header(fieldName, s[from..Math.Max(from, to)].ToArray(), offset));
         }
+    }
+
+    private static bool FieldBeforeBlankLine(ReadOnlySpan<byte> span, int pos, int end)
+    {
+        while (pos < end)
+        {
+            var line = span[pos..LineEnd(span, pos, end, out var next)];
+            if (line.Trim(" \t"u8).IsEmpty)
+                return false;
+            if (FieldNameLength(line) > 0)
+                return true;
+            pos = next;
+        }
+        return false;
+    }
+
+    private static bool FieldOrFoldFollows(ReadOnlySpan<byte> span, int next, int end)
+    {
+        if (next >= end)
+            return false;
+        var line = span[next..LineEnd(span, next, end, out _)];
+        return !line.IsEmpty && (line[0] is (byte)' ' or (byte)'\t' || FieldNameLength(line) > 0);
     }
 
     /// <summary>The length of "name" in "name:" when the line starts with a field name (RFC 5322 §3.6.8: printable ASCII but ':').</summary>

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.Cli;
+
+public sealed class MailInspectTests
+{
+    [TestCase("thunderbird/sample05.eml", "Алфавит", "windows-1251 encoded-word subject")]
+    [TestCase("thunderbird/sample04.eml", "Алфавит", "koi8-r encoded-word subject")]
+    [TestCase("thunderbird/noCharsetKOI8U.eml", "Моя семья", "KOI8 body with no charset at all")]
+    public async Task Mail_inspect_prints_correct_cyrillic(string file, string expected, string what)
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "inspect", Corpus.Path("mime", file));
+        Assert.That(exit, Is.Zero, output);
+        using var json = JsonDocument.Parse(output);
+        var subjectAndText = json.RootElement.GetProperty("subject").GetString() + "\n" + json.RootElement.GetProperty("text").GetString();
+        Assert.That(subjectAndText, Does.Contain(expected), what);
+        Assert.That(json.RootElement.GetProperty("attachments").GetArrayLength(), Is.Zero);
+    }
+
+    [Test]
+    public async Task Mail_inspect_lists_attachments_and_addresses()
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "inspect",
+            Corpus.Path("mime", "imap_tools-ru", "attachment_8bit.eml"));
+        Assert.That(exit, Is.Zero, output);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.That(root.GetProperty("from")[0].GetProperty("name").GetString(), Is.EqualTo("Каукин Владимир"));
+        Assert.That(root.GetProperty("to")[0].GetProperty("address").GetString(), Is.EqualTo("rasp@wat.aero"));
+        Assert.That(root.GetProperty("attachments")[0].GetProperty("contentType").GetString(), Is.EqualTo("message/rfc822"));
+        Assert.That(root.GetProperty("htmlPresent").GetBoolean(), Is.True);
+    }
+
+    [Test]
+    public async Task Mail_inspect_of_a_missing_file_is_one_clear_line()
+    {
+        var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "inspect", "/nonexistent/x.eml");
+        Assert.That((exit, output.Trim()), Is.EqualTo((2, "error: /nonexistent/x.eml does not exist.")));
+    }
+}

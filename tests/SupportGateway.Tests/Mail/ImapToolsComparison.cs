@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using SupportGateway.Mail.Mime;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Mail;
+
+/// <summary>Compares a parse with imap_tools' fields, applying imap_tools' own rules for text and attachments.</summary>
+internal static class ImapToolsComparison
+{
+    public static void Compare(string name, JsonElement expected, MimeMessage message, Score score)
+    {
+        score.Check(Squash(expected.GetProperty("subject").GetString()) == Squash(message.Subject),
+            $"{name} subject: '{message.Subject}' vs '{expected.GetProperty("subject").GetString()}'");
+        CompareAddresses(name, "from", expected.GetProperty("from_").GetString() is { Length: > 0 } f ? [f] : [], message.From, score);
+        foreach (var (field, actual) in new[] { ("to", message.To), ("cc", message.Cc), ("bcc", message.Bcc), ("reply_to", message.ReplyTo) })
+            CompareAddresses(name, field, [.. expected.GetProperty(field).EnumerateArray().Select(e => e.GetString()!)], actual, score);
+
+        if (expected.GetProperty("date").GetString() is { } date && !date.StartsWith("1900", StringComparison.Ordinal))
+        {
+            var want = DateTimeOffset.Parse(date, System.Globalization.CultureInfo.InvariantCulture);
+            score.Check(message.Date == want, $"{name} date: {message.Date:O} vs {date}");
+        }
+
+        // imap_tools: every non-multipart text/plain (text/html) part without a file name, walking into attached messages.
+        var parts = message.Root.Walk().Where(e => !e.ContentType.IsMultipart && e.FileName is null).ToList();
+        var text = string.Concat(parts.Where(e => e.ContentType.Is("text", "plain")).Select(e => e.DecodedText()));
+        var html = string.Concat(parts.Where(e => e.ContentType.Is("text", "html")).Select(e => e.DecodedText()));
+        score.Check(Lines(text) == Lines(expected.GetProperty("text").GetString()), $"{name} text differs");
+        // imap_tools rewrites the <meta> charset to utf-8 once the HTML is a decoded string.
+        score.Check(MetaCharset(Lines(html)) == MetaCharset(Lines(expected.GetProperty("html").GetString())), $"{name} html differs");
+
+        var attachments = message.Root.Walk()
+            .Where(e => !e.ContentType.IsMultipart && (e.ContentId is not null || e.FileName is not null || e.Disposition?.IsAttachment == true))
+            .ToList();
+        var wanted = expected.GetProperty("attachments").EnumerateArray().ToList();
+        score.Check(attachments.Count == wanted.Count, $"{name} attachments: {attachments.Count} vs {wanted.Count}");
+        foreach (var (want, actual) in wanted.Zip(attachments))
+        {
+            var label = $"{name} attachment '{want.GetProperty("filename").GetString()}'";
+            score.Check((want.GetProperty("filename").GetString() ?? "") == (actual.FileName ?? ""), $"{label} file name '{actual.FileName}'");
+            score.Check(want.GetProperty("content_type").GetString() == actual.ContentType.MimeType, $"{label} type {actual.ContentType.MimeType}");
+            if (actual.EmbeddedMessage is not null)
+                continue; // imap_tools re-serialises attached messages, so their bytes cannot match
+            var content = actual.DecodedContent();
+            var payload = want.GetProperty("payload");
+            score.Check(payload.GetProperty("size").GetInt32() == content.Length, $"{label} size {content.Length} vs {payload.GetProperty("size").GetInt32()}");
+            score.Check(payload.GetProperty("sha256").GetString() == Convert.ToHexStringLower(SHA256.HashData(content)), $"{label} sha256");
+        }
+    }
+
+    private static void CompareAddresses(string name, string field, IReadOnlyList<string> want, IReadOnlyList<MailAddress> actual, Score score)
+    {
+        var got = actual.Select(a => a.Address.ToLowerInvariant()).ToList();
+        var expected = want.Select(a => a.ToLowerInvariant()).ToList();
+        score.Check(got.SequenceEqual(expected), $"{name} {field}: [{string.Join(", ", got)}] vs [{string.Join(", ", expected)}]");
+    }
+
+    private static string MetaCharset(string html) =>
+        System.Text.RegularExpressions.Regex.Replace(html, @"(<meta[^>]*charset=)[""']?[\w\-]+", "$1utf-8", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+    private static string Squash(string? text) => string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    private static string Lines(string? text) => (text ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').Trim();
+}

@@ -1,0 +1,115 @@
+using System.Text;
+using SupportGateway.Mail.Mime;
+
+namespace SupportGateway.Tests.Mail;
+
+public sealed class MimeParserTests
+{
+    private static MimeMessage Parse(string text) => MimeParser.Parse(Encoding.UTF8.GetBytes(text));
+
+    [Test]
+    public void Encoded_words_split_inside_a_multibyte_character_are_joined_before_decoding()
+    {
+        // "Привет" in UTF-8 split between two words in the middle of "и" (0xD0 0xB8).
+        var bytes = Encoding.UTF8.GetBytes("Привет");
+        var first = Convert.ToBase64String(bytes[..5]);
+        var second = Convert.ToBase64String(bytes[5..]);
+        var message = Parse($"Subject: =?UTF-8?B?{first}?=\r\n =?UTF-8?B?{second}?=\r\n\r\nbody");
+        Assert.That(message.Subject, Is.EqualTo("Привет"));
+    }
+
+    [Test]
+    public void Text_between_encoded_words_is_kept_but_whitespace_between_them_is_not() =>
+        Assert.That(Parse("Subject: =?koi8-r?B?8NLJ18XU?= and =?utf-8?Q?=D0=BC=D0=B8=D1=80?= =?utf-8?Q?!?=\r\n\r\n").Subject,
+            Is.EqualTo("Привет and мир!"));
+
+    [Test]
+    public void Rfc2231_continuations_and_charset_give_the_file_name()
+    {
+        var message = Parse("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n"
+            + "Content-Disposition: attachment;\r\n filename*0*=utf-8''%D0%A1%D1%87%D1%91%D1%82;\r\n filename*1=\" 42.pdf\"\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n");
+        var attachment = message.Attachments.Single();
+        Assert.That(attachment.FileName, Is.EqualTo("Счёт 42.pdf"));
+        Assert.That(attachment.DecodedContent(), Is.EqualTo("%PDF-"u8.ToArray()));
+    }
+
+    [TestCase("\"Иванов, Иван\" <ivan@example.ru>", "Иванов, Иван", "ivan@example.ru")]
+    [TestCase("=?utf-8?B?0JjQstCw0L0sINCY0LLQsNC90L7Qsg==?= <ivan@example.ru>", "Иван, Иванов", "ivan@example.ru")]
+    [TestCase("ivan@example.ru (Иван)", "Иван", "ivan@example.ru")]
+    [TestCase("Ivan Petrov ivan@example.ru", "Ivan Petrov", "ivan@example.ru")]
+    [TestCase("Ivan <ivan@example.ru", "Ivan", "ivan@example.ru")]
+    public void Addresses_are_read_from_what_mailers_really_send(string field, string name, string address)
+    {
+        var from = Parse($"From: {field}\r\n\r\n").From.Single();
+        Assert.That((from.Name, from.Address), Is.EqualTo((name, address)));
+    }
+
+    [Test]
+    public void Groups_are_flattened_into_their_members() =>
+        Assert.That(Parse("To: Support team: a@x.ru, \"B\" <b@x.ru>;, c@x.ru\r\n\r\n").To.Select(a => a.Address),
+            Is.EqualTo(new[] { "a@x.ru", "b@x.ru", "c@x.ru" }));
+
+    [TestCase("Wed, 11 Feb 98 11:51 CST", "1998-02-11T11:51:00-06:00")]
+    [TestCase("Thu, 7 Feb 2019 13:18:20 +0500 (YEKT)", "2019-02-07T13:18:20+05:00")]
+    [TestCase("7 Feb 2019 13:18:20 MSK", "2019-02-07T13:18:20+03:00")]
+    [TestCase("Thu,  7 Feb 2019 13:18 -0000", "2019-02-07T13:18:00+00:00")]
+    public void Dates_are_read_leniently(string field, string expected)
+    {
+        Assert.That(MailDate.TryParse(field, out var date), Is.True);
+        Assert.That(date, Is.EqualTo(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public void Lines_may_end_in_crlf_lf_or_a_bare_cr()
+    {
+        foreach (var eol in new[] { "\r\n", "\n", "\r" })
+        {
+            var message = Parse($"Subject: hi{eol}Content-Type: multipart/alternative; boundary=x{eol}{eol}--x{eol}Content-Type: text/plain{eol}{eol}plain{eol}--x--{eol}");
+            Assert.That((message.Subject, message.Text), Is.EqualTo(("hi", "plain")), eol.Replace("\r", "CR").Replace("\n", "LF"));
+        }
+    }
+
+    [Test]
+    public void Undeclared_windows1251_text_is_detected()
+    {
+        var body = Encoding.GetEncoding(1251).GetBytes("Добрый день! Не работает печать счетов, ошибка при сохранении.");
+        var message = MimeParser.Parse((byte[])[.. "Subject: x\r\n\r\n"u8.ToArray(), .. body]);
+        Assert.That(message.Text, Does.StartWith("Добрый день!"));
+    }
+
+    [Test]
+    public void Html_only_message_gets_plain_text_without_markup()
+    {
+        var message = Parse("Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{}</style></head><body><p>Здравствуйте,</p><p>нужна <b>помощь</b></p><script>x()</script></body></html>");
+        Assert.That(message.Text, Is.EqualTo("Здравствуйте,\n\nнужна помощь"));
+    }
+
+    [Test]
+    public void Deep_nesting_fails_with_the_limit_and_the_offset()
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < 10; i++)
+            text.Append($"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n");
+        var ok = MimeParser.TryParse(Encoding.ASCII.GetBytes(text.ToString()), out _, out var error, new MimeParserOptions { MaxDepth = 5 });
+        Assert.That(ok, Is.False);
+        Assert.That(error!.Message, Does.Contain("deeper than 5"));
+        Assert.That(error.Offset, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void Oversized_header_block_fails_with_the_limit()
+    {
+        var bytes = Encoding.ASCII.GetBytes("Subject: " + new string('x', 5000) + "\r\n\r\nbody");
+        var error = Assert.Throws<MimeParseException>(() => MimeParser.Parse(bytes, new MimeParserOptions { MaxHeaderBytes = 1000 }));
+        Assert.That(error!.Message, Does.Contain("header block is larger than 1000 bytes"));
+    }
+
+    [Test]
+    public void Auto_replies_and_delivery_reports_are_recognised()
+    {
+        Assert.That(Parse("From: a@b.ru\r\nAuto-Submitted: auto-replied\r\nSubject: Re: x\r\n\r\nI am away").IsAutoReply, Is.True);
+        Assert.That(Parse("From: a@b.ru\r\nAuto-Submitted: no\r\nSubject: Re: x\r\n\r\nhello").IsAutoReply, Is.False);
+        Assert.That(Parse("From: MAILER-DAEMON@mx.ru\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\n\r\nfailed\r\n--r--").IsBounce, Is.True);
+    }
+}

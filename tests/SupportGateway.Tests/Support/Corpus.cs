@@ -1,0 +1,63 @@
+namespace SupportGateway.Tests.Support;
+
+/// <summary>The shared test corpus: <c>../shared/corpus</c> beside the repository (or SG_CORPUS).</summary>
+internal static class Corpus
+{
+    public static string Root { get; } = Find();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>Every message file under mime/: sidecar results, TNEF streams and notes excluded.</summary>
+    public static IReadOnlyList<string> MimeMessages() =>
+        [.. Directory.EnumerateFiles(Path("mime"), "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{System.IO.Path.DirectorySeparatorChar}expected", StringComparison.Ordinal))
+            .Where(f => System.IO.Path.GetExtension(f) is ".eml" or ".txt" or ".msg")
+            .Order(StringComparer.Ordinal)];
+
+    public static string Relative(string file) => System.IO.Path.GetRelativePath(Root, file);
+
+    private static string Find()
+    {
+        if (Environment.GetEnvironmentVariable("SG_CORPUS") is { Length: > 0 } configured)
+            return configured;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "SupportGateway.sln")))
+            {
+                var corpus = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "corpus"));
+                if (Directory.Exists(corpus))
+                    return corpus;
+                throw new DirectoryNotFoundException($"The test corpus is expected at {corpus} (../shared/corpus beside the repository), or set SG_CORPUS.");
+            }
+        }
+        throw new DirectoryNotFoundException("The repository root (SupportGateway.sln) was not found above the test binaries.");
+    }
+}
+
+/// <summary>A corpus score: agreements out of checks, with every disagreement named.</summary>
+internal sealed class Score(string name)
+{
+    private readonly List<string> _failures = [];
+
+    public int Checks { get; private set; }
+
+    public int Agreed { get; private set; }
+
+    public double Ratio => Checks == 0 ? 0 : (double)Agreed / Checks;
+
+    public void Check(bool agreed, string what)
+    {
+        Checks++;
+        if (agreed)
+            Agreed++;
+        else
+            _failures.Add(what);
+    }
+
+    public void Report()
+    {
+        TestContext.Out.WriteLine($"{name}: {Agreed}/{Checks} agree ({Ratio:P2})");
+        foreach (var failure in _failures)
+            TestContext.Out.WriteLine($"  differs: {failure}");
+    }
+}
