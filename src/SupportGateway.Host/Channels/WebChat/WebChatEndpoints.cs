@@ -157,6 +157,8 @@ internal static class WebChatEndpoints
         }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {
+            // Kestrel reports its body limit as a 413; the multipart reader (the only guard where the
+            // server has no body-size feature) reports its length limit only in the message.
             throw new ProblemException(ex is BadHttpRequestException { StatusCode: 413 } || ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
                 ? Problems.TooLarge($"The upload is over the limit of {options.MaxAttachmentBytes} bytes per file.")
                 : Problems.BadRequest($"The form could not be read: {ex.Message}"));
