@@ -2,10 +2,14 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Replies;
 
 namespace SupportGateway.Host.Cli;
 
-/// <summary><c>mail inspect &lt;file.eml&gt;</c>: what the gateway reads from a message, as JSON.</summary>
+/// <summary>
+/// <c>mail inspect &lt;file.eml&gt;</c>: what the gateway reads from a message, as JSON;
+/// <c>mail reply-text &lt;file.eml&gt;</c>: only the new text of a reply, without quotes and signature.
+/// </summary>
 internal static class MailCommands
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -23,26 +27,44 @@ internal static class MailCommands
         var inspect = new Command("inspect", "Print the parsed message as JSON.") { file };
         inspect.SetAction((parse, ct) => InspectAsync(parse.GetValue(file)!, ct));
         mail.Subcommands.Add(inspect);
+        var replyText = new Command("reply-text", "Print only the new text of a reply: quotes and signature removed.") { file };
+        replyText.SetAction((parse, ct) => ReplyTextAsync(parse.GetValue(file)!, ct));
+        mail.Subcommands.Add(replyText);
         return mail;
     }
 
-    private static async Task<int> InspectAsync(FileInfo file, CancellationToken cancellationToken)
+    private static async Task<int> ReplyTextAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        var (message, exitCode) = await ReadAsync(file, cancellationToken);
+        if (message is null)
+            return exitCode;
+        Console.WriteLine(ReplyExtractor.FromMessage(message).Reply);
+        return 0;
+    }
+
+    private static async Task<(MimeMessage? Message, int ExitCode)> ReadAsync(FileInfo file, CancellationToken cancellationToken)
     {
         if (!file.Exists)
         {
             await Console.Error.WriteLineAsync($"error: {file.FullName} does not exist.");
-            return 2;
+            return (null, 2);
         }
-        MimeMessage message;
         try
         {
-            message = MimeParser.Parse(await File.ReadAllBytesAsync(file.FullName, cancellationToken));
+            return (MimeParser.Parse(await File.ReadAllBytesAsync(file.FullName, cancellationToken)), 0);
         }
         catch (MimeParseException ex)
         {
             await Console.Error.WriteLineAsync($"error: {file.Name}: {ex.Message}");
-            return 1;
+            return (null, 1);
         }
+    }
+
+    private static async Task<int> InspectAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        var (message, exitCode) = await ReadAsync(file, cancellationToken);
+        if (message is null)
+            return exitCode;
         var summary = new
         {
             subject = message.Subject,

@@ -38,4 +38,23 @@ public sealed class MailInspectTests
         var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "inspect", "/nonexistent/x.eml");
         Assert.That((exit, output.Trim()), Is.EqualTo((2, "error: /nonexistent/x.eml does not exist.")));
     }
+
+    [Test]
+    public async Task Mail_reply_text_prints_only_the_new_text_of_a_windows_1251_reply()
+    {
+        var body = "Спасибо, заработало.\r\n\r\n-----Исходное сообщение-----\r\nОт: Поддержка\r\nОтправлено: 21 ноября 2026 г. 10:15\r\nТема: [SG-10429]\r\n\r\nПерезагрузите роутер.\r\n";
+        var head = "From: ivan@example.ru\r\nSubject: RE: [SG-10429]\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var file = Path.Combine(Path.GetTempPath(), $"reply-{Guid.NewGuid():N}.eml");
+        await File.WriteAllBytesAsync(file, [.. System.Text.Encoding.ASCII.GetBytes(head), .. System.Text.Encoding.GetEncoding(1251).GetBytes(body)]);
+        try
+        {
+            var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "reply-text", file);
+            Assert.That((exit, output.Trim()), Is.EqualTo((0, "Спасибо, заработало.")));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
