@@ -1,5 +1,6 @@
 // Ingest benchmark: dotnet run -c Release --project bench/SupportGateway.Bench -- [--messages N] [--concurrency N]
-// Feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
+// MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
+// The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
@@ -9,6 +10,9 @@ using Microsoft.Extensions.Logging;
 using SupportGateway.Core;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
+
+if (args.FirstOrDefault() == "mime")
+    return await MimeBench.RunAsync(Option("--rounds", 20));
 
 var messages = Option("--messages", 10_000);
 var concurrency = Option("--concurrency", 4);
@@ -67,7 +71,7 @@ Console.WriteLine(gcLine);
 await host.StopAsync();
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.Delete(directory, recursive: true);
-return;
+return 0;
 
 int Option(string name, int fallback)
 {
