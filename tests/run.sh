@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test assembly and ends with one line: "N passed, N failed, N skipped".
-# Installs what the tests need (Debian's Chromium for the browser tests) when it is missing.
+# Installs what the tests need when it is missing: Debian's Chromium for the browser tests, and
+# Postfix and Dovecot (tests/mail-servers.sh) for the mail tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     exit 1
   }
 fi
+
+log "starting Postfix and Dovecot"
+bash tests/mail-servers.sh start || { echo "0 passed, 1 failed"; exit 1; }
+export SG_MAIL_SERVERS_STARTED=1
+trap 'bash tests/mail-servers.sh stop' EXIT
 
 log "building"
 dotnet build SupportGateway.sln -c Release -nologo -clp:ErrorsOnly -v:quiet || { echo "0 passed, 1 failed"; exit 1; }

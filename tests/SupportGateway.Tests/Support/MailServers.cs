@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace SupportGateway.Tests.Support;
+
+/// <summary>
+/// The real Postfix and Dovecot from tests/mail-servers.sh (installed and started on first use, once per run):
+/// SMTP on 127.0.0.1:2525, IMAP on 1143, Maildirs under /tmp/sg-mail/mail.
+/// </summary>
+internal static class MailServers
+{
+    public const string Host = "127.0.0.1";
+    public const int SmtpPort = 2525;
+    public const int ImapPort = 1143;
+    public const string Password = "secret";
+
+    private static readonly Lazy<Task> Started = new(StartAsync);
+
+    /// <summary>Starts the servers unless tests/run.sh already did (it sets SG_MAIL_SERVERS_STARTED).</summary>
+    public static Task EnsureStartedAsync() =>
+        Environment.GetEnvironmentVariable("SG_MAIL_SERVERS_STARTED") == "1" ? Task.CompletedTask : Started.Value;
+
+    public static string Maildir(string user) => Path.Combine("/tmp/sg-mail/mail", user);
+
+    /// <summary>The delivered file that contains <paramref name="marker"/>, waiting up to 15 s for delivery.</summary>
+    public static async Task<byte[]> WaitForDeliveryAsync(string user, string marker)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var dir in new[] { "new", "cur" }.Select(d => Path.Combine(Maildir(user), d)).Where(Directory.Exists))
+            {
+                foreach (var file in Directory.EnumerateFiles(dir))
+                {
+                    var bytes = await File.ReadAllBytesAsync(file);
+                    if (System.Text.Encoding.UTF8.GetString(bytes).Contains(marker, StringComparison.Ordinal))
+                        return bytes;
+                }
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"no message with {marker} reached {user} in 15 s; see /tmp/sg-mail/postfix.log and dovecot.log");
+    }
+
+    private static async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "tests", "mail-servers.sh"), "start"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"tests/mail-servers.sh start failed ({process.ExitCode}): {await output}{await errors}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SupportGateway.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("The repository root (SupportGateway.sln) was not found above the test binaries.");
+    }
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Real mail servers for the SMTP/IMAP tests: Postfix (SMTP on 127.0.0.1:2525) delivers over LMTP to
+# Dovecot (127.0.0.1:2424), which serves the Maildirs over IMAP on 127.0.0.1:1143.
+# Everything (config, queue, mail, logs) lives under one run directory; /etc is not touched.
+#
+#   bash tests/mail-servers.sh start   installs the Debian packages when missing, (re)starts both servers
+#   bash tests/mail-servers.sh stop
+#
+# Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, all with the password "secret".
+set -euo pipefail
+
+RUN="${SG_MAIL_RUN:-/tmp/sg-mail}"
+SMTP_PORT=2525 LMTP_PORT=2424 IMAP_PORT=1143
+USERS=(agent customer robot)
+
+install() {
+  command -v postfix >/dev/null && command -v dovecot >/dev/null && return
+  echo "mail-servers: installing postfix and dovecot from Debian" >&2
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix dovecot-imapd dovecot-lmtpd >/dev/null
+}
+
+stop() {
+  if [ -f "$RUN/postfix/main.cf" ]; then postfix -c "$RUN/postfix" stop >/dev/null 2>&1 || true; fi
+  if [ -f "$RUN/dovecot-run/master.pid" ]; then
+    local pid; pid=$(cat "$RUN/dovecot-run/master.pid")
+    kill "$pid" 2>/dev/null || true
+    # Dovecot takes a few seconds to exit; its ports are reused only after that.
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+}
+
+configure_postfix() {
+  mkdir -p "$RUN/postfix" "$RUN/postfix-spool" "$RUN/postfix-data"
+  chown postfix "$RUN/postfix-data"
+  : > "$RUN/postfix/vmailbox"
+  for u in "${USERS[@]}"; do echo "$u@sg.test OK" >> "$RUN/postfix/vmailbox"; done
+  cat > "$RUN/postfix/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $RUN/postfix-spool
+data_directory = $RUN/postfix-data
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mail.sg.test
+mydomain = sg.test
+mydestination =
+mynetworks = 127.0.0.0/8
+relayhost =
+alias_maps =
+alias_database =
+local_recipient_maps =
+virtual_mailbox_domains = sg.test
+virtual_mailbox_maps = texthash:$RUN/postfix/vmailbox
+virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+smtputf8_enable = yes
+message_size_limit = 52428800
+maillog_file = $RUN/postfix.log
+maillog_file_prefixes = $RUN
+EOF
+  # Column five is chroot: "n" everywhere, so nothing needs copying into a jail.
+  cat > "$RUN/postfix/master.cf" <<EOF
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+lmtp      unix - - n - - lmtp
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+}
+
+configure_dovecot() {
+  mkdir -p "$RUN/dovecot" "$RUN/dovecot-run" "$RUN/dovecot-state" "$RUN/mail"
+  chown mail:mail "$RUN/mail"
+  : > "$RUN/dovecot/users"
+  for u in "${USERS[@]}"; do echo "$u@sg.test:{PLAIN}secret" >> "$RUN/dovecot/users"; done
+  cat > "$RUN/dovecot/dovecot.conf" <<EOF
+base_dir = $RUN/dovecot-run
+state_dir = $RUN/dovecot-state
+log_path = $RUN/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# One failed login must not slow the next test's logins.
+auth_failure_delay = 0
+first_valid_uid = 8
+mail_location = maildir:$RUN/mail/%u
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $RUN/dovecot/users
+}
+userdb {
+  driver = static
+  args = uid=mail gid=mail home=$RUN/mail/%u allow_all_users=yes
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+}
+
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "mail-servers: nothing listens on port $1; see $RUN/*.log" >&2
+  return 1
+}
+
+start() {
+  install
+  stop
+  rm -rf "$RUN"
+  mkdir -p "$RUN"
+  configure_postfix
+  configure_dovecot
+  # Daemons get their own stdio: an inherited pipe would keep the caller waiting for ever.
+  dovecot -c "$RUN/dovecot/dovecot.conf" </dev/null >"$RUN/dovecot.out" 2>&1
+  postfix -c "$RUN/postfix" start </dev/null >"$RUN/postfix.out" 2>&1
+  wait_port "$SMTP_PORT" && wait_port "$IMAP_PORT" && wait_port "$LMTP_PORT"
+  echo "mail-servers: SMTP 127.0.0.1:$SMTP_PORT, IMAP 127.0.0.1:$IMAP_PORT, run directory $RUN" >&2
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
