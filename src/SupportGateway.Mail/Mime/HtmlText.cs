@@ -18,9 +18,13 @@ public static class HtmlText
     /// Render <c>blockquote</c> lines with a leading "&gt; " and a rule as a line of underscores, the way a plain-text
     /// client shows a reply, so that reply extraction can read HTML and plain mail alike.
     /// </param>
-    public static string ToText(string html, bool markQuotes = false)
+    public static string ToText(string html, bool markQuotes = false) => ToText(Parse(html), markQuotes);
+
+    internal static IDocument Parse(string html) => new HtmlParser().ParseDocument(html);
+
+    /// <summary>Renders an already parsed document, so one parse can give both renderings.</summary>
+    internal static string ToText(IDocument document, bool markQuotes)
     {
-        var document = new HtmlParser().ParseDocument(html);
         var text = new StringBuilder();
         Append(document.Body ?? (INode)document.DocumentElement, text, markQuotes, pre: false);
         return Normalize(text.ToString());

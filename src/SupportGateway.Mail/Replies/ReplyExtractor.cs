@@ -45,11 +45,12 @@ public static class ReplyExtractor
     /// <summary>Splits an HTML body: quotes are found in its text rendering, with blockquotes marked.</summary>
     public static ReplyText FromHtml(string html)
     {
-        var result = Split(HtmlText.ToText(html, markQuotes: true), html: true);
+        var document = HtmlText.Parse(html);
+        var result = Split(HtmlText.ToText(document, markQuotes: true), html: true);
         if (result.Quote.Length > 0 || result.Signature.Length > 0)
             return result;
         // Nothing was taken out: give the text without the quote marks added for the analysis.
-        var text = HtmlText.ToText(html);
+        var text = HtmlText.ToText(document, markQuotes: false);
         return new ReplyText(text, "", "", text);
     }
 

@@ -16,21 +16,25 @@ internal static class Corpus
 
     public static string Relative(string file) => System.IO.Path.GetRelativePath(Root, file);
 
+    /// <summary>The folder holding SupportGateway.sln above the test binaries.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "SupportGateway.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("The repository root (SupportGateway.sln) was not found above the test binaries.");
+    }
+
     private static string Find()
     {
         if (Environment.GetEnvironmentVariable("SG_CORPUS") is { Length: > 0 } configured)
             return configured;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "SupportGateway.sln")))
-            {
-                var corpus = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "corpus"));
-                if (Directory.Exists(corpus))
-                    return corpus;
-                throw new DirectoryNotFoundException($"The test corpus is expected at {corpus} (../shared/corpus beside the repository), or set SG_CORPUS.");
-            }
-        }
-        throw new DirectoryNotFoundException("The repository root (SupportGateway.sln) was not found above the test binaries.");
+        var corpus = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot(), "..", "shared", "corpus"));
+        return Directory.Exists(corpus)
+            ? corpus
+            : throw new DirectoryNotFoundException($"The test corpus is expected at {corpus} (../shared/corpus beside the repository), or set SG_CORPUS.");
     }
 }
 

@@ -43,7 +43,7 @@ internal static class MailServers
 
     private static async Task StartAsync()
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "tests", "mail-servers.sh"), "start"])
+        var start = new ProcessStartInfo("bash", [Path.Combine(Corpus.RepositoryRoot(), "tests", "mail-servers.sh"), "start"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -54,15 +54,5 @@ internal static class MailServers
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"tests/mail-servers.sh start failed ({process.ExitCode}): {await output}{await errors}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SupportGateway.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException("The repository root (SupportGateway.sln) was not found above the test binaries.");
     }
 }
