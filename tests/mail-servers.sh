@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Real mail servers for the SMTP/IMAP tests: Postfix (SMTP on 127.0.0.1:2525) delivers over LMTP to
-# Dovecot (127.0.0.1:2424), which serves the Maildirs over IMAP on 127.0.0.1:1143.
+# Real mail servers for the SMTP/IMAP tests: Postfix (SMTP with STARTTLS on 127.0.0.1:2525, implicit TLS
+# on 4465) delivers over LMTP to Dovecot (127.0.0.1:2424), which serves the Maildirs over IMAP on
+# 127.0.0.1:1143 (STARTTLS offered) and IMAPS on 1993. Both use one self-signed certificate, $RUN/tls/cert.pem.
 # Everything (config, queue, mail, logs) lives under one run directory; /etc is not touched.
 #
-#   bash tests/mail-servers.sh start   installs the Debian packages when missing, (re)starts both servers
+#   bash tests/mail-servers.sh start          installs the Debian packages when missing, (re)starts both servers
 #   bash tests/mail-servers.sh stop
+#   bash tests/mail-servers.sh restart-imap   restarts Dovecot only, keeping the mail (for reconnect tests)
 #
 # Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, all with the password "secret".
 set -euo pipefail
 
 RUN="${SG_MAIL_RUN:-/tmp/sg-mail}"
-SMTP_PORT=2525 LMTP_PORT=2424 IMAP_PORT=1143
+SMTP_PORT=2525 SMTPS_PORT=4465 LMTP_PORT=2424 IMAP_PORT=1143 IMAPS_PORT=1993
 USERS=(agent customer robot)
 
 install() {
@@ -23,12 +25,27 @@ install() {
 
 stop() {
   if [ -f "$RUN/postfix/main.cf" ]; then postfix -c "$RUN/postfix" stop >/dev/null 2>&1 || true; fi
+  stop_dovecot
+}
+
+stop_dovecot() {
   if [ -f "$RUN/dovecot-run/master.pid" ]; then
-    local pid; pid=$(cat "$RUN/dovecot-run/master.pid")
+    local pid children; pid=$(cat "$RUN/dovecot-run/master.pid")
+    # Client sessions outlive the master here; a service manager would end them too, so do it.
+    children=$(pgrep -P "$pid" || true)
     kill "$pid" 2>/dev/null || true
+    [ -z "$children" ] || kill $children 2>/dev/null || true
     # Dovecot takes a few seconds to exit; its ports are reused only after that.
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
+}
+
+make_certificate() {
+  mkdir -p "$RUN/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mail.sg.test" \
+    -addext "subjectAltName=DNS:mail.sg.test,DNS:localhost,IP:127.0.0.1" \
+    -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" 2>/dev/null
+  chmod 644 "$RUN/tls/key.pem"
 }
 
 configure_postfix() {
@@ -59,12 +76,17 @@ virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 smtputf8_enable = yes
 message_size_limit = 52428800
+smtpd_tls_cert_file = $RUN/tls/cert.pem
+smtpd_tls_key_file = $RUN/tls/key.pem
+smtpd_tls_security_level = may
 maillog_file = $RUN/postfix.log
 maillog_file_prefixes = $RUN
 EOF
   # Column five is chroot: "n" everywhere, so nothing needs copying into a jail.
   cat > "$RUN/postfix/master.cf" <<EOF
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+127.0.0.1:$SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt
+tlsmgr    unix - - n 1000? 1 tlsmgr
 pickup    unix n - n 60 1 pickup
 cleanup   unix n - n - 0 cleanup
 qmgr      unix n - n 300 1 qmgr
@@ -99,7 +121,9 @@ state_dir = $RUN/dovecot-state
 log_path = $RUN/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <$RUN/tls/cert.pem
+ssl_key = <$RUN/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # One failed login must not slow the next test's logins.
@@ -120,7 +144,9 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAPS_PORT
+    ssl = yes
   }
 }
 service lmtp {
@@ -151,17 +177,24 @@ start() {
   stop
   rm -rf "$RUN"
   mkdir -p "$RUN"
+  make_certificate
   configure_postfix
   configure_dovecot
+  start_dovecot
   # Daemons get their own stdio: an inherited pipe would keep the caller waiting for ever.
-  dovecot -c "$RUN/dovecot/dovecot.conf" </dev/null >"$RUN/dovecot.out" 2>&1
   postfix -c "$RUN/postfix" start </dev/null >"$RUN/postfix.out" 2>&1
-  wait_port "$SMTP_PORT" && wait_port "$IMAP_PORT" && wait_port "$LMTP_PORT"
-  echo "mail-servers: SMTP 127.0.0.1:$SMTP_PORT, IMAP 127.0.0.1:$IMAP_PORT, run directory $RUN" >&2
+  wait_port "$SMTP_PORT" && wait_port "$SMTPS_PORT"
+  echo "mail-servers: SMTP 127.0.0.1:$SMTP_PORT (STARTTLS) and :$SMTPS_PORT (TLS), IMAP :$IMAP_PORT (STARTTLS) and :$IMAPS_PORT (TLS), run directory $RUN" >&2
+}
+
+start_dovecot() {
+  dovecot -c "$RUN/dovecot/dovecot.conf" </dev/null >"$RUN/dovecot.out" 2>&1
+  wait_port "$IMAP_PORT" && wait_port "$IMAPS_PORT" && wait_port "$LMTP_PORT"
 }
 
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  restart-imap) stop_dovecot; start_dovecot ;;
+  *) echo "usage: $0 start|stop|restart-imap" >&2; exit 2 ;;
 esac

@@ -18,31 +18,34 @@ internal sealed class MailConnection : IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly IProtocolLog? _log;
     private readonly string _host;
+    private readonly RemoteCertificateValidationCallback? _validation;
     private Stream _stream;
     private byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
 
-    private MailConnection(TcpClient tcp, string host, TimeSpan timeout, IProtocolLog? log)
+    private MailConnection(TcpClient tcp, MailServerOptions options)
     {
         _tcp = tcp;
-        _host = host;
-        _timeout = timeout;
-        _log = log;
+        _host = options.Host;
+        _timeout = options.Timeout;
+        _log = options.ProtocolLog;
+        _validation = options.ServerCertificateValidation;
         _stream = tcp.GetStream();
     }
 
-    public static async Task<MailConnection> OpenAsync(string host, int port, MailSecurity security, TimeSpan timeout, IProtocolLog? log, CancellationToken cancellationToken)
+    public static async Task<MailConnection> OpenAsync(MailServerOptions options, CancellationToken cancellationToken)
     {
-        if (security == MailSecurity.PlainLoopbackOnly && !IsLoopback(host))
-            throw new ArgumentException($"{host} is not a loopback address: plain connections are allowed to loopback only; use TLS or STARTTLS.", nameof(security));
+        var (host, port) = (options.Host, options.Port);
+        if (options.Security == MailSecurity.PlainLoopbackOnly && !IsLoopback(host))
+            throw new ArgumentException($"{host} is not a loopback address: plain connections are allowed to loopback only; use TLS or STARTTLS.", nameof(options));
         var tcp = new TcpClient { NoDelay = true };
         try
         {
-            using var cts = Deadline(timeout, cancellationToken);
+            using var cts = Deadline(options.Timeout, cancellationToken);
             await tcp.ConnectAsync(host, port, cts.Token);
-            var connection = new MailConnection(tcp, host, timeout, log);
-            if (security == MailSecurity.ImplicitTls)
+            var connection = new MailConnection(tcp, options);
+            if (options.Security == MailSecurity.ImplicitTls)
                 await connection.StartTlsAsync(cancellationToken);
             return connection;
         }
@@ -50,6 +53,11 @@ internal sealed class MailConnection : IAsyncDisposable
         {
             tcp.Dispose();
             throw new MailProtocolException($"cannot connect to {host}:{port}: {ex.Message}", ex);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
         }
     }
 
@@ -59,7 +67,7 @@ internal sealed class MailConnection : IAsyncDisposable
     {
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         using var cts = Deadline(_timeout, cancellationToken);
-        await Guard(() => ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = _host }, cts.Token), cancellationToken);
+        await Guard(() => ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = _host, RemoteCertificateValidationCallback = _validation }, cts.Token), cancellationToken);
         _stream = ssl;
     }
 

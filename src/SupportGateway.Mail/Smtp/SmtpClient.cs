@@ -4,24 +4,12 @@ using SupportGateway.Mail.Net;
 namespace SupportGateway.Mail.Smtp;
 
 /// <summary>Where and how to submit mail.</summary>
-public sealed record SmtpClientOptions
+public sealed record SmtpClientOptions : MailServerOptions
 {
-    public required string Host { get; init; }
-
-    public int Port { get; init; } = 587;
-
-    public MailSecurity Security { get; init; } = MailSecurity.StartTls;
-
-    public string? UserName { get; init; }
-
-    public string? Password { get; init; }
+    public SmtpClientOptions() => Port = 587;
 
     /// <summary>The name this client gives in EHLO.</summary>
     public string ClientName { get; init; } = "localhost";
-
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    public IProtocolLog? ProtocolLog { get; init; }
 }
 
 /// <summary>
@@ -43,7 +31,7 @@ public sealed class SmtpClient : IAsyncDisposable
 
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        _connection = await MailConnection.OpenAsync(_options.Host, _options.Port, _options.Security, _options.Timeout, _options.ProtocolLog, cancellationToken);
+        _connection = await MailConnection.OpenAsync(_options, cancellationToken);
         await Expect("greeting", await ReadAsync(cancellationToken), 220);
         await HelloAsync(cancellationToken);
         if (_options.Security == MailSecurity.StartTls)

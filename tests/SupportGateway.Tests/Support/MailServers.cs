@@ -4,13 +4,16 @@ namespace SupportGateway.Tests.Support;
 
 /// <summary>
 /// The real Postfix and Dovecot from tests/mail-servers.sh (installed and started on first use, once per run):
-/// SMTP on 127.0.0.1:2525, IMAP on 1143, Maildirs under /tmp/sg-mail/mail.
+/// SMTP on 127.0.0.1:2525 (STARTTLS) and 4465 (TLS), IMAP on 1143 (STARTTLS) and 1993 (TLS), Maildirs under
+/// /tmp/sg-mail/mail, and one self-signed certificate for all of them.
 /// </summary>
 internal static class MailServers
 {
     public const string Host = "127.0.0.1";
     public const int SmtpPort = 2525;
     public const int ImapPort = 1143;
+    public const int SmtpsPort = 4465;
+    public const int ImapsPort = 1993;
     public const string Password = "secret";
 
     private static readonly Lazy<Task> Started = new(StartAsync);
@@ -41,9 +44,18 @@ internal static class MailServers
         throw new TimeoutException($"no message with {marker} reached {user} in 15 s; see /tmp/sg-mail/postfix.log and dovecot.log");
     }
 
-    private static async Task StartAsync()
+    /// <summary>The servers' self-signed certificate, for clients that pin it.</summary>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate() =>
+        System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile("/tmp/sg-mail/tls/cert.pem");
+
+    /// <summary>Restarts Dovecot alone (mail is kept); connections to it break.</summary>
+    public static Task RestartImapAsync() => RunScriptAsync("restart-imap");
+
+    private static Task StartAsync() => RunScriptAsync("start");
+
+    private static async Task RunScriptAsync(string verb)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(Corpus.RepositoryRoot(), "tests", "mail-servers.sh"), "start"])
+        var start = new ProcessStartInfo("bash", [Path.Combine(Corpus.RepositoryRoot(), "tests", "mail-servers.sh"), verb])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -53,6 +65,6 @@ internal static class MailServers
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"tests/mail-servers.sh start failed ({process.ExitCode}): {await output}{await errors}");
+            throw new InvalidOperationException($"tests/mail-servers.sh {verb} failed ({process.ExitCode}): {await output}{await errors}");
     }
 }

@@ -90,29 +90,3 @@ public sealed class SmtpPostfixTests
         return client;
     }
 }
-
-internal sealed class RecordingLog : IProtocolLog
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines)
-                return [.. _lines];
-        }
-    }
-
-    public void Sent(string line)
-    {
-        lock (_lines)
-            _lines.Add("C: " + line);
-    }
-
-    public void Received(string line)
-    {
-        lock (_lines)
-            _lines.Add("S: " + line);
-    }
-}
