@@ -79,6 +79,7 @@ message_size_limit = 52428800
 smtpd_tls_cert_file = $RUN/tls/cert.pem
 smtpd_tls_key_file = $RUN/tls/key.pem
 smtpd_tls_security_level = may
+smtpd_tls_received_header = yes
 maillog_file = $RUN/postfix.log
 maillog_file_prefixes = $RUN
 EOF
