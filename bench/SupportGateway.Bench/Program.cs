@@ -1,5 +1,6 @@
 // Ingest benchmark: dotnet run -c Release --project bench/SupportGateway.Bench -- [--messages N] [--concurrency N]
 // MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
+// IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
 using System.Diagnostics;
@@ -13,6 +14,8 @@ using SupportGateway.Core.Pipeline;
 
 if (args.FirstOrDefault() == "mime")
     return await MimeBench.RunAsync(Option("--rounds", 20));
+if (args.FirstOrDefault() == "imap")
+    return await ImapBench.RunAsync(Option("--messages", 1000), Option("--rounds", 20));
 
 var messages = Option("--messages", 10_000);
 var concurrency = Option("--concurrency", 4);

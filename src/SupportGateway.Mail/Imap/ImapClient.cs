@@ -225,8 +225,9 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         }
         catch (Exception ex) when (ex is MailProtocolException or OperationCanceledException)
         {
+            var error = ByeOr(ex);
             await DropAsync();
-            throw ByeOr(ex);
+            throw error;
         }
     }
 
@@ -343,8 +344,9 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         }
         catch (Exception ex) when (ex is MailProtocolException or OperationCanceledException)
         {
+            var error = ByeOr(ex);
             await DropAsync();
-            throw ByeOr(ex);
+            throw error;
         }
     }
 

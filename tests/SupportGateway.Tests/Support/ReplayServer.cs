@@ -7,7 +7,8 @@ namespace SupportGateway.Tests.Support;
 /// <summary>
 /// A loopback server that plays one scripted session, for server behaviour a local Dovecot or Postfix cannot show
 /// (Exchange, Gmail, Yandex, Mail.ru). Script lines are "S: text" (sent with CRLF), "C: text" (the next line the
-/// client must send; "C: *" takes any line) and "S: &lt;close&gt;". The first difference ends the session and is
+/// client must send; "C: *" takes any line), "S: &lt;close&gt;", and "S: &lt;wait&gt;" (say nothing until the client hangs
+/// up). The first difference ends the session and is
 /// reported in <see cref="Failure"/>.
 /// </summary>
 internal sealed class ReplayServer : IAsyncDisposable
@@ -47,12 +48,26 @@ internal sealed class ReplayServer : IAsyncDisposable
         {
             if (line == "S: <close>")
                 return;
+            if (line == "S: <wait>")
+            {
+                try
+                {
+                    while (await stream.ReadAsync(chunk).AsTask().WaitAsync(TimeSpan.FromSeconds(5)) > 0)
+                    {
+                    }
+                }
+                catch (Exception ex) when (ex is TimeoutException or IOException)
+                {
+                    Failure = "the client never hung up";
+                }
+                return;
+            }
             if (line.StartsWith("S: ", StringComparison.Ordinal) || line == "S:")
             {
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(line[Math.Min(3, line.Length)..] + "\r\n"));
                 continue;
             }
-            var expected = line[3..];
+            var expected = line[Math.Min(3, line.Length)..];
             string? actual;
             while ((actual = TakeLine(buffer)) is null)
             {
