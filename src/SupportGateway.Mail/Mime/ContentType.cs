@@ -61,10 +61,17 @@ internal static class MimeParameters
 {
     public static Dictionary<string, string> Parse(ReadOnlySpan<byte> value, out string main)
     {
-        var semicolon = value.IndexOf((byte)';');
-        main = Encoding.Latin1.GetString(semicolon < 0 ? value : value[..semicolon]).Trim();
+        var mainEnd = value.IndexOf((byte)';');
+        if (mainEnd < 0)
+            mainEnd = value.Length;
+        // "multipart/mixed boundary=x": a parameter after white space, its ';' forgotten (folding hides it).
+        var head = value[..mainEnd].TrimStart(" \t"u8);
+        var space = head.IndexOfAny((byte)' ', (byte)'\t');
+        if (space >= 0 && head[space..].IndexOf((byte)'=') >= 0)
+            mainEnd = mainEnd - head.Length + space;
+        main = Encoding.Latin1.GetString(value[..mainEnd]).Trim();
         var raw = new List<(string Name, byte[] Value, bool Quoted)>();
-        var i = semicolon < 0 ? value.Length : semicolon + 1;
+        var i = mainEnd;
         while (i < value.Length)
         {
             i = Skip(value, i);

@@ -5,7 +5,7 @@ internal static class MessageClassifier
 {
     private static readonly string[] AutoSubjects =
     [
-        "auto:", "autoreply", "auto-reply", "automatic reply", "out of office", "out of the office",
+        "auto:", "autoreply", "auto-reply", "auto reply", "automatic reply", "out of office", "out of the office",
         "автоответ", "автоматический ответ", "вне офиса", "в отпуске",
     ];
 
@@ -26,16 +26,21 @@ internal static class MessageClassifier
             return true;
         if (h.Get("Precedence")?.Trim().ToLowerInvariant() is "bulk" or "junk" or "list" or "auto_reply")
             return true;
+        if (message.Root.ContentType.Is("multipart", "report"))
+            return true;
         var subject = message.Subject.TrimStart().ToLowerInvariant();
         return AutoSubjects.Any(subject.StartsWith) || IsBounce(message);
     }
 
+    /// <summary>
+    /// A delivery report (RFC 3464) or an abuse complaint (ARF, RFC 5965): both concern mail we sent and are never
+    /// customer text. A read receipt (RFC 8098) is automatic mail but no bounce.
+    /// </summary>
     public static bool IsBounce(MimeMessage message)
     {
         var root = message.Root;
         if (root.ContentType.Is("multipart", "report")
-            && !string.Equals(root.ContentType.Parameters.GetValueOrDefault("report-type"), "disposition-notification", StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(root.ContentType.Parameters.GetValueOrDefault("report-type"), "feedback-report", StringComparison.OrdinalIgnoreCase))
+            && !string.Equals(root.ContentType.Parameters.GetValueOrDefault("report-type"), "disposition-notification", StringComparison.OrdinalIgnoreCase))
             return true;
         if (root.Walk().Any(e => e.ContentType.MediaType == "message" && e.ContentType.MediaSubtype is "delivery-status" or "global-delivery-status"))
             return true;

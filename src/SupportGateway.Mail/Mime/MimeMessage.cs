@@ -38,8 +38,9 @@ public sealed partial class MimeMessage(MimeEntity root)
     {
         get
         {
-            if (BodyParts().FirstOrDefault(e => e.ContentType.Is("text", "plain")) is { } plain)
-                return plain.DecodedText();
+            // An empty text/plain (a stray delimiter makes one) does not hide the HTML.
+            if (BodyParts().Where(e => e.ContentType.Is("text", "plain")).Select(e => e.DecodedText()).FirstOrDefault(t => !string.IsNullOrWhiteSpace(t)) is { } plain)
+                return plain;
             if (HtmlBody is { } html)
                 return HtmlText.ToText(html);
             // Outlook may put the only body inside winmail.dat.

@@ -37,29 +37,38 @@ public sealed partial class MimeCorpusTests
     [Test]
     public void Agrees_with_imap_tools_on_expected_fields()
     {
+        var score = ImapToolsScore();
+        score.Report();
+        Assert.That(score.Checks, Is.GreaterThanOrEqualTo(500));
+        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.98));
+    }
+
+    internal static Score ImapToolsScore()
+    {
         var score = new Score("imap_tools");
         var expectations = Directory.EnumerateFiles(Corpus.Path("mime", "imap_tools-ru", "expected"), "*.json")
             .Select(f => (Expected: f, Message: Corpus.Path("mime", "imap_tools-ru", Path.GetFileNameWithoutExtension(f) + ".eml")))
             .Concat(Directory.EnumerateFiles(Corpus.Path("mime", "mikel-mail", "expected-imap_tools"), "*.json", SearchOption.AllDirectories)
                 .Select(f => (Expected: f, Message: Corpus.Path("mime", "mikel-mail",
                     Path.GetRelativePath(Corpus.Path("mime", "mikel-mail", "expected-imap_tools"), f)[..^".json".Length] + ".eml"))));
-        var count = 0;
-        foreach (var (expectedFile, messageFile) in expectations)
+        foreach (var (expectedFile, messageFile) in expectations.OrderBy(e => e.Message, StringComparer.Ordinal))
         {
-            count++;
             using var expected = JsonDocument.Parse(File.ReadAllText(expectedFile));
             var message = MimeParser.Parse(File.ReadAllBytes(messageFile));
             ImapToolsComparison.Compare(Path.GetFileName(messageFile), expected.RootElement, message, score);
         }
-        score.Report();
-        Assert.That(count, Is.GreaterThanOrEqualTo(50));
-        // Issue 3 asks for 98% overall; this is the floor reached so far, kept as a regression guard.
-        // Most remaining differences are imap_tools quirks we do better on (see the printed list).
-        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.97));
+        return score;
     }
 
     [Test]
     public void Agrees_with_mime4j_on_decoded_parts()
+    {
+        var score = Mime4jScore();
+        score.Report();
+        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.94)); // both differences keep text that mime4j drops
+    }
+
+    internal static Score Mime4jScore()
     {
         var score = new Score("mime4j decoded parts");
         var expectedDir = Corpus.Path("mime", "mime4j", "expected");
@@ -78,14 +87,86 @@ public sealed partial class MimeCorpusTests
                 score.Check(want.AsSpan().SequenceEqual(leaf.DecodedContent()), $"{body}: decoded content differs");
             }
         }
-        score.Report();
-        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.94)); // floor reached so far; issue 3 asks 98% overall
+        return score;
     }
+
+    /// <summary>
+    /// Dovecot's malformed messages against stalwart mail-parser's full parses. The two parsers cut broken structures
+    /// differently, so what is compared is what a reader needs: every text stalwart decoded is in one of our parts,
+    /// every file name it found is among our attachments, and subject and sender agree.
+    /// </summary>
+    [Test]
+    public void Agrees_with_stalwart_on_texts_names_and_headers()
+    {
+        var score = StalwartScore();
+        score.Report();
+        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.9));
+    }
+
+    internal static Score StalwartScore()
+    {
+        var score = new Score("stalwart");
+        var folder = Corpus.Path("mime", "dovecot-malformed");
+        foreach (var json in Directory.EnumerateFiles(Path.Combine(folder, "expected-stalwart"), "*.json").Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileNameWithoutExtension(json);
+            var message = MimeParser.Parse(File.ReadAllBytes(Path.Combine(folder, name + ".eml")));
+            using var expected = JsonDocument.Parse(File.ReadAllText(json));
+            var parts = expected.RootElement.GetProperty("parts").EnumerateArray().ToList();
+            var ours = Squash(string.Join("\n", message.Root.Walk().Select(e => Charsets.Decode(e.Preamble.Span, e.ContentType.Charset) + "\n" + (e.Parts.Count == 0 && e.EmbeddedMessage is null ? e.DecodedText() : ""))));
+            foreach (var part in parts)
+            {
+                var body = part.GetProperty("body");
+                if (body.ValueKind == JsonValueKind.Object && (body.TryGetProperty("Text", out var text) || body.TryGetProperty("Html", out text))
+                    && Squash(text.GetString()) is { Length: > 0 } wanted)
+                    score.Check(ours.Contains(wanted, StringComparison.Ordinal), $"{name}: text '{Short(wanted)}' is in none of our parts");
+                foreach (var header in part.GetProperty("headers").EnumerateArray())
+                {
+                    var value = header.GetProperty("value");
+                    if (HeaderName(header) == "content_type" && value.ValueKind == JsonValueKind.Object && value.TryGetProperty("ContentType", out var type)
+                        && type.GetProperty("attributes") is { ValueKind: JsonValueKind.Array } attributes
+                        && attributes.EnumerateArray().FirstOrDefault(a => a.GetProperty("name").GetString() == "name") is { ValueKind: JsonValueKind.Object } file)
+                        score.Check(message.Attachments.Any(a => a.FileName == file.GetProperty("value").GetString()), $"{name}: no attachment named {file.GetProperty("value")}");
+                }
+            }
+            foreach (var header in parts[0].GetProperty("headers").EnumerateArray())
+            {
+                var value = header.GetProperty("value");
+                if (value.ValueKind != JsonValueKind.Object)
+                    continue;
+                switch (HeaderName(header))
+                {
+                    case "subject" when value.TryGetProperty("Text", out var subject):
+                        score.Check(message.Subject == subject.GetString(), $"{name}: subject '{message.Subject}' vs '{subject}'");
+                        break;
+                    case "from" when value.TryGetProperty("Address", out var from) && from.TryGetProperty("List", out var list):
+                        score.Check(message.From.Select(a => a.Address).SequenceEqual(list.EnumerateArray().Select(a => a.GetProperty("address").GetString())),
+                            $"{name}: from [{string.Join(", ", message.From)}] vs {list}");
+                        break;
+                }
+            }
+        }
+        return score;
+    }
+
+    /// <summary>Stalwart names known fields with a string and others with an object.</summary>
+    private static string? HeaderName(JsonElement header) => header.GetProperty("name") is { ValueKind: JsonValueKind.String } name ? name.GetString() : null;
+
+    private static string Squash(string? text) => string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    private static string Short(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     [Test]
     public void Classifies_bounces_in_the_sisimai_set()
     {
-        var score = new Score("bounce classification");
+        var score = BounceScore();
+        score.Report();
+        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.95));
+    }
+
+    internal static Score BounceScore()
+    {
+        var score = new Score("bounce classification (sisimai)");
         foreach (var file in Directory.EnumerateFiles(Corpus.Path("mime", "sisimai-bounces"), "*.eml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(Corpus.Path("mime", "sisimai-bounces"), file);
@@ -96,8 +177,22 @@ public sealed partial class MimeCorpusTests
             if (name.StartsWith("rfc3834", StringComparison.Ordinal))
                 score.Check(message.IsAutoReply, $"{relative}: an RFC 3834 auto-reply");
         }
-        score.Report();
-        Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(0.9));
+        return score;
+    }
+
+    /// <summary>Issue 3's bar: 98% agreement over every expected result in the corpus, each reference scored above.</summary>
+    [Test]
+    public void Agrees_with_the_expected_results_overall()
+    {
+        var total = new Score("overall (imap_tools, mime4j, stalwart, sisimai, TNEF lists)");
+        foreach (var score in new[] { ImapToolsScore(), Mime4jScore(), StalwartScore(), BounceScore(), TnefCorpusTests.NameScore() })
+        {
+            TestContext.Out.WriteLine($"{score.Agreed}/{score.Checks - score.SetAside} {score}");
+            total.Add(score);
+        }
+        total.Report();
+        Assert.That(total.Stale, Is.Empty, "a recorded reference defect no longer applies");
+        Assert.That(total.Ratio, Is.GreaterThanOrEqualTo(0.98));
     }
 
     [GeneratedRegex(@"<(?:text|binary)-body name=""([^""]+)""")]

@@ -18,6 +18,29 @@ public sealed class MailInspectTests
         Assert.That(json.RootElement.GetProperty("attachments").GetArrayLength(), Is.Zero);
     }
 
+    [TestCase("koi8-r")]
+    [TestCase("utf-8")]
+    [TestCase("us-ascii")]
+    public async Task Mail_inspect_reads_windows_1251_text_under_a_wrong_label(string label)
+    {
+        var text = "Здравствуйте! Принтер в бухгалтерии не печатает, ошибка 0x1F.";
+        var file = Path.Combine(Path.GetTempPath(), $"sg-mislabelled-{label}-{Guid.NewGuid():N}.eml");
+        await File.WriteAllBytesAsync(file, [.. System.Text.Encoding.ASCII.GetBytes(
+            $"From: a@example.ru\r\nSubject: test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset={label}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"),
+            .. SupportGateway.Mail.Mime.Charsets.Find("windows-1251")!.GetBytes(text + "\r\n")]);
+        try
+        {
+            var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "inspect", file);
+            Assert.That(exit, Is.Zero, output);
+            using var json = JsonDocument.Parse(output);
+            Assert.That(json.RootElement.GetProperty("text").GetString()!.Trim(), Is.EqualTo(text));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Test]
     public async Task Mail_inspect_lists_attachments_and_addresses()
     {
