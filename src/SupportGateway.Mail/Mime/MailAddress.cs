@@ -76,6 +76,8 @@ public sealed record MailAddress(string Name, string Address)
         var name = text.Length > 0 ? text.Trim('\'', '"', ' ') : comment ?? "";
         if (!string.IsNullOrWhiteSpace(address))
             result.Add(new MailAddress(name, address.Replace(" ", "", StringComparison.Ordinal)));
+        else if (name.Length > 0 || angle is not null)
+            result.Add(new MailAddress(name, "")); // "Name <>" or a bare name: who it was, with nowhere to answer
         angle = null;
         comment = null;
     }

@@ -119,7 +119,7 @@ public sealed partial class MimeCorpusTests
                 var body = part.GetProperty("body");
                 if (body.ValueKind == JsonValueKind.Object && (body.TryGetProperty("Text", out var text) || body.TryGetProperty("Html", out text))
                     && Squash(text.GetString()) is { Length: > 0 } wanted)
-                    score.Check(ours.Contains(wanted, StringComparison.Ordinal), $"{name}: text '{Short(wanted)}' is in none of our parts");
+                    score.Check(ours.Contains(wanted, StringComparison.Ordinal), $"{name}: text '{Short(wanted)}' is in none of our parts", StalwartDefects.GetValueOrDefault((name, wanted)));
                 foreach (var header in part.GetProperty("headers").EnumerateArray())
                 {
                     var value = header.GetProperty("value");
@@ -148,6 +148,12 @@ public sealed partial class MimeCorpusTests
         }
         return score;
     }
+
+    /// <summary>Expected texts that are wrong in stalwart's parse, by message, with what went wrong there.</summary>
+    private static readonly Dictionary<(string Message, string Text), string> StalwartDefects = new()
+    {
+        [("009", "22 --1 Content-Type: text/plain 333")] = "the inner multipart has no closing delimiter; stalwart reads the outer delimiter '--1' as inner content, which RFC 2046 §5.1.1 rules out (a boundary delimiter must not appear inside an encapsulated part), so '22' and '333' are one text there and two parts here",
+    };
 
     /// <summary>Stalwart names known fields with a string and others with an object.</summary>
     private static string? HeaderName(JsonElement header) => header.GetProperty("name") is { ValueKind: JsonValueKind.String } name ? name.GetString() : null;
