@@ -8,12 +8,13 @@
 #   bash tests/mail-servers.sh stop
 #   bash tests/mail-servers.sh restart-imap   restarts Dovecot only, keeping the mail (for reconnect tests)
 #
-# Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, all with the password "secret".
+# Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, support@sg.test, all with the password "secret".
+# Mail to user+name@sg.test lands in the user's folder "name" (created on delivery): each test can have its own.
 set -euo pipefail
 
 RUN="${SG_MAIL_RUN:-/tmp/sg-mail}"
 SMTP_PORT=2525 SMTPS_PORT=4465 LMTP_PORT=2424 IMAP_PORT=1143 IMAPS_PORT=1993
-USERS=(agent customer robot)
+USERS=(agent customer robot support)
 
 install() {
   command -v postfix >/dev/null && command -v dovecot >/dev/null && return
@@ -75,6 +76,7 @@ virtual_mailbox_maps = texthash:$RUN/postfix/vmailbox
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 smtputf8_enable = yes
+recipient_delimiter = +
 message_size_limit = 52428800
 smtpd_tls_cert_file = $RUN/tls/cert.pem
 smtpd_tls_key_file = $RUN/tls/key.pem
@@ -130,6 +132,9 @@ auth_mechanisms = plain login
 # One failed login must not slow the next test's logins.
 auth_failure_delay = 0
 first_valid_uid = 8
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = yes
+lda_mailbox_autocreate = yes
 mail_location = maildir:$RUN/mail/%u
 passdb {
   driver = passwd-file

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SupportGateway.Core;
 using SupportGateway.Host.Agents;
 using SupportGateway.Host.Channels.Api;
+using SupportGateway.Host.Channels.Email;
 using SupportGateway.Host.Channels.WebChat;
 using SupportGateway.Host.Health;
 
@@ -22,6 +23,7 @@ public static class GatewayHost
         services.AddSingleton<ChannelHealth>();
         builder.AddWebChatChannel();
         builder.AddIntakeChannel();
+        builder.AddEmailChannel();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }

@@ -51,6 +51,13 @@ public sealed class OutboxStore(Database database)
     public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
         db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE state = 'in_flight'", null, cancellationToken);
 
+    /// <summary>Acknowledgements (system messages) queued for a recipient on a channel since <paramref name="since"/>.</summary>
+    public Task<long> AcknowledgementsSinceAsync(SqlScope db, string channel, string recipient, long since, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>("""
+            SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id
+            WHERE o.channel = @channel AND o.recipient = @recipient AND o.created_at >= @since AND m.author_kind = 'system'
+            """, new { channel, recipient, since }, cancellationToken);
+
     public Task MarkSentAsync(SqlScope db, long id, string? externalId, long at, CancellationToken cancellationToken) =>
         db.ExecuteAsync("""
             UPDATE outbox SET state = 'sent', attempts = attempts + 1, external_id = @externalId, sent_at = @at, locked_until = NULL, last_error = NULL

@@ -34,6 +34,12 @@ public sealed class InboundContext(InboundMessage message, long rawId, DbSession
 
     /// <summary>Set by a filter that consumes the message without touching tickets (auto-reply storms).</summary>
     public string? DroppedBecause { get; set; }
+
+    /// <summary>
+    /// Automatic mail (an auto-reply, a delivery failure) about <see cref="Ticket"/>: recorded there as what it is,
+    /// changing nothing and answered by nothing.
+    /// </summary>
+    public AutomaticKind? Automatic { get; set; }
 }
 
 /// <summary>One step of the ordered inbound chain. Filters run inside the ingest transaction.</summary>
@@ -44,3 +50,5 @@ public interface IInboundFilter
 
     ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken);
 }
+
+public enum AutomaticKind { AutoReply, DeliveryFailure }

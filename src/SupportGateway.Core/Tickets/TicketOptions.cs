@@ -19,6 +19,14 @@ public sealed class TicketOptions
         ["ru"] = "Спасибо! Ваше обращение зарегистрировано под номером {number}. Пожалуйста, указывайте этот номер в дальнейшей переписке.",
     };
 
+    /// <summary>
+    /// Per channel, at most this many acknowledgements go to one address per <see cref="AcknowledgementWindow"/>: a brake
+    /// on loops with auto-responders, which only e-mail has. A channel not listed is not limited.
+    /// </summary>
+    public Dictionary<string, int> AcknowledgementsPerSender { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["email"] = 5 };
+
+    public TimeSpan AcknowledgementWindow { get; set; } = TimeSpan.FromHours(1);
+
     public static readonly string[] Languages = ["en", "ru"];
 
     public TicketNumberFormat CreateNumberFormat() => new(NumberPrefix, NumberStart);

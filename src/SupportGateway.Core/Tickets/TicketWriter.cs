@@ -12,6 +12,8 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
     public async Task<(TicketRow Ticket, long MessageId, bool Created)> WriteAsync(InboundContext context, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (context.Automatic is { } automatic)
+            return (context.Ticket!, await RecordAutomaticAsync(context, automatic, now, cancellationToken), false);
         var created = context.Ticket is null;
         var ticket = context.Ticket ?? await CreateAsync(context, now, cancellationToken);
         var customer = $"customer:{context.ContactId}";
@@ -93,8 +95,40 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         return id;
     }
 
+    /// <summary>An auto-reply or a delivery failure, kept on the ticket for the agents; the ticket itself is untouched.</summary>
+    private async Task<long> RecordAutomaticAsync(InboundContext context, AutomaticKind kind, long now, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var ticket = context.Ticket!;
+        var id = await messages.InsertAsync(context.Session, new MessageRow
+        {
+            TicketId = ticket.Id,
+            Direction = "in",
+            AuthorKind = kind == AutomaticKind.DeliveryFailure ? "delivery_failure" : "auto_reply",
+            Author = message.Sender.Email ?? message.Sender.Identity,
+            Channel = message.Channel,
+            ExternalId = message.ExternalId,
+            Text = message.Text,
+            Internal = true,
+            InboundId = context.RawId,
+            CreatedAt = now,
+        }, cancellationToken);
+        await AuditAsync(context, ticket.Id, now, "system", kind == AutomaticKind.DeliveryFailure ? "delivery_failed" : "auto_reply_received",
+            null, message.Sender.Email ?? message.Sender.Identity, cancellationToken);
+        return id;
+    }
+
     private async Task AcknowledgeAsync(InboundContext context, TicketRow ticket, long now, CancellationToken cancellationToken)
     {
+        var settings = options.Value;
+        if (settings.AcknowledgementsPerSender.TryGetValue(ticket.Channel, out var limit)
+            && await outbox.AcknowledgementsSinceAsync(context.Session, ticket.Channel, ticket.ReplyAddress!,
+                now - (long)settings.AcknowledgementWindow.TotalMilliseconds, cancellationToken) >= limit)
+        {
+            await AuditAsync(context, ticket.Id, now, "system", "acknowledgement_suppressed", null,
+                $"{ticket.ReplyAddress} already got {limit} within {settings.AcknowledgementWindow}", cancellationToken);
+            return;
+        }
         var templates = options.Value.Acknowledgement;
         var template = templates.GetValueOrDefault(ticket.Language) ?? templates.GetValueOrDefault("en") ?? "{number}";
         var text = template.Replace("{number}", ticket.Number, StringComparison.Ordinal).Replace("{subject}", ticket.Subject, StringComparison.Ordinal);

@@ -13,6 +13,8 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
+        if (context.Automatic is not null)
+            return;
         var message = context.Message;
         var hints = message.Hints;
         var contactId = context.ContactId ?? throw new InvalidOperationException("The sender filter must run before follow-up detection.");

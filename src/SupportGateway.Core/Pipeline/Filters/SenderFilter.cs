@@ -13,6 +13,8 @@ public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IIn
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
+        if (context.Automatic is not null)
+            return;
         var message = context.Message;
         var sender = message.Sender;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();

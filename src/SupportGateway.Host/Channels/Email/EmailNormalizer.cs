@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Replies;
+
+namespace SupportGateway.Host.Channels.Email;
+
+/// <summary>
+/// Turns a stored e-mail (the message exactly as the IMAP server gave it, behind one trace field naming the mailbox)
+/// into an <see cref="InboundMessage"/>: sender, subject, the new text of a reply, attachments, threading references
+/// (for a bounce, those of the original inside it) and the auto-reply and bounce flags.
+/// </summary>
+internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> options) : IInboundNormalizer
+{
+    public const string Channel = "email";
+
+    /// <summary>The trace field the reader puts before a stored message, as an MTA adds Delivered-To.</summary>
+    public const string MailboxField = "X-SG-Mailbox";
+
+    public string Format => Channel;
+
+    /// <summary>The payload to store for a message read from <paramref name="mailbox"/>, and its deduplication key.</summary>
+    public static RawInbound ToRaw(string mailbox, byte[] message)
+    {
+        var parsed = MimeParser.Parse(message);
+        // Without a Message-ID, the same bytes are the same message: fetched twice, they dedupe.
+        var externalId = parsed.MessageId is { Length: > 0 } id ? id : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(message));
+        return new RawInbound(Channel, externalId, Channel, [.. Encoding.ASCII.GetBytes($"{MailboxField}: {mailbox}\r\n"), .. message]);
+    }
+
+    public InboundMessage Normalize(RawInbound raw)
+    {
+        var message = MimeParser.Parse(raw.Payload);
+        var mailboxName = message.Headers.Get(MailboxField)?.Trim();
+        var mailbox = options.CurrentValue.Find(mailboxName);
+        var from = message.From.FirstOrDefault(a => a.Address.Contains('@'))
+            ?? MailAddress.ParseList(Encoding.UTF8.GetBytes(message.Headers.Get("Sender") ?? message.Headers.Get("Return-Path") ?? "")).FirstOrDefault(a => a.Address.Contains('@'))
+            ?? throw new InvalidDataException("the message has no sender address (From, Sender and Return-Path are empty)");
+        var replyTo = message.ReplyTo.FirstOrDefault(a => a.Address.Contains('@'))?.Address ?? from.Address;
+
+        var references = message.InReplyTo.Concat(message.References).ToList();
+        if (message.IsBounce)
+            references.AddRange(OriginalMessageIds(message));
+        // A reply keeps only what its author wrote; a new message (a forward included) keeps everything.
+        var text = message.Text;
+        if (references.Count > 0 && !message.IsBounce && ReplyExtractor.FromMessage(message).Reply is { Length: > 0 } reply)
+            text = reply;
+
+        return new InboundMessage
+        {
+            Channel = Channel,
+            Account = mailbox?.Name ?? mailboxName,
+            ExternalId = raw.ExternalId,
+            Sender = new SenderIdentity
+            {
+                Identity = from.Address.ToLowerInvariant(),
+                Name = from.Name.Length > 0 ? from.Name : null,
+                Email = from.Address,
+                AccountNumber = mailbox?.Organisation,
+            },
+            Hints = new ThreadHints { ReplyTo = [.. references.Distinct()], ReplyAddress = replyTo },
+            Subject = message.Subject,
+            Text = text.Trim(),
+            Attachments = [.. message.Attachments.Select(Attachment)],
+            RequestedType = mailbox?.DefaultType,
+            RequestedPriority = mailbox?.DefaultPriority,
+            IsAutoSubmitted = message.IsAutoReply,
+            IsBounce = message.IsBounce,
+            SentAt = message.Date,
+        };
+    }
+
+    private static InboundAttachment Attachment(MimeEntity entity) => new()
+    {
+        FileName = entity.FileName ?? (entity.EmbeddedMessage is not null ? "message.eml" : "attachment"),
+        ContentType = entity.ContentType.MimeType,
+        Content = entity.DecodedContent(),
+        ContentId = entity.ContentId,
+        Inline = entity.Disposition?.IsInline == true,
+    };
+
+    /// <summary>The Message-IDs of the mail a bounce is about: the returned message or its headers, or a quoted Message-ID line.</summary>
+    private static IEnumerable<string> OriginalMessageIds(MimeMessage bounce)
+    {
+        foreach (var entity in bounce.Root.Walk())
+        {
+            if (entity.EmbeddedMessage?.Headers.Get("Message-ID") is { } embedded)
+                yield return embedded.Trim().Trim('<', '>');
+            else if (entity.ContentType.Is("text", "rfc822-headers") && MimeParser.Parse(entity.DecodedContent()).MessageId is { } returned)
+                yield return returned;
+        }
+        foreach (Match match in QuotedMessageId().Matches(bounce.Text))
+            yield return match.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"^\s*Message-ID:\s*<([^<>\s]+)>", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
+    private static partial Regex QuotedMessageId();
+}

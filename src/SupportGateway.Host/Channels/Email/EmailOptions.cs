@@ -1,0 +1,162 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Mail.Imap;
+using SupportGateway.Mail.Net;
+using SupportGateway.Mail.Smtp;
+
+namespace SupportGateway.Host.Channels.Email;
+
+public enum MailboxSecurity { None, SslOnConnect, StartTls }
+
+/// <summary><c>SupportGateway:Channels:Email</c>: the support mailboxes and how they are read.</summary>
+public sealed class EmailOptions
+{
+    public const string Section = "SupportGateway:Channels:Email";
+
+    public List<MailboxOptions> Mailboxes { get; set; } = [];
+
+    /// <summary>How often a server without IDLE is asked for new mail.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>IDLE is re-issued this often; some servers (Exchange Online) drop quiet sessions after about 10 minutes.</summary>
+    public TimeSpan IdleRefresh { get; set; } = TimeSpan.FromMinutes(9);
+
+    /// <summary>Messages fetched per round trip.</summary>
+    public int FetchBatch { get; set; } = 20;
+
+    /// <summary>The longest wait between reconnection attempts after an error.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    public MailboxOptions? Find(string? name) =>
+        Mailboxes.Find(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+public sealed class MailboxOptions
+{
+    /// <summary>Short name, used in logs, health and the ticket's account.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The support address customers write to; acknowledgements and answers come from it.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>The name shown beside <see cref="Address"/> in mail the gateway sends.</summary>
+    public string? DisplayName { get; set; }
+
+    public ImapEndpointOptions Imap { get; set; } = new();
+
+    public MailEndpointOptions Smtp { get; set; } = new();
+
+    public TicketType? DefaultType { get; set; }
+
+    public TicketPriority? DefaultPriority { get; set; }
+
+    /// <summary>An organisation's account number: senders to this mailbox belong to it.</summary>
+    public string? Organisation { get; set; }
+
+    public string Domain => Address[(Address.IndexOf('@') + 1)..];
+}
+
+public class MailEndpointOptions
+{
+    public string Host { get; set; } = "";
+
+    /// <summary>0 means the protocol's usual port for <see cref="Security"/>.</summary>
+    public int Port { get; set; }
+
+    public MailboxSecurity Security { get; set; } = MailboxSecurity.StartTls;
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    internal MailSecurity ClientSecurity => Security switch
+    {
+        MailboxSecurity.SslOnConnect => MailSecurity.ImplicitTls,
+        MailboxSecurity.None => MailSecurity.PlainLoopbackOnly,
+        _ => MailSecurity.StartTls,
+    };
+}
+
+public sealed class ImapEndpointOptions : MailEndpointOptions
+{
+    public string Folder { get; set; } = "INBOX";
+
+    /// <summary>Where handled mail is moved; without it, handled mail is only marked \Seen.</summary>
+    public string? ProcessedFolder { get; set; }
+
+    internal ImapClientOptions ToClient(Mail.Net.IProtocolLog? log) => new()
+    {
+        Host = Host,
+        Port = Port != 0 ? Port : Security == MailboxSecurity.SslOnConnect ? 993 : 143,
+        Security = ClientSecurity,
+        UserName = Username,
+        Password = Password,
+        Timeout = Timeout,
+        ProtocolLog = log,
+    };
+}
+
+internal static class SmtpEndpoint
+{
+    public static SmtpClientOptions ToClient(this MailEndpointOptions smtp, string clientName) => new()
+    {
+        Host = smtp.Host,
+        Port = smtp.Port != 0 ? smtp.Port : smtp.Security == MailboxSecurity.SslOnConnect ? 465 : 587,
+        Security = smtp.ClientSecurity,
+        UserName = string.IsNullOrEmpty(smtp.Username) ? null : smtp.Username,
+        Password = smtp.Password,
+        Timeout = smtp.Timeout,
+        ClientName = clientName,
+    };
+}
+
+/// <summary>Each problem names its key, so a misconfiguration stops the start with one clear line.</summary>
+internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmailOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PollInterval <= TimeSpan.Zero)
+            failures.Add($"{EmailOptions.Section}:PollInterval: must be positive");
+        if (options.IdleRefresh <= TimeSpan.Zero || options.IdleRefresh > ImapClient.MaxIdle)
+            failures.Add($"{EmailOptions.Section}:IdleRefresh: must be positive and at most 29 minutes (RFC 2177)");
+        if (options.FetchBatch is < 1 or > 500)
+            failures.Add($"{EmailOptions.Section}:FetchBatch: must be between 1 and 500");
+        for (var i = 0; i < options.Mailboxes.Count; i++)
+        {
+            var mailbox = options.Mailboxes[i];
+            var key = $"{EmailOptions.Section}:Mailboxes:{i}";
+            if (string.IsNullOrWhiteSpace(mailbox.Name))
+                failures.Add($"{key}:Name: must not be empty");
+            else if (options.Mailboxes.Count(m => string.Equals(m.Name, mailbox.Name, StringComparison.OrdinalIgnoreCase)) > 1)
+                failures.Add($"{key}:Name: '{mailbox.Name}' is used by more than one mailbox");
+            if (!Mail.Mime.MailAddress.ParseList(System.Text.Encoding.UTF8.GetBytes(mailbox.Address)).Any(a => a.Address.Contains('@')))
+                failures.Add($"{key}:Address: '{mailbox.Address}' is not an e-mail address");
+            Endpoint(failures, $"{key}:Imap", mailbox.Imap, credentialsRequired: true);
+            Endpoint(failures, $"{key}:Smtp", mailbox.Smtp, credentialsRequired: false);
+            if (mailbox.Imap.ProcessedFolder is { } processed && string.Equals(processed, mailbox.Imap.Folder, StringComparison.OrdinalIgnoreCase))
+                failures.Add($"{key}:Imap:ProcessedFolder: must differ from Folder");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Endpoint(List<string> failures, string key, MailEndpointOptions endpoint, bool credentialsRequired)
+    {
+        if (string.IsNullOrWhiteSpace(endpoint.Host))
+            failures.Add($"{key}:Host: must not be empty");
+        else if (endpoint.Security == MailboxSecurity.None && !IsLoopback(endpoint.Host))
+            failures.Add($"{key}:Security: None (no TLS) is allowed for a loopback host only, not '{endpoint.Host}'; use StartTls or SslOnConnect");
+        if (endpoint.Port is < 0 or > 65535)
+            failures.Add($"{key}:Port: must be between 0 and 65535");
+        if (credentialsRequired && (string.IsNullOrEmpty(endpoint.Username) || string.IsNullOrEmpty(endpoint.Password)))
+            failures.Add($"{key}: Username and Password are required");
+        if (endpoint.Timeout <= TimeSpan.Zero)
+            failures.Add($"{key}:Timeout: must be positive");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+}

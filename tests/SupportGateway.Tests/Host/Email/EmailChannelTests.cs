@@ -1,0 +1,180 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using SupportGateway.Mail.Imap;
+using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Net;
+using SupportGateway.Mail.Smtp;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.Email;
+
+/// <summary>
+/// The e-mail channel end to end with the real Postfix and Dovecot: the customer writes to the support mailbox
+/// (its own folder per test, by plus-addressing), the gateway reads it over IMAP and answers over SMTP.
+/// </summary>
+[NonParallelizable]
+public sealed class EmailChannelTests
+{
+    private string _folder = "";
+    private string _support = "";
+    private GatewayFactory _gateway = null!;
+    private HttpClient _agent = null!;
+
+    [OneTimeSetUp]
+    public Task Servers() => MailServers.EnsureStartedAsync();
+
+    [SetUp]
+    public async Task StartGateway()
+    {
+        _folder = "t" + Guid.NewGuid().ToString("N")[..10];
+        _support = $"support+{_folder}@sg.test";
+        // The folder exists before the gateway looks (a missing one is a configuration error it retries with backoff).
+        await using (var imap = await SupportImapAsync())
+            await imap.CreateFolderAsync(_folder, CancellationToken.None);
+        _gateway = new GatewayFactory(new Dictionary<string, string?>
+        {
+            ["SupportGateway:Channels:Email:Mailboxes:0:Name"] = "support",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Address"] = _support,
+            ["SupportGateway:Channels:Email:Mailboxes:0:DisplayName"] = "Служба поддержки",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Host"] = MailServers.Host,
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Port"] = MailServers.ImapPort.ToString(),
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Security"] = "None",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = "support@sg.test",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Password"] = MailServers.Password,
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Folder"] = _folder,
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:ProcessedFolder"] = _folder + "-done",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Host"] = MailServers.Host,
+            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Port"] = MailServers.SmtpPort.ToString(),
+            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Security"] = "None",
+        });
+        _agent = _gateway.Agent();
+    }
+
+    [TearDown]
+    public void StopGateway()
+    {
+        _agent.Dispose();
+        _gateway.Dispose();
+    }
+
+    [Test]
+    public async Task A_new_mail_opens_a_ticket_the_ack_is_threaded_under_it_and_a_reply_continues_it()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var pdf = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
+        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Иван Петров", "customer@sg.test"),
+            To = [new MailAddress("", _support)],
+            Subject = "Принтер не печатает",
+            MessageId = $"{marker}@client.sg.test",
+            Text = "Здравствуйте! Принтер в бухгалтерии не печатает, ошибка 0x1F.",
+            Attachments = [new OutgoingAttachment("отчёт.pdf", "application/pdf", pdf)],
+        }));
+
+        var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", marker));
+        var number = System.Text.RegularExpressions.Regex.Match(ack.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
+        Assert.That(ack.Subject, Is.EqualTo($"[{number}] Принтер не печатает"));
+        Assert.That(ack.From.Single(), Is.EqualTo(new MailAddress("Служба поддержки", _support)));
+        Assert.That(ack.InReplyTo, Is.EqualTo(new[] { $"{marker}@client.sg.test" }));
+        Assert.That(ack.MessageId, Does.StartWith(number).And.EndWith("@sg.test"));
+        Assert.That(ack.Headers.Get("Auto-Submitted"), Is.EqualTo("auto-replied"));
+        Assert.That(ack.Text, Does.Contain(number).And.Contain("Спасибо"), "Russian text gets the Russian template");
+
+        var ticket = await TicketAsync(number);
+        Assert.That(ticket.GetProperty("ticket").GetProperty("channel").GetString(), Is.EqualTo("email"));
+        var first = ticket.GetProperty("messages")[0];
+        Assert.That(first.GetProperty("text").GetString(), Does.Contain("ошибка 0x1F"));
+        Assert.That(first.GetProperty("attachments")[0].GetProperty("fileName").GetString(), Is.EqualTo("отчёт.pdf"));
+        Assert.That(first.GetProperty("attachments")[0].GetProperty("size").GetInt64(), Is.EqualTo(pdf.Length));
+
+        // The customer answers the acknowledgement from a mail client: quote below, threading headers set.
+        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Иван Петров", "customer@sg.test"),
+            To = [new MailAddress("", _support)],
+            Subject = "Re: " + ack.Subject,
+            InReplyTo = ack.MessageId,
+            References = [$"{marker}@client.sg.test", ack.MessageId!],
+            Text = "Картридж уже заменили, не помогло.\r\n\r\n22.11.2026, 10:00, Служба поддержки пишет:\r\n> " + ack.Text.Trim().Replace("\n", "\n> "),
+        }));
+        var messages = await WaitAsync(number, t => t.GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("authorKind").GetString() == "customer") == 2);
+        var reply = messages.GetProperty("messages").EnumerateArray().Last(m => m.GetProperty("authorKind").GetString() == "customer");
+        Assert.That(reply.GetProperty("text").GetString(), Is.EqualTo("Картридж уже заменили, не помогло."), "the quote is cut off");
+
+        // Handled mail left the folder for the processed one.
+        await using var imap = await SupportImapAsync();
+        Assert.That((await imap.ExamineAsync(_folder, CancellationToken.None)).Exists, Is.Zero);
+        Assert.That((await imap.ExamineAsync(_folder + "-done", CancellationToken.None)).Exists, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Auto_replies_and_bounces_open_no_ticket_and_get_no_ack()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await SendAsync("robot@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("", "robot@sg.test"),
+            To = [new MailAddress("", _support)],
+            Subject = "Автоответ: в отпуске до понедельника",
+            MessageId = $"{marker}@sg.test",
+            Text = "Я в отпуске.",
+            Headers = [new("Auto-Submitted", "auto-replied")],
+        }));
+        await SendAsync("robot@sg.test", Encoding.UTF8.GetBytes(
+            $"From: MAILER-DAEMON@sg.test\r\nTo: {_support}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{marker}.dsn@sg.test>\r\n" +
+            "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n" +
+            "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sg.test\r\n\r\nFinal-Recipient: rfc822; nobody@sg.test\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+            "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <unknown-to-us@sg.test>\r\nSubject: x\r\n--b--\r\n"));
+
+        await using var imap = await SupportImapAsync();
+        await WaitUntilAsync(async () => (await imap.ExamineAsync(_folder + "-done", CancellationToken.None)).Exists == 2, "both handled");
+        var tickets = await _agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets");
+        Assert.That(tickets.GetArrayLength(), Is.Zero);
+        // Acknowledgements come only from tickets; the outbox holds nothing for the auto-responder either.
+        var health = await _agent.GetStringAsync("/healthz");
+        Assert.That(health, Does.Contain("outbox: 0 pending, 0 in flight, 0 failed").And.Contain("email:support: up"));
+    }
+
+    private async Task<ImapClient> SupportImapAsync()
+    {
+        var client = new ImapClient(new ImapClientOptions
+        {
+            Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly,
+            UserName = "support@sg.test", Password = MailServers.Password,
+        });
+        await client.ConnectAsync(CancellationToken.None);
+        return client;
+    }
+
+    private async Task<JsonElement> TicketAsync(string number) => await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+
+    private async Task<JsonElement> WaitAsync(string number, Func<JsonElement, bool> done)
+    {
+        JsonElement ticket = default;
+        await WaitUntilAsync(async () => done(ticket = await TicketAsync(number)), $"{number} reached the expected state");
+        return ticket;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"not within 20 s: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task SendAsync(string from, ReadOnlyMemory<byte> message)
+    {
+        var to = MimeParser.Parse(message).To.Select(a => a.Address).ToList();
+        await using var smtp = new SmtpClient(new SmtpClientOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailSecurity.PlainLoopbackOnly });
+        await smtp.ConnectAsync(CancellationToken.None);
+        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
+        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
+        await smtp.QuitAsync(CancellationToken.None);
+    }
+}
