@@ -8,20 +8,20 @@
 #   bash tests/mail-servers.sh stop
 #   bash tests/mail-servers.sh restart-imap   restarts Dovecot only, keeping the mail (for reconnect tests)
 #
-# Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, support@sg.test, all with the password "secret".
-# Mail to user+name@sg.test lands in the user's folder "name" (created on delivery): each test can have its own.
+# Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, and support<anything>@sg.test (one per test if it
+# likes), all with the password "secret". Plus addresses (support+x@sg.test) land in the same INBOX.
 set -euo pipefail
 
 RUN="${SG_MAIL_RUN:-/tmp/sg-mail}"
 SMTP_PORT=2525 SMTPS_PORT=4465 LMTP_PORT=2424 IMAP_PORT=1143 IMAPS_PORT=1993
-USERS=(agent customer robot support)
+USERS=(agent customer robot)
 
 install() {
-  command -v postfix >/dev/null && command -v dovecot >/dev/null && return
-  echo "mail-servers: installing postfix and dovecot from Debian" >&2
+  command -v postfix >/dev/null && command -v dovecot >/dev/null && command -v mutt >/dev/null && return
+  echo "mail-servers: installing postfix, dovecot and mutt from Debian" >&2
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix dovecot-imapd dovecot-lmtpd >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix dovecot-imapd dovecot-lmtpd mutt >/dev/null
 }
 
 stop() {
@@ -52,8 +52,8 @@ make_certificate() {
 configure_postfix() {
   mkdir -p "$RUN/postfix" "$RUN/postfix-spool" "$RUN/postfix-data"
   chown postfix "$RUN/postfix-data"
-  : > "$RUN/postfix/vmailbox"
-  for u in "${USERS[@]}"; do echo "$u@sg.test OK" >> "$RUN/postfix/vmailbox"; done
+  # Regexp tables see the whole address: the +extension is matched here, not stripped by Postfix.
+  echo "/^($(IFS='|'; echo "${USERS[*]}")|support[a-z0-9]*)(\\+[^@]*)?@sg\.test\$/ OK" > "$RUN/postfix/vmailbox"
   cat > "$RUN/postfix/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $RUN/postfix-spool
@@ -72,7 +72,7 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 virtual_mailbox_domains = sg.test
-virtual_mailbox_maps = texthash:$RUN/postfix/vmailbox
+virtual_mailbox_maps = regexp:$RUN/postfix/vmailbox
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 smtputf8_enable = yes
@@ -116,8 +116,6 @@ EOF
 configure_dovecot() {
   mkdir -p "$RUN/dovecot" "$RUN/dovecot-run" "$RUN/dovecot-state" "$RUN/mail"
   chown mail:mail "$RUN/mail"
-  : > "$RUN/dovecot/users"
-  for u in "${USERS[@]}"; do echo "$u@sg.test:{PLAIN}secret" >> "$RUN/dovecot/users"; done
   cat > "$RUN/dovecot/dovecot.conf" <<EOF
 base_dir = $RUN/dovecot-run
 state_dir = $RUN/dovecot-state
@@ -133,12 +131,11 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 first_valid_uid = 8
 recipient_delimiter = +
-lmtp_save_to_detail_mailbox = yes
-lda_mailbox_autocreate = yes
 mail_location = maildir:$RUN/mail/%u
+# Every user has the password "secret"; Postfix decides which addresses exist.
 passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $RUN/dovecot/users
+  driver = static
+  args = password=secret
 }
 userdb {
   driver = static

@@ -29,3 +29,14 @@ public sealed record DeliveryReceipt(string? ExternalId);
 
 /// <summary>The channel refused for good (unknown recipient, blocked bot): no retry helps.</summary>
 public sealed class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Who hears of customer messages besides the ticket: a channel (such as agents' mail) and its recipients per ticket.
+/// Every new ticket and every customer follow-up is queued to each of them, in the same transaction.
+/// </summary>
+public interface IAgentNotifier
+{
+    string Channel { get; }
+
+    IReadOnlyList<string> Recipients(TicketRow ticket);
+}

@@ -170,7 +170,8 @@ public sealed class OutboxDispatcher(
                 result.Add((row, null, new PermanentDeliveryException("The ticket or message is gone.")));
                 continue;
             }
-            result.Add((row, new OutboundMessage(row.Id, $"sg-outbox-{row.Id}", ticket, message, row.Recipient, row.Account,
+            // Stable across attempts of one row, and unlike any row of another database (a reinstall restarts the ids).
+            result.Add((row, new OutboundMessage(row.Id, $"sg-outbox-{row.Id}.{row.CreatedAt:x}", ticket, message, row.Recipient, row.Account,
                 [.. attachments[row.MessageId]], lastInbound.GetValueOrDefault(row.TicketId)), null));
         }
         return result;

@@ -51,6 +51,20 @@ public sealed class OutboxStore(Database database)
     public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
         db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE state = 'in_flight'", null, cancellationToken);
 
+    /// <summary>
+    /// The channel ids of a ticket's conversation on <paramref name="channel"/>, oldest first: what the customer sent
+    /// and what was delivered to them. E-mail threads a new message under these (References, In-Reply-To).
+    /// </summary>
+    public Task<IReadOnlyList<string>> ThreadIdsAsync(SqlScope db, long ticketId, string channel, CancellationToken cancellationToken) =>
+        db.ListAsync<string>("""
+            SELECT external_id FROM (
+                SELECT external_id, created_at AS at FROM messages
+                WHERE ticket_id = @ticketId AND channel = @channel AND direction = 'in' AND external_id IS NOT NULL AND author_kind = 'customer'
+                UNION ALL
+                SELECT external_id, sent_at AS at FROM outbox WHERE ticket_id = @ticketId AND channel = @channel AND state = 'sent' AND external_id IS NOT NULL
+            ) thread ORDER BY at
+            """, new { ticketId, channel }, cancellationToken);
+
     /// <summary>Acknowledgements (system messages) queued for a recipient on a channel since <paramref name="since"/>.</summary>
     public Task<long> AcknowledgementsSinceAsync(SqlScope db, string channel, string recipient, long since, CancellationToken cancellationToken) =>
         db.ScalarAsync<long>("""

@@ -38,6 +38,9 @@ public sealed record InboundMessage
     /// <summary>Key/value details a product attaches (version, OS, user id).</summary>
     public IReadOnlyDictionary<string, string>? TechnicalDetails { get; init; }
 
+    /// <summary>The addresses it was sent to (To, Cc), when the channel has such a thing.</summary>
+    public IReadOnlyList<string> Recipients { get; init; } = [];
+
     public bool IsAutoSubmitted { get; init; }
 
     public bool IsBounce { get; init; }

@@ -60,7 +60,8 @@ public sealed class InboundProcessor(
                         item.Result.TrySetException(ex);
                 }
             }
-            if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended))
+            // Anything processed may have queued mail: a ticket's acknowledgement, or an agent's answer handled by a filter.
+            if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped))
                 outboxSignal.NotifyAll();
         }
         return await work.Result.Task.WaitAsync(cancellationToken);
@@ -164,7 +165,7 @@ public sealed class InboundProcessor(
 
     private void AfterCommit(IngestResult result)
     {
-        if (result.Outcome is IngestOutcome.Created or IngestOutcome.Appended)
+        if (result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped)
             outboxSignal.NotifyAll();
     }
 }

@@ -60,6 +60,19 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         IReadOnlyList<InboundAttachment> attachments, CancellationToken cancellationToken)
     {
         await using var session = await database.BeginAsync(cancellationToken);
+        var result = await ReplyAsync(session, number, agentEmail, agentName, text, isInternal, attachments, cancellationToken);
+        if (result.Status != CommandStatus.Ok)
+            return result;
+        await session.CommitAsync(cancellationToken);
+        if (!isInternal)
+            signal.NotifyAll();
+        return result;
+    }
+
+    /// <summary>The same inside a caller's transaction (an agent's mail is processed with its own storage); the caller commits.</summary>
+    public async Task<CommandResult> ReplyAsync(DbSession session, string number, string agentEmail, string agentName, string text, bool isInternal,
+        IReadOnlyList<InboundAttachment> attachments, CancellationToken cancellationToken)
+    {
         if (await FindAsync(session, number, cancellationToken) is not { } ticket)
             return CommandResult.NotFound(number);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -80,15 +93,21 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
                 ticket = await SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
         }
         await tickets.TouchAsync(session, ticket.Id, now, cancellationToken);
-        await session.CommitAsync(cancellationToken);
-        if (!isInternal)
-            signal.NotifyAll();
         return new CommandResult(CommandStatus.Ok, ticket, messageId);
     }
 
     public async Task<CommandResult> UpdateAsync(string number, string actor, TicketChanges changes, CancellationToken cancellationToken)
     {
         await using var session = await database.BeginAsync(cancellationToken);
+        var result = await UpdateAsync(session, number, actor, changes, cancellationToken);
+        if (result.Status == CommandStatus.Ok)
+            await session.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>The same inside a caller's transaction; the caller commits (or rolls back when the result is not Ok).</summary>
+    public async Task<CommandResult> UpdateAsync(DbSession session, string number, string actor, TicketChanges changes, CancellationToken cancellationToken)
+    {
         if (await FindAsync(session, number, cancellationToken) is not { } ticket)
             return CommandResult.NotFound(number);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -119,7 +138,6 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
             ticket = ticket with { Assignee = newAssignee };
         }
         await tickets.UpdateAsync(session, ticket with { UpdatedAt = now }, cancellationToken);
-        await session.CommitAsync(cancellationToken);
         return new CommandResult(CommandStatus.Ok, ticket with { UpdatedAt = now });
     }
 

@@ -26,7 +26,7 @@ public sealed class TicketStore(Database database)
     private const string ByMessageExternalIdSql = $"""
         SELECT {Columns} FROM tickets WHERE id IN (
             SELECT ticket_id FROM messages WHERE channel = @channel AND external_id IN @ids
-            UNION SELECT ticket_id FROM outbox WHERE channel = @channel AND external_id IN @ids)
+            UNION SELECT ticket_id FROM outbox WHERE external_id IN @ids AND channel = @channel)
         ORDER BY id DESC LIMIT 1
         """;
 
@@ -65,10 +65,9 @@ public sealed class TicketStore(Database database)
             ? Task.FromResult<TicketRow?>(null)
             : db.SingleOrDefaultAsync<TicketRow>(ByMessageExternalIdSql, new { channel, ids }, cancellationToken);
 
-    /// <summary>True when <paramref name="externalId"/> is the id a channel gave to something this gateway sent.</summary>
-    public async Task<bool> IsOwnOutboundAsync(SqlScope db, string channel, string externalId, CancellationToken cancellationToken) =>
-        await db.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE channel = @channel AND external_id = @externalId",
-            new { channel, externalId }, cancellationToken) > 0;
+    /// <summary>True when <paramref name="externalId"/> is the id of something this gateway sent, on any channel.</summary>
+    public async Task<bool> IsOwnOutboundAsync(SqlScope db, string externalId, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE external_id = @externalId", new { externalId }, cancellationToken) > 0;
 
     public async Task<bool> IsParticipantAsync(SqlScope db, long ticketId, long contactId, CancellationToken cancellationToken) =>
         await db.ScalarAsync<long>("SELECT COUNT(*) FROM ticket_participants WHERE ticket_id = @ticketId AND contact_id = @contactId",

@@ -7,8 +7,10 @@ namespace SupportGateway.Core.Tickets;
 
 /// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
 public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, TicketNumberFormat numbers,
-    IOptions<TicketOptions> options, TimeProvider time)
+    IOptions<TicketOptions> options, IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
 {
+    private readonly IAgentNotifier[] _notifiers = [.. notifiers];
+
     public async Task<(TicketRow Ticket, long MessageId, bool Created)> WriteAsync(InboundContext context, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -18,6 +20,12 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         var ticket = context.Ticket ?? await CreateAsync(context, now, cancellationToken);
         var customer = $"customer:{context.ContactId}";
         var messageId = await InsertInboundMessageAsync(context, ticket.Id, now, cancellationToken);
+
+        foreach (var notifier in _notifiers)
+        {
+            foreach (var recipient in notifier.Recipients(ticket))
+                await outbox.EnqueueAsync(context.Session, messageId, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);
+        }
 
         if (created)
         {

@@ -20,6 +20,9 @@ public sealed class AgentDirectory
 
     public IReadOnlyList<AgentOptions> All => _agents;
 
+    public AgentOptions? FindByEmail(string? email) =>
+        email is null ? null : Array.Find(_agents, a => string.Equals(a.Email, email.Trim(), StringComparison.OrdinalIgnoreCase));
+
     public AgentOptions? FindByKey(string? key)
     {
         if (string.IsNullOrEmpty(key))

@@ -24,7 +24,14 @@ internal static class MailServers
 
     public static string Maildir(string user) => Path.Combine("/tmp/sg-mail/mail", user);
 
-    /// <summary>The delivered file that contains <paramref name="marker"/>, waiting up to 15 s for delivery.</summary>
+    /// <summary>Subject and text as a reader sees them: quoted-printable can break a marker across lines.</summary>
+    private static string Decoded(byte[] bytes)
+    {
+        var message = SupportGateway.Mail.Mime.MimeParser.Parse(bytes);
+        return message.Subject + "\n" + message.Text;
+    }
+
+    /// <summary>The delivered file that contains <paramref name="marker"/> (raw, or in its decoded subject or text), waiting up to 15 s for delivery.</summary>
     public static async Task<byte[]> WaitForDeliveryAsync(string user, string marker)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
@@ -35,7 +42,7 @@ internal static class MailServers
                 foreach (var file in Directory.EnumerateFiles(dir))
                 {
                     var bytes = await File.ReadAllBytesAsync(file);
-                    if (System.Text.Encoding.UTF8.GetString(bytes).Contains(marker, StringComparison.Ordinal))
+                    if (System.Text.Encoding.UTF8.GetString(bytes).Contains(marker, StringComparison.Ordinal) || Decoded(bytes).Contains(marker, StringComparison.Ordinal))
                         return bytes;
                 }
             }

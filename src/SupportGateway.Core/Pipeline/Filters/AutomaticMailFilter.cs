@@ -14,7 +14,7 @@ public sealed class AutomaticMailFilter(TicketStore tickets) : IInboundFilter
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
         var message = context.Message;
-        if (await tickets.IsOwnOutboundAsync(context.Session, message.Channel, message.ExternalId, cancellationToken))
+        if (await tickets.IsOwnOutboundAsync(context.Session, message.ExternalId, cancellationToken))
         {
             context.DroppedBecause = "mail this gateway sent came back in";
             return;

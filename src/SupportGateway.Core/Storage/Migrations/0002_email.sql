@@ -8,7 +8,8 @@ CREATE TABLE mail_cursors (
     updated_at   BIGINT NOT NULL
 ){{without_rowid}};
 
--- A reply names the Message-ID we sent (In-Reply-To/References): it must find the ticket.
-CREATE INDEX ix_outbox_external ON outbox (channel, external_id) WHERE external_id IS NOT NULL;
+-- A reply names the Message-ID we sent (In-Reply-To/References): it must find the ticket; and mail we sent
+-- must be recognised when it comes back in on any channel.
+CREATE INDEX ix_outbox_external ON outbox (external_id) WHERE external_id IS NOT NULL;
 -- Acknowledgements per recipient within a window (rate limit against auto-reply storms).
 CREATE INDEX ix_outbox_recipient ON outbox (channel, recipient, created_at);

@@ -14,6 +14,11 @@ internal static class EmailChannel
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<IInboundNormalizer, EmailNormalizer>();
         services.AddSingleton<IOutboundSender, EmailSender>();
+        services.AddSingleton<MailSubmission>();
+        services.AddSingleton<AgentMailTokens>();
+        services.AddSingleton<IAgentNotifier, AgentNotifier>();
+        services.AddSingleton<IOutboundSender, AgentNotificationSender>();
+        services.AddSingleton<IInboundFilter, AgentMailFilter>();
         services.AddSingleton<IChannelStatus, EmailStatus>();
         services.AddHostedService<MailboxReader>();
         return builder;

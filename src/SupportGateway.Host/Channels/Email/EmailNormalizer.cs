@@ -62,6 +62,7 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
                 AccountNumber = mailbox?.Organisation,
             },
             Hints = new ThreadHints { ReplyTo = [.. references.Distinct()], ReplyAddress = replyTo },
+            Recipients = [.. message.To.Concat(message.Cc).Select(a => a.Address).Where(a => a.Contains('@'))],
             Subject = message.Subject,
             Text = text.Trim(),
             Attachments = [.. message.Attachments.Select(Attachment)],

@@ -28,8 +28,29 @@ public sealed class EmailOptions
     /// <summary>The longest wait between reconnection attempts after an error.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromMinutes(2);
 
+    public AgentNotificationOptions AgentNotifications { get; set; } = new();
+
+    /// <summary>The mailbox that sends agent notifications and receives agents' replies.</summary>
+    public MailboxOptions? AgentMailbox => Find(AgentNotifications.Mailbox) ?? Mailboxes.FirstOrDefault();
+
     public MailboxOptions? Find(string? name) =>
         Mailboxes.Find(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Mail to agents about customer messages, and the agents' answers by reply.</summary>
+public sealed class AgentNotificationOptions
+{
+    /// <summary>A team address that hears of every new ticket and every customer follow-up.</summary>
+    public string? To { get; set; }
+
+    /// <summary>The ticket's assignee (when an agent) hears of them too.</summary>
+    public bool NotifyAssignee { get; set; } = true;
+
+    /// <summary>The mailbox (by name) that sends notifications and receives replies; the first one when unset.</summary>
+    public string? Mailbox { get; set; }
+
+    /// <summary>The key that signs reply tokens (at least 32 characters); whoever holds it can answer customers as an agent.</summary>
+    public string? Secret { get; set; }
 }
 
 public sealed class MailboxOptions
@@ -125,6 +146,11 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"{EmailOptions.Section}:IdleRefresh: must be positive and at most 29 minutes (RFC 2177)");
         if (options.FetchBatch is < 1 or > 500)
             failures.Add($"{EmailOptions.Section}:FetchBatch: must be between 1 and 500");
+        var notify = options.AgentNotifications;
+        if (options.Mailboxes.Count > 0 && (notify.To is not null || notify.NotifyAssignee) && (notify.Secret?.Length ?? 0) < 32)
+            failures.Add($"{EmailOptions.Section}:AgentNotifications:Secret: must be at least 32 characters (it signs the tokens that let agents answer by mail)");
+        if (notify.Mailbox is { } named && options.Find(named) is null)
+            failures.Add($"{EmailOptions.Section}:AgentNotifications:Mailbox: no mailbox is named '{named}'");
         for (var i = 0; i < options.Mailboxes.Count; i++)
         {
             var mailbox = options.Mailboxes[i];

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Options;
-using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Storage;
-using SupportGateway.Core.Tickets;
+using SupportGateway.Core.Outbox;
 using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Smtp;
 
 namespace SupportGateway.Host.Channels.Email;
 
@@ -12,7 +10,7 @@ namespace SupportGateway.Host.Channels.Email;
 /// last message, and a Message-ID derived from the outbox row so a retry after a crash repeats the same id.
 /// Acknowledgements say they are automatic (RFC 3834) so that auto-responders stay quiet.
 /// </summary>
-internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, Database database, MessageStore messages) : IOutboundSender
+internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, MailSubmission submission, Database database, OutboxStore outbox) : IOutboundSender
 {
     public string Channel => EmailNormalizer.Channel;
 
@@ -22,19 +20,7 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, Databas
         var mailbox = settings.Find(message.Account) ?? settings.Mailboxes.FirstOrDefault()
             ?? throw new PermanentDeliveryException("no mailbox is configured to send from");
         var messageId = $"{message.Ticket.Number}.{message.IdempotencyKey}@{mailbox.Domain}";
-        var bytes = MimeWriter.Write(await ComposeAsync(message, mailbox, messageId, cancellationToken));
-
-        await using var smtp = new SmtpClient(mailbox.Smtp.ToClient(mailbox.Domain));
-        await smtp.ConnectAsync(cancellationToken);
-        var result = await smtp.SendAsync(bytes, mailbox.Address, [message.Recipient], cancellationToken);
-        await smtp.QuitAsync(cancellationToken);
-        var recipient = result.Recipients.Single();
-        if (recipient.Outcome == RecipientOutcome.Permanent)
-            throw new PermanentDeliveryException($"{message.Recipient} refused: {recipient.Reply}");
-        if (recipient.Outcome == RecipientOutcome.Transient)
-            throw new IOException($"{message.Recipient} deferred: {recipient.Reply}");
-        if (result.DataReply is { IsPositive: false } data)
-            throw data.IsPermanent ? new PermanentDeliveryException($"message refused: {data}") : new IOException($"message deferred: {data}");
+        await MailSubmission.SubmitAsync(mailbox, await ComposeAsync(message, mailbox, messageId, cancellationToken), message.Recipient, cancellationToken);
         return new DeliveryReceipt(messageId);
     }
 
@@ -49,33 +35,23 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, Databas
             // Exchange and Outlook send no out-of-office answer to mail that carries this.
             headers.Add(new("X-Auto-Response-Suppress", "All"));
         }
-        var customerMessage = message.InReplyTo is { Channel: EmailNormalizer.Channel, ExternalId: { } id } ? id : null;
+        // Under the whole conversation: the customer's mail and ours, so the newest answer sits under the last one.
+        IReadOnlyList<string> thread;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+            thread = await outbox.ThreadIdsAsync(new SqlScope(connection), ticket.Id, EmailNormalizer.Channel, cancellationToken);
+        if (thread.Count > 20)
+            thread = [thread[0], .. thread.TakeLast(19)];
         return new OutgoingMessage
         {
             From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
             To = [new MailAddress("", message.Recipient)],
             Subject = ticket.Subject.Contains(ticket.Number, StringComparison.OrdinalIgnoreCase) ? ticket.Subject : $"[{ticket.Number}] {ticket.Subject}",
             MessageId = messageId,
-            InReplyTo = customerMessage,
-            References = customerMessage is null ? [] : [customerMessage],
+            InReplyTo = thread.LastOrDefault(),
+            References = thread,
             Text = message.Message.Text,
-            Attachments = await AttachmentsAsync(message, cancellationToken),
+            Attachments = await submission.FilesAsync(message, cancellationToken),
             Headers = headers,
         };
-    }
-
-    private async Task<IReadOnlyList<OutgoingAttachment>> AttachmentsAsync(OutboundMessage message, CancellationToken cancellationToken)
-    {
-        if (message.Attachments.Count == 0)
-            return [];
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var db = new SqlScope(connection);
-        var files = new List<OutgoingAttachment>();
-        foreach (var attachment in message.Attachments)
-        {
-            var content = await messages.AttachmentContentAsync(db, attachment.Id, cancellationToken) ?? [];
-            files.Add(new OutgoingAttachment(attachment.FileName, attachment.ContentType, content) { ContentId = attachment.ContentId, Inline = attachment.Inline });
-        }
-        return files;
     }
 }

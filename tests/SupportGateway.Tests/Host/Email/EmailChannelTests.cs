@@ -6,6 +6,7 @@ using SupportGateway.Mail.Mime;
 using SupportGateway.Mail.Net;
 using SupportGateway.Mail.Smtp;
 using SupportGateway.Tests.Support;
+using System.Net.Http;
 
 namespace SupportGateway.Tests.Host.Email;
 
@@ -16,7 +17,8 @@ namespace SupportGateway.Tests.Host.Email;
 [NonParallelizable]
 public sealed class EmailChannelTests
 {
-    private string _folder = "";
+    private const string AgentAddress = "agent@sg.test";
+    private string _user = "";
     private string _support = "";
     private GatewayFactory _gateway = null!;
     private HttpClient _agent = null!;
@@ -27,23 +29,27 @@ public sealed class EmailChannelTests
     [SetUp]
     public async Task StartGateway()
     {
-        _folder = "t" + Guid.NewGuid().ToString("N")[..10];
-        _support = $"support+{_folder}@sg.test";
-        // The folder exists before the gateway looks (a missing one is a configuration error it retries with backoff).
-        await using (var imap = await SupportImapAsync())
-            await imap.CreateFolderAsync(_folder, CancellationToken.None);
+        // A mailbox of its own per test: support<id>@sg.test.
+        _user = "support" + Guid.NewGuid().ToString("N")[..10];
+        _support = $"{_user}@sg.test";
+        await using (var imap = await ImapAsync(_support))
+            await imap.CreateFolderAsync("Processed", CancellationToken.None);
         _gateway = new GatewayFactory(new Dictionary<string, string?>
         {
+            ["SupportGateway:Agents:1:Name"] = "Олег Агентов",
+            ["SupportGateway:Agents:1:Email"] = AgentAddress,
+            ["SupportGateway:Agents:1:ApiKey"] = "test-agent-key-0002",
+            ["SupportGateway:Channels:Email:AgentNotifications:To"] = AgentAddress,
+            ["SupportGateway:Channels:Email:AgentNotifications:Secret"] = "test-secret-that-signs-reply-tokens-0001",
             ["SupportGateway:Channels:Email:Mailboxes:0:Name"] = "support",
             ["SupportGateway:Channels:Email:Mailboxes:0:Address"] = _support,
             ["SupportGateway:Channels:Email:Mailboxes:0:DisplayName"] = "Служба поддержки",
             ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Host"] = MailServers.Host,
             ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Port"] = MailServers.ImapPort.ToString(),
             ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Security"] = "None",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = "support@sg.test",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = _support,
             ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Password"] = MailServers.Password,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Folder"] = _folder,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:ProcessedFolder"] = _folder + "-done",
+            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:ProcessedFolder"] = "Processed",
             ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Host"] = MailServers.Host,
             ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Port"] = MailServers.SmtpPort.ToString(),
             ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Security"] = "None",
@@ -104,9 +110,9 @@ public sealed class EmailChannelTests
         Assert.That(reply.GetProperty("text").GetString(), Is.EqualTo("Картридж уже заменили, не помогло."), "the quote is cut off");
 
         // Handled mail left the folder for the processed one.
-        await using var imap = await SupportImapAsync();
-        Assert.That((await imap.ExamineAsync(_folder, CancellationToken.None)).Exists, Is.Zero);
-        Assert.That((await imap.ExamineAsync(_folder + "-done", CancellationToken.None)).Exists, Is.EqualTo(2));
+        await using var imap = await ImapAsync(_support);
+        Assert.That((await imap.ExamineAsync("INBOX", CancellationToken.None)).Exists, Is.Zero);
+        Assert.That((await imap.ExamineAsync("Processed", CancellationToken.None)).Exists, Is.EqualTo(2));
     }
 
     [Test]
@@ -128,8 +134,8 @@ public sealed class EmailChannelTests
             "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sg.test\r\n\r\nFinal-Recipient: rfc822; nobody@sg.test\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
             "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <unknown-to-us@sg.test>\r\nSubject: x\r\n--b--\r\n"));
 
-        await using var imap = await SupportImapAsync();
-        await WaitUntilAsync(async () => (await imap.ExamineAsync(_folder + "-done", CancellationToken.None)).Exists == 2, "both handled");
+        await using var imap = await ImapAsync(_support);
+        await WaitUntilAsync(async () => (await imap.ExamineAsync("Processed", CancellationToken.None)).Exists == 2, "both handled");
         var tickets = await _agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets");
         Assert.That(tickets.GetArrayLength(), Is.Zero);
         // Acknowledgements come only from tickets; the outbox holds nothing for the auto-responder either.
@@ -137,12 +143,115 @@ public sealed class EmailChannelTests
         Assert.That(health, Does.Contain("outbox: 0 pending, 0 in flight, 0 failed").And.Contain("email:support: up"));
     }
 
-    private async Task<ImapClient> SupportImapAsync()
+    [Test]
+    public async Task The_agent_answers_from_mutt_and_the_customer_gets_only_the_new_text_threaded_under_the_ack()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Иван Петров", "customer@sg.test"),
+            To = [new MailAddress("", _support)],
+            Subject = "Не открывается отчёт",
+            MessageId = $"{marker}@client.sg.test",
+            Text = $"Отчёт за октябрь не открывается. {marker}",
+        }));
+        var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"{marker}@client.sg.test"));
+        var number = ack.Headers.Get("X-SupportGateway-Ticket")!;
+
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        Assert.That(notification.Subject, Is.EqualTo($"[{number}] Не открывается отчёт"));
+        Assert.That(notification.Text, Does.StartWith($"Отчёт за октябрь не открывается. {marker}"));
+        Assert.That(notification.ReplyTo.Single().Address, Does.StartWith($"{_user}+{number}."));
+        Assert.That(notification.Headers.Get("Auto-Submitted"), Is.EqualTo("auto-generated"));
+
+        await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "#статус уточнение\nУточните, пожалуйста, в каком браузере открываете отчёт.\n\n-- \nОлег, поддержка");
+
+        var answer = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", "в каком браузере"));
+        Assert.That(answer.Text.Trim(), Is.EqualTo("Уточните, пожалуйста, в каком браузере открываете отчёт."), "no command, quote or signature reaches the customer");
+        Assert.That(answer.Subject, Is.EqualTo($"[{number}] Не открывается отчёт"));
+        Assert.That(answer.InReplyTo, Is.EqualTo(new[] { ack.MessageId }), "threaded under the acknowledgement");
+        Assert.That(answer.References, Is.EqualTo(new[] { $"{marker}@client.sg.test", ack.MessageId }));
+        Assert.That(answer.Headers.Get("Auto-Submitted"), Is.Null);
+
+        var ticket = await TicketAsync(number);
+        Assert.That(ticket.GetProperty("ticket").GetProperty("status").GetString(), Is.EqualTo("clarification"));
+        var audit = ticket.GetProperty("audit").EnumerateArray().Select(a => (a.GetProperty("actor").GetString(), a.GetProperty("action").GetString(), a.GetProperty("newValue").GetString())).ToList();
+        Assert.That(audit, Does.Contain(($"agent:{AgentAddress}", "mail_command", "#статус уточнение")));
+        Assert.That(audit, Does.Contain(($"agent:{AgentAddress}", "status_changed", "clarification")));
+    }
+
+    [Test]
+    public async Task An_answer_by_mail_reaches_a_web_chat_customer_live()
+    {
+        using var visitor = _gateway.CreateClient();
+        var marker = Guid.NewGuid().ToString("N");
+        var form = new MultipartFormDataContent { { new StringContent("Мария"), "name" }, { new StringContent($"Не приходит код подтверждения. {marker}"), "description" } };
+        var created = await (await visitor.PostAsync("/webchat/api/requests", form)).Content.ReadFromJsonAsync<JsonElement>();
+        var token = created.GetProperty("token").GetString()!;
+        var number = created.GetProperty("conversation").GetProperty("ticket").GetProperty("number").GetString()!;
+        visitor.DefaultRequestHeaders.Add("X-Visitor-Token", token);
+        using var events = await visitor.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/webchat/api/events"), HttpCompletionOption.ResponseHeadersRead);
+        using var stream = new StreamReader(await events.Content.ReadAsStreamAsync());
+        Assert.That(await stream.ReadLineAsync(), Is.EqualTo("event: ready"));
+
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        Assert.That(notification.Text, Does.Contain("Не приходит код подтверждения").And.Contain("webchat"));
+        await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Код отправлен повторно, проверьте папку «Спам».");
+
+        var reading = Task.Run(async () =>
+        {
+            while (await stream.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data:", StringComparison.Ordinal) && JsonDocument.Parse(line[5..]).RootElement is var data
+                    && data.TryGetProperty("message", out var pushed) && pushed.GetProperty("authorKind").GetString() == "agent")
+                    return data;
+            }
+            throw new EndOfStreamException();
+        });
+        var pushed = await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.That(pushed.GetProperty("message").GetProperty("text").GetString(), Is.EqualTo("Код отправлен повторно, проверьте папку «Спам»."));
+        Assert.That(pushed.GetProperty("message").GetProperty("author").GetString(), Is.EqualTo("Олег Агентов"));
+    }
+
+    [Test]
+    public async Task Agent_mail_without_a_token_or_with_an_unknown_command_is_not_relayed_and_the_agent_is_told_why()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("", "customer@sg.test"), To = [new MailAddress("", _support)], Subject = "Ошибка входа", Text = $"Не могу войти. {marker}",
+        }));
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        var number = notification.Headers.Get("X-SupportGateway-Ticket")!;
+
+        // A new mail that only names the ticket: it could come from anyone who knows the number.
+        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"[{number}] Ошибка входа",
+            Text = $"Попробуйте сбросить пароль. {marker}-forged",
+        }));
+        var refused = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-forged"));
+        Assert.That(refused.Subject, Does.StartWith($"[{number}] Not sent"));
+        Assert.That(refused.Text, Does.Contain("no valid reply token").And.Contain("не отправлено клиенту"));
+
+        await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, $"#срочно да\nСейчас посмотрим. {marker}-command");
+        var unknown = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-command"));
+        Assert.That(unknown.Text, Does.Contain("unknown command #срочно"));
+
+        var ticket = await TicketAsync(number);
+        Assert.That(ticket.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("authorKind").GetString() == "agent"), Is.Empty,
+            "nothing was answered to the customer");
+        Assert.That(ticket.GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "agent_mail_refused"), Is.EqualTo(2));
+        var customerMail = Directory.EnumerateFiles(Path.Combine(MailServers.Maildir("customer@sg.test"), "new")).Select(File.ReadAllText);
+        Assert.That(customerMail, Has.None.Contains("Попробуйте сбросить пароль").And.None.Contains("Сейчас посмотрим"));
+    }
+
+    private static async Task<ImapClient> ImapAsync(string user)
     {
         var client = new ImapClient(new ImapClientOptions
         {
             Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly,
-            UserName = "support@sg.test", Password = MailServers.Password,
+            UserName = user, Password = MailServers.Password,
         });
         await client.ConnectAsync(CancellationToken.None);
         return client;

@@ -1,0 +1,122 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Agents;
+using SupportGateway.Mail.Mime;
+
+namespace SupportGateway.Host.Channels.Email;
+
+/// <summary>
+/// The reply token of a ticket: an HMAC of its number under <see cref="AgentNotificationOptions.Secret"/>, so only
+/// this gateway can produce it. Notifications carry it where mail clients keep it when answering: in their
+/// Message-ID (echoed in In-Reply-To/References) and in a plus-addressed Reply-To.
+/// </summary>
+internal sealed partial class AgentMailTokens(IOptions<EmailOptions> options)
+{
+    /// <summary>Bound to the ticket's creation time too, so a number reused after a reinstall gets a new token.</summary>
+    public string Token(TicketRow ticket)
+    {
+        var key = Encoding.UTF8.GetBytes(options.Value.AgentNotifications.Secret ?? "");
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"reply:{ticket.Number.ToUpperInvariant()}:{ticket.CreatedAt}"));
+        return Convert.ToHexStringLower(mac)[..20];
+    }
+
+    /// <summary>The root every notification of a ticket references, so mail clients thread them together.</summary>
+    public string ThreadId(TicketRow ticket, string domain) => $"{ticket.Number}.{Token(ticket)}@{domain}";
+
+    public string MessageId(TicketRow ticket, string unique, string domain) => $"{ticket.Number}.{Token(ticket)}.{unique}@{domain}";
+
+    public string ReplyAddress(TicketRow ticket, MailboxOptions mailbox)
+    {
+        var local = mailbox.Address[..mailbox.Address.IndexOf('@')];
+        var plus = local.IndexOf('+');
+        return $"{(plus < 0 ? local : local[..plus])}+{ticket.Number}.{Token(ticket)}@{mailbox.Domain}";
+    }
+
+    /// <summary>Every "number.token" pair found in Message-IDs and addresses; <see cref="IsValid"/> checks one against its ticket.</summary>
+    public static IEnumerable<(string Number, string Token)> Candidates(IEnumerable<string> idsAndAddresses) =>
+        idsAndAddresses.SelectMany(c => Tagged().Matches(c)).Select(m => (m.Groups["number"].Value.ToUpperInvariant(), m.Groups["token"].Value.ToLowerInvariant()));
+
+    public bool IsValid(TicketRow ticket, string token) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Token(ticket)), Encoding.ASCII.GetBytes(token));
+
+    [GeneratedRegex(@"(?<number>[A-Za-z0-9]+-\d+)\.(?<token>[0-9a-fA-F]{20})(?![0-9a-fA-F])")]
+    private static partial Regex Tagged();
+}
+
+/// <summary>Agents hear of every new ticket and customer follow-up: the team address, and the assignee.</summary>
+internal sealed class AgentNotifier(IOptions<EmailOptions> options, AgentDirectory agents) : IAgentNotifier
+{
+    public const string ChannelName = "agentmail";
+
+    public string Channel => ChannelName;
+
+    public IReadOnlyList<string> Recipients(TicketRow ticket)
+    {
+        var settings = options.Value;
+        if (settings.Mailboxes.Count == 0)
+            return [];
+        var recipients = new List<string>();
+        if (settings.AgentNotifications.To is { Length: > 0 } team)
+            recipients.Add(team);
+        if (settings.AgentNotifications.NotifyAssignee && agents.FindByEmail(ticket.Assignee) is { } assignee
+            && !recipients.Contains(assignee.Email, StringComparer.OrdinalIgnoreCase))
+            recipients.Add(assignee.Email);
+        return recipients;
+    }
+}
+
+/// <summary>
+/// Sends agents' mail: a notification for a customer message (the text, the ticket's fields and the files), or,
+/// for a system message, the explanation of why an agent's mail was not relayed.
+/// </summary>
+internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> options, AgentMailTokens tokens, MailSubmission submission)
+    : IOutboundSender
+{
+    public string Channel => AgentNotifier.ChannelName;
+
+    public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var mailbox = options.CurrentValue.AgentMailbox ?? throw new PermanentDeliveryException("no mailbox is configured for agent notifications");
+        var ticket = message.Ticket;
+        var messageId = tokens.MessageId(ticket, message.IdempotencyKey, mailbox.Domain);
+        var notification = message.Message.AuthorKind == "customer";
+        var outgoing = new OutgoingMessage
+        {
+            From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
+            To = [new MailAddress("", message.Recipient)],
+            ReplyTo = [new MailAddress(mailbox.DisplayName ?? "", tokens.ReplyAddress(ticket, mailbox))],
+            Subject = notification ? $"[{ticket.Number}] {ticket.Subject}" : $"[{ticket.Number}] Not sent / не отправлено: {ticket.Subject}",
+            MessageId = messageId,
+            References = [tokens.ThreadId(ticket, mailbox.Domain)],
+            InReplyTo = tokens.ThreadId(ticket, mailbox.Domain),
+            Text = notification ? Notification(message) : message.Message.Text,
+            Attachments = notification ? await submission.FilesAsync(message, cancellationToken) : [],
+            Headers =
+            [
+                new("Auto-Submitted", "auto-generated"),
+                new("X-Auto-Response-Suppress", "All"),
+                new("X-SupportGateway-Ticket", ticket.Number),
+            ],
+        };
+        await MailSubmission.SubmitAsync(mailbox, outgoing, message.Recipient, cancellationToken);
+        return new DeliveryReceipt(messageId);
+    }
+
+    /// <summary>What the agent reads: the customer's words first, then the ticket, then how to answer.</summary>
+    private static string Notification(OutboundMessage message)
+    {
+        var ticket = message.Ticket;
+        var text = new StringBuilder();
+        text.Append(message.Message.Text.TrimEnd()).Append("\r\n\r\n");
+        text.Append("-- \r\n");
+        text.Append($"{ticket.Number} · {ticket.Status} · {ticket.Priority} · {ticket.Type}\r\n");
+        text.Append($"{message.Message.Author} via {ticket.Channel}{(ticket.Assignee is { } a ? $" · assigned to {a}" : "")}\r\n");
+        text.Append("Reply to this mail to answer the customer. Commands on the first lines: #status, #resolve, #priority, #type, #assign, #internal.\r\n");
+        text.Append("Ответьте на это письмо, чтобы ответить клиенту. Команды в первых строках: #статус, #решено, #приоритет, #тип, #назначить, #внутр.\r\n");
+        return text.ToString();
+    }
+}
