@@ -48,7 +48,7 @@ public sealed class OutboxDispatcherTests
         var row = await RowAsync();
         Assert.That((row.State, row.Attempts, row.ExternalId), Is.EqualTo((OutboxStore.Sent, 1, "wamid.1")));
         Assert.That(_sender.Calls, Is.EqualTo(1));
-        Assert.That(_sender.LastKey, Is.EqualTo($"sg-outbox-{row.Id}"));
+        Assert.That(_sender.LastKey, Is.EqualTo($"sg-outbox-{row.Id}.{row.CreatedAt:x}"), "stable for the row, unlike any row of another database");
     }
 
     [Test]

@@ -172,4 +172,47 @@ public sealed class InboundProcessorTests
         public ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken) =>
             Broken ? throw new InvalidOperationException("boom") : ValueTask.CompletedTask;
     }
+
+    [Test]
+    public async Task Auto_replies_and_bounces_are_recorded_on_the_ticket_they_name_and_open_nothing()
+    {
+        var opened = await _processor.IngestAsync(Messages.From("ivan@example.ru", "Printer is broken", channel: "email") with { ExternalId = "first@example.ru" },
+            CancellationToken.None);
+        var outOfOffice = Messages.From("ivan@example.ru", "I am on leave", channel: "email", hints: new ThreadHints { ReplyTo = ["first@example.ru"] })
+            with { IsAutoSubmitted = true };
+        var bounce = Messages.From("mailer-daemon@example.ru", "Mailbox full", channel: "email", hints: new ThreadHints { ReplyTo = ["first@example.ru"] })
+            with { IsBounce = true };
+        var stray = Messages.From("robot@example.ru", "Thank you for your mail", channel: "email") with { IsAutoSubmitted = true };
+
+        Assert.That((await _processor.IngestAsync(outOfOffice, CancellationToken.None)).Outcome, Is.EqualTo(IngestOutcome.Appended));
+        Assert.That((await _processor.IngestAsync(bounce, CancellationToken.None)).Outcome, Is.EqualTo(IngestOutcome.Appended));
+        var dropped = await _processor.IngestAsync(stray, CancellationToken.None);
+        Assert.That((dropped.Outcome, dropped.Error), Is.EqualTo((IngestOutcome.Dropped, "an automatic reply about no known ticket")));
+
+        var view = await _core.Get<TicketService>().GetViewAsync(opened.TicketNumber!, true, CancellationToken.None);
+        Assert.That(view!.Ticket.Status, Is.EqualTo("new"), "automatic mail changes nothing");
+        Assert.That(view.Messages.Select(m => (m.AuthorKind, m.Internal)), Is.EqualTo(new[]
+        {
+            ("customer", false), ("system", false), ("auto_reply", true), ("delivery_failure", true),
+        }));
+        Assert.That(view.Audit.Select(a => a.Action), Is.EqualTo(new[] { "created", "auto_reply_received", "delivery_failed" }));
+        Assert.That(await _core.CountAsync("tickets"), Is.EqualTo(1));
+        Assert.That(await _core.CountAsync("outbox"), Is.EqualTo(1), "only the first message was acknowledged");
+    }
+
+    [Test]
+    public async Task E_mail_acknowledgements_to_one_address_are_capped_per_window()
+    {
+        for (var i = 0; i < 7; i++)
+            await _processor.IngestAsync(Messages.From("loop@example.ru", $"Request {i}", channel: "email"), CancellationToken.None);
+        for (var i = 0; i < 7; i++)
+            await _processor.IngestAsync(Messages.From("api-user", $"Request {i}"), CancellationToken.None);
+
+        var db = await _core.ReadAsync();
+        await using var connection = db.Connection;
+        var acks = await db.ListAsync<(string, long)>("SELECT channel, COUNT(*) FROM outbox GROUP BY channel ORDER BY channel", null, CancellationToken.None);
+        Assert.That(acks, Is.EqualTo(new[] { ("api", 7L), ("email", 5L) }), "the default cap is 5 per hour, and only on e-mail");
+        var suppressed = await db.ScalarAsync<long>("SELECT COUNT(*) FROM audit WHERE action = 'acknowledgement_suppressed'", null, CancellationToken.None);
+        Assert.That(suppressed, Is.EqualTo(2));
+    }
 }

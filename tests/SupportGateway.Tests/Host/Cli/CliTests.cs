@@ -36,9 +36,21 @@ public sealed class CliTests
     [TestCase("SupportGateway__Tickets__NumberPrefix", "S-G", "error: SupportGateway:Tickets:NumberPrefix: must be ASCII letters or digits")]
     [TestCase("SupportGateway__Agents__0__Email", "anna", "error: SupportGateway:Agents:0:Email: must be an email address")]
     [TestCase("SupportGateway__Storage__Provider", "oracle", "error: SupportGateway:Storage:Provider")]
+    [TestCase("SupportGateway__Channels__Email__Mailboxes__0__Imap__Host", "imap.example.ru",
+        "error: SupportGateway:Channels:Email:Mailboxes:0:Imap:Security: None (no TLS) is allowed for a loopback host only")]
     public async Task Bad_option_gets_one_clear_line_naming_the_key(string key, string value, string expected)
     {
-        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env((key, value)), "check-config");
+        var mailbox = key.Contains("Email", StringComparison.Ordinal)
+            ? new[]
+            {
+                ("SupportGateway__Channels__Email__Mailboxes__0__Name", "support"), ("SupportGateway__Channels__Email__Mailboxes__0__Address", "support@example.ru"),
+                ("SupportGateway__Channels__Email__Mailboxes__0__Imap__Security", "None"), ("SupportGateway__Channels__Email__Mailboxes__0__Imap__Username", "support"),
+                ("SupportGateway__Channels__Email__Mailboxes__0__Imap__Password", "x"), ("SupportGateway__Channels__Email__Mailboxes__0__Smtp__Host", "127.0.0.1"),
+                ("SupportGateway__Channels__Email__Mailboxes__0__Smtp__Security", "None"),
+                ("SupportGateway__Channels__Email__AgentNotifications__Secret", "a-secret-of-at-least-thirty-two-characters"),
+            }
+            : [];
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, Env([.. mailbox, (key, value)]), "check-config");
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(output, Does.Contain(expected));
         Assert.That(output, Does.Not.Contain("   at "), "no stack trace");
