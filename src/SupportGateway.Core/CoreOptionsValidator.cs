@@ -20,7 +20,8 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
         options.Acknowledgement.Values.All(t => t.Contains("{number}", StringComparison.Ordinal)) ? null
             : $"{TicketOptions.Section}:Acknowledgement: every template must contain {{number}}",
         options.AcknowledgementsPerSender.Values.Any(v => v < 0) ? $"{TicketOptions.Section}:AcknowledgementsPerSender: must not be negative" : null,
-        options.AcknowledgementWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:AcknowledgementWindow: must not be negative" : null);
+        options.AcknowledgementWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:AcknowledgementWindow: must not be negative" : null,
+        options.ReopenWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:ReopenWindow: must not be negative" : null);
 
     public ValidateOptionsResult Validate(string? name, OutboxOptions options) => Collect(
         options.MaxAttempts is < 1 or > 100 ? $"{OutboxOptions.Section}:MaxAttempts: must be between 1 and 100" : null,

@@ -23,6 +23,12 @@ public sealed class InboundContext(InboundMessage message, long rawId, DbSession
     /// <summary>Set by follow-up detection when the message continues an existing ticket.</summary>
     public TicketRow? Ticket { get; set; }
 
+    /// <summary>A ticket closed too long ago to reopen, which the new ticket continues.</summary>
+    public TicketRow? LinkedTo { get; set; }
+
+    /// <summary>Other people the sender included (Cc), who take part in the ticket from now on.</summary>
+    public IReadOnlyList<long> CopiedContactIds { get; set; } = [];
+
     /// <summary>Why the follow-up detector chose what it chose; recorded for support staff.</summary>
     public string? RoutingNote { get; set; }
 

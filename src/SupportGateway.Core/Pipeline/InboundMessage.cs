@@ -41,6 +41,9 @@ public sealed record InboundMessage
     /// <summary>The addresses it was sent to (To, Cc), when the channel has such a thing.</summary>
     public IReadOnlyList<string> Recipients { get; init; } = [];
 
+    /// <summary>Channel identities of other people the sender included (Cc): they take part in the ticket.</summary>
+    public IReadOnlyList<string> CopiedTo { get; init; } = [];
+
     public bool IsAutoSubmitted { get; init; }
 
     public bool IsBounce { get; init; }

@@ -27,6 +27,9 @@ public sealed class TicketOptions
 
     public TimeSpan AcknowledgementWindow { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>A customer's follow-up reopens a closed ticket this long after closing; later it opens a new ticket linked to it.</summary>
+    public TimeSpan ReopenWindow { get; set; } = TimeSpan.FromDays(7);
+
     public static readonly string[] Languages = ["en", "ru"];
 
     public TicketNumberFormat CreateNumberFormat() => new(NumberPrefix, NumberStart);

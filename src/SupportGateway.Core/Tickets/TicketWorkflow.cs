@@ -18,9 +18,9 @@ public static class TicketWorkflow
     public static IReadOnlyList<TicketStatus> NextFrom(TicketStatus from) => Allowed[from];
 
     /// <summary>
-    /// What a customer's follow-up does to the ticket's status: an answer to a clarification
-    /// request hands the ticket back to support.
+    /// What a customer's follow-up does to the ticket's status: an answer to a clarification request hands the
+    /// ticket back to support, and a closed ticket reopens (follow-up detection sends a late one to a new ticket).
     /// </summary>
     public static TicketStatus? AfterCustomerFollowUp(TicketStatus status) =>
-        status == TicketStatus.Clarification ? TicketStatus.InProgress : null;
+        status is TicketStatus.Clarification or TicketStatus.Closed ? TicketStatus.InProgress : null;
 }

@@ -20,6 +20,8 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         var ticket = context.Ticket ?? await CreateAsync(context, now, cancellationToken);
         var customer = $"customer:{context.ContactId}";
         var messageId = await InsertInboundMessageAsync(context, ticket.Id, now, cancellationToken);
+        foreach (var copied in context.CopiedContactIds)
+            await tickets.AddParticipantAsync(context.Session, ticket.Id, copied, "cc", cancellationToken);
 
         foreach (var notifier in _notifiers)
         {
@@ -32,6 +34,11 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             await AuditAsync(context, ticket.Id, now, customer, "created", null, ticket.Number, cancellationToken);
             if (context.RoutingNote is { } note)
                 await AuditAsync(context, ticket.Id, now, "system", "routing", null, note, cancellationToken);
+            if (context.LinkedTo is { } linked)
+            {
+                await AuditAsync(context, ticket.Id, now, "system", "linked", null, linked.Number, cancellationToken);
+                await AuditAsync(context, linked.Id, now, "system", "linked", null, ticket.Number, cancellationToken);
+            }
             await AcknowledgeAsync(context, ticket, now, cancellationToken);
             return (ticket, messageId, true);
         }

@@ -7,7 +7,8 @@ namespace SupportGateway.Core.Pipeline.Filters;
 /// then the channel's reply references, then the conversation's active ticket. Each one counts only
 /// when the sender takes part in that ticket; anything else opens a new request.
 /// </summary>
-public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbers) : IInboundFilter
+public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbers, Microsoft.Extensions.Options.IOptions<TicketOptions> options,
+    TimeProvider time) : IInboundFilter
 {
     public int Order => 500;
 
@@ -15,6 +16,19 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
     {
         if (context.Automatic is not null)
             return;
+        await FindAsync(context, cancellationToken);
+        // A ticket closed longer ago than the reopen window stays closed: the message opens a new one that links to it.
+        if (context.Ticket is { ClosedAt: { } closedAt } closed && closed.StatusValue == TicketStatus.Closed
+            && time.GetUtcNow().ToUnixTimeMilliseconds() - closedAt > (long)options.Value.ReopenWindow.TotalMilliseconds)
+        {
+            context.Ticket = null;
+            context.LinkedTo = closed;
+            context.RoutingNote = $"follows up {closed.Number}, closed on {DateTimeOffset.FromUnixTimeMilliseconds(closedAt):yyyy-MM-dd}, too long ago to reopen";
+        }
+    }
+
+    private async Task FindAsync(InboundContext context, CancellationToken cancellationToken)
+    {
         var message = context.Message;
         var hints = message.Hints;
         var contactId = context.ContactId ?? throw new InvalidOperationException("The sender filter must run before follow-up detection.");

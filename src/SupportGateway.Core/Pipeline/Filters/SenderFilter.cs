@@ -22,6 +22,15 @@ public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IIn
             ? await contacts.OrganisationByAccountAsync(context.Session, account.Trim(), now, cancellationToken)
             : null;
 
+        var copied = new List<long>();
+        foreach (var identity in message.CopiedTo.Where(i => !string.Equals(i, sender.Identity, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            copied.Add((await contacts.FindContactByIdentityAsync(context.Session, message.Channel, identity, cancellationToken))?.Id
+                ?? await contacts.CreateWithIdentityAsync(context.Session, message.Channel, identity,
+                    new ContactRow { Email = identity.Contains('@') ? identity : null, CreatedAt = now }, cancellationToken));
+        }
+        context.CopiedContactIds = copied;
+
         var existing = await contacts.FindContactByIdentityAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
         if (existing is null)
         {

@@ -63,6 +63,7 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
             },
             Hints = new ThreadHints { ReplyTo = [.. references.Distinct()], ReplyAddress = replyTo },
             Recipients = [.. message.To.Concat(message.Cc).Select(a => a.Address).Where(a => a.Contains('@'))],
+            CopiedTo = [.. message.To.Concat(message.Cc).Select(a => a.Address.ToLowerInvariant()).Where(a => a.Contains('@') && !IsOurs(a))],
             Subject = message.Subject,
             Text = text.Trim(),
             Attachments = [.. message.Attachments.Select(Attachment)],
@@ -72,6 +73,17 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
             IsBounce = message.IsBounce,
             SentAt = message.Date,
         };
+    }
+
+    /// <summary>One of our mailboxes, plus-addresses included: support+anything@domain is support@domain.</summary>
+    private bool IsOurs(string address)
+    {
+        var at = address.IndexOf('@');
+        var local = address[..at];
+        var plus = local.IndexOf('+');
+        var bare = (plus < 0 ? local : local[..plus]) + address[at..];
+        return options.CurrentValue.Mailboxes.Any(m => string.Equals(m.Address, bare, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(m.Address, address, StringComparison.OrdinalIgnoreCase));
     }
 
     private static InboundAttachment Attachment(MimeEntity entity) => new()
