@@ -45,7 +45,7 @@ internal static class Mutt
             set certificate_file = "{Path.Combine(directory, "certificates")}"
             """);
         // Mutt wants a terminal: script(1) gives it one. The search is a regular expression; dots match themselves too.
-        var command = $"mutt -n -F '{muttrc}' -f imap://{MailServers.Host}:{MailServers.ImapPort}/INBOX " +
+        var command = $"mutt -d 2 -n -F '{muttrc}' -f imap://{MailServers.Host}:{MailServers.ImapPort}/INBOX " +
             $"-e 'push \"<search>~i {messageId}<enter><reply><send-message><quit>\"'";
         var start = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
         {
@@ -54,6 +54,8 @@ internal static class Mutt
             RedirectStandardInput = true,
         };
         start.Environment["TERM"] = "xterm";
+        // Mutt writes its debug log (-d 2) to $HOME/.muttdebug0: kept with the test's files for a failure's message.
+        start.Environment["HOME"] = directory;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
@@ -64,7 +66,9 @@ internal static class Mutt
         catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"mutt did not finish its reply to <{messageId}> within 30 s; its screen ended with: {Tail(await output)}");
+            var debug = Path.Combine(directory, ".muttdebug0");
+            var log = File.Exists(debug) ? string.Join("\n", (await File.ReadAllLinesAsync(debug)).TakeLast(30)) : "(no debug log)";
+            Assert.Fail($"mutt did not finish its reply to <{messageId}> within 30 s; its screen ended with: {Tail(await output)}\nits debug log ended with:\n{log}");
         }
         Assert.That(process.ExitCode, Is.Zero, Tail(await output));
     }

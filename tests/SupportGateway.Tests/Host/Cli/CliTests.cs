@@ -57,6 +57,26 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task The_production_sample_is_valid_once_its_secrets_come_from_the_environment()
+    {
+        // The working directory's appsettings.json is the sample, as the README tells an installer to do.
+        File.Copy(Path.Combine(Corpus.RepositoryRoot(), "config", "production.example.json"), Path.Combine(_directory, "appsettings.json"));
+        var environment = new Dictionary<string, string>
+        {
+            ["SupportGateway__Storage__ConnectionString"] = $"Data Source={Path.Combine(_directory, "gateway.db")}",
+        };
+        foreach (var line in File.ReadAllLines(Path.Combine(Corpus.RepositoryRoot(), "config", "gateway.env.example")))
+        {
+            if (line.StartsWith("SupportGateway__Channels__Email", StringComparison.Ordinal))
+                environment[line[..line.IndexOf('=')]] = line[(line.IndexOf('=') + 1)..];
+        }
+
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, environment, "check-config");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("email: up (support <support@example.ru>)"));
+    }
+
+    [Test]
     public async Task Gateway_refuses_to_start_on_bad_options_with_the_same_line()
     {
         var (exit, output) = await GatewayProcess.RunAsync(_directory, Env(("SupportGateway__Intake__MaxAttachments", "-1")));
