@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SupportGateway.Host;
+using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Net;
+using SupportGateway.Mail.Smtp;
+
+/// <summary>
+/// The e-mail channel end to end against the test Postfix and Dovecot (bash tests/mail-servers.sh start). Phase 1
+/// delivers N mails into a fresh support mailbox with the gateway stopped, then starts it and times the backlog to
+/// the last acknowledgement. Phase 2 sends N more while it runs and measures, per mail, "SMTP accepted" → "ticket
+/// created" → "acknowledgement accepted by Postfix", at a steady rate (mails per second) below the backlog's
+/// throughput, so the figures are the pipeline's latency rather than a queue's.
+/// </summary>
+internal static class EmailBench
+{
+    public static async Task<int> RunAsync(int mails, int rate)
+    {
+        var user = "supportbench" + Guid.NewGuid().ToString("N")[..8];
+        var directory = Path.Combine(Path.GetTempPath(), $"sg-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        var database = Path.Combine(directory, "bench.db");
+        await using var smtp = new SmtpClient(new SmtpClientOptions { Host = "127.0.0.1", Port = 2525, Security = MailSecurity.PlainLoopbackOnly });
+        try
+        {
+            await smtp.ConnectAsync(CancellationToken.None);
+        }
+        catch (MailProtocolException ex)
+        {
+            Console.Error.WriteLine($"email bench: {ex.Message}. Start the test servers first: bash tests/mail-servers.sh start");
+            return 2;
+        }
+        Console.WriteLine($"SupportGateway e-mail benchmark: {mails} mails into a stopped gateway, then {mails} at {rate}/s while it runs; Postfix and Dovecot on loopback, SQLite, {Environment.ProcessorCount} cores");
+
+        var accepted = new Dictionary<string, long>();
+        var clock = Stopwatch.StartNew();
+        await DeliverAsync(smtp, user, 0, mails, accepted, rate: 0);
+        Console.WriteLine($"phase 1: {mails} mails accepted by Postfix in {clock.Elapsed.TotalSeconds:F1} s");
+
+        using var host = BuildHost(database, user);
+        var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await host.StartAsync();
+        var backlogDone = await WaitForAcksAsync(database, mails);
+        Console.WriteLine($"phase 1: backlog of {mails} read, ticketed and acknowledged in {(backlogDone - started) / 1000.0:F1} s: {mails * 1000.0 / (backlogDone - started):F0} mails/s");
+
+        var phase2 = new Dictionary<string, long>();
+        clock.Restart();
+        await DeliverAsync(smtp, user, mails, mails, phase2, rate);
+        await WaitForAcksAsync(database, 2 * mails);
+        Console.WriteLine($"phase 2: {mails} mails sent at {rate}/s, last acknowledgement {clock.Elapsed.TotalSeconds:F1} s after the first mail");
+        await smtp.QuitAsync(CancellationToken.None);
+
+        await using var connection = new SqliteConnection($"Data Source={database}");
+        var rows = (await connection.QueryAsync<(string ExternalId, long Created, long Acked)>("""
+            SELECT i.external_id, t.created_at, o.sent_at FROM inbound i
+            JOIN tickets t ON t.id = i.ticket_id
+            JOIN outbox o ON o.ticket_id = t.id AND o.channel = 'email' AND o.state = 'sent'
+            """)).Where(r => phase2.ContainsKey(r.ExternalId)).ToList();
+        var toTicket = rows.Select(r => (double)(r.Created - phase2[r.ExternalId])).Order().ToList();
+        var toAck = rows.Select(r => (double)(r.Acked - phase2[r.ExternalId])).Order().ToList();
+        Console.WriteLine($"phase 2 latency over {rows.Count} mails, SMTP accepted → ticket created: p50 {P(toTicket, 0.5):F0} ms, p99 {P(toTicket, 0.99):F0} ms; " +
+            $"→ acknowledgement accepted by Postfix: p50 {P(toAck, 0.5):F0} ms, p99 {P(toAck, 0.99):F0} ms");
+        await host.StopAsync();
+        return rows.Count == mails ? 0 : 1;
+    }
+
+    private static IHost BuildHost(string database, string user)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var mailbox = "SupportGateway:Channels:Email:Mailboxes:0:";
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SupportGateway:Storage:ConnectionString"] = $"Data Source={database}",
+            ["SupportGateway:Channels:WebChat:Enabled"] = "false",
+            ["SupportGateway:Channels:Email:AgentNotifications:NotifyAssignee"] = "false",
+            [mailbox + "Name"] = "bench",
+            [mailbox + "Address"] = $"{user}@sg.test",
+            [mailbox + "Imap:Host"] = "127.0.0.1", [mailbox + "Imap:Port"] = "1143", [mailbox + "Imap:Security"] = "None",
+            [mailbox + "Imap:Username"] = $"{user}@sg.test", [mailbox + "Imap:Password"] = "secret", [mailbox + "Imap:ProcessedFolder"] = "Processed",
+            [mailbox + "Smtp:Host"] = "127.0.0.1", [mailbox + "Smtp:Port"] = "2525", [mailbox + "Smtp:Security"] = "None",
+            ["SupportGateway:Outbox:PollInterval"] = "00:00:00.200",
+        });
+        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.AddGateway();
+        return builder.Build();
+    }
+
+    /// <summary>One sender per mail (customer+N@sg.test): the acknowledgement cap per address must not apply.</summary>
+    private static async Task DeliverAsync(SmtpClient smtp, string user, int first, int count, Dictionary<string, long> accepted, int rate)
+    {
+        var pace = Stopwatch.StartNew();
+        for (var i = first; i < first + count; i++)
+        {
+            if (rate > 0 && pace.Elapsed < TimeSpan.FromSeconds((double)(i - first) / rate))
+                await Task.Delay(TimeSpan.FromSeconds((double)(i - first) / rate) - pace.Elapsed);
+            var id = $"bench-{i}-{Guid.NewGuid():N}@client.sg.test";
+            var bytes = MimeWriter.Write(new OutgoingMessage
+            {
+                From = new MailAddress("Клиент", $"customer+{i}@sg.test"),
+                To = [new MailAddress("", $"{user}@sg.test")],
+                Subject = $"Заявка {i}: не печатает принтер",
+                MessageId = id,
+                Text = $"Здравствуйте! Принтер в кабинете {i} не печатает.\r\n",
+            });
+            var result = await smtp.SendAsync(bytes, $"customer+{i}@sg.test", [$"{user}@sg.test"], CancellationToken.None);
+            if (!result.Delivered.Any())
+                throw new InvalidOperationException($"Postfix refused mail {i}: {result.DataReply}");
+            accepted[id] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        }
+    }
+
+    private static async Task<long> WaitForAcksAsync(string database, int count)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database}");
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var sent = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND state = 'sent'");
+            if (sent >= count)
+                return await connection.ExecuteScalarAsync<long>("SELECT MAX(sent_at) FROM outbox WHERE channel = 'email'");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"fewer than {count} acknowledgements after 10 minutes");
+    }
+
+    private static double P(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+}
