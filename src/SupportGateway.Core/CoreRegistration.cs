@@ -20,6 +20,7 @@ public static class CoreRegistration
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
+        services.AddOptions<List<OrganisationOptions>>().BindConfiguration(OrganisationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, CoreOptionsValidator>();

@@ -38,6 +38,9 @@ public sealed class InboundContext(InboundMessage message, long rawId, DbSession
 
     public long? OrganisationId { get; set; }
 
+    /// <summary>The organisation the sender's e-mail domain belongs to (configured domains): its members may continue its tickets.</summary>
+    public long? DomainOrganisationId { get; set; }
+
     /// <summary>Set by a filter that consumes the message without touching tickets (auto-reply storms).</summary>
     public string? DroppedBecause { get; set; }
 

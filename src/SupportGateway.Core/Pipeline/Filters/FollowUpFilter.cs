@@ -27,6 +27,11 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
         }
     }
 
+    /// <summary>A participant, or a colleague from the ticket's organisation by its configured mail domain.</summary>
+    private async Task<bool> MayContinueAsync(InboundContext context, TicketRow ticket, long contactId, CancellationToken cancellationToken) =>
+        (context.DomainOrganisationId is { } organisation && ticket.OrganisationId == organisation)
+        || await tickets.IsParticipantAsync(context.Session, ticket.Id, contactId, cancellationToken);
+
     private async Task FindAsync(InboundContext context, CancellationToken cancellationToken)
     {
         var message = context.Message;
@@ -38,7 +43,7 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
         var explicitSeq = numbers.FindFirst(hints.TicketNumber) ?? numbers.FindFirst(message.Subject) ?? numbers.FindFirst(message.Text);
         if (explicitSeq is { } seq && await tickets.GetAsync(context.Session, seq, cancellationToken) is { } numbered)
         {
-            if (await tickets.IsParticipantAsync(context.Session, numbered.Id, contactId, cancellationToken))
+            if (await MayContinueAsync(context, numbered, contactId, cancellationToken))
             {
                 context.Ticket = numbered;
                 return;
@@ -47,7 +52,7 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
         }
 
         if (await tickets.FindByMessageExternalIdAsync(context.Session, message.Channel, hints.ReplyTo, cancellationToken) is { } replied
-            && await tickets.IsParticipantAsync(context.Session, replied.Id, contactId, cancellationToken))
+            && await MayContinueAsync(context, replied, contactId, cancellationToken))
         {
             context.Ticket = replied;
             return;
@@ -55,7 +60,7 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
 
         if (hints.ConversationKey is { } key
             && await tickets.FindActiveInConversationAsync(context.Session, message.Channel, key, cancellationToken) is { } active
-            && await tickets.IsParticipantAsync(context.Session, active.Id, contactId, cancellationToken))
+            && await MayContinueAsync(context, active, contactId, cancellationToken))
         {
             context.Ticket = active;
         }

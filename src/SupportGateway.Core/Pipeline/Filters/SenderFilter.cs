@@ -7,7 +7,8 @@ namespace SupportGateway.Core.Pipeline.Filters;
 /// never merged on a self-declared email: a web chat visitor who types someone's address must not
 /// see that person's tickets.
 /// </summary>
-public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IInboundFilter
+public sealed class SenderFilter(ContactStore contacts, Microsoft.Extensions.Options.IOptions<List<OrganisationOptions>> organisations, TimeProvider time)
+    : IInboundFilter
 {
     public int Order => 400;
 
@@ -18,9 +19,13 @@ public sealed class SenderFilter(ContactStore contacts, TimeProvider time) : IIn
         var message = context.Message;
         var sender = message.Sender;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        long? organisationId = sender.AccountNumber is { Length: > 0 } account
-            ? await contacts.OrganisationByAccountAsync(context.Session, account.Trim(), now, cancellationToken)
+        // The channel's account number (a mailbox's organisation, the product's user) first, else the sender's mail domain.
+        var account = sender.AccountNumber is { Length: > 0 } declared ? declared.Trim()
+            : OrganisationOptions.ByEmail(organisations.Value, sender.Email)?.AccountNumber;
+        long? organisationId = account is { Length: > 0 }
+            ? await contacts.OrganisationByAccountAsync(context.Session, account, now, cancellationToken)
             : null;
+        context.DomainOrganisationId = sender.AccountNumber is not { Length: > 0 } ? organisationId : null;
 
         var copied = new List<long>();
         foreach (var identity in message.CopiedTo.Where(i => !string.Equals(i, sender.Identity, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase))

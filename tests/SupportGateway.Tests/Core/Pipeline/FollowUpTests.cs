@@ -16,7 +16,11 @@ public sealed class FollowUpTests
     [SetUp]
     public async Task SetUp()
     {
-        _core = await CoreHarness.StartAsync(services => services.AddSingleton<TimeProvider>(_time));
+        _core = await CoreHarness.StartAsync(services => services.AddSingleton<TimeProvider>(_time), new Dictionary<string, string?>
+        {
+            ["SupportGateway:Organisations:0:AccountNumber"] = "ACME-001",
+            ["SupportGateway:Organisations:0:Domains:0"] = "acme.ru",
+        });
         _processor = _core.Get<InboundProcessor>();
         _service = _core.Get<TicketService>();
     }
@@ -33,6 +37,26 @@ public sealed class FollowUpTests
 
         Assert.That((byColleague.Outcome, byColleague.TicketNumber), Is.EqualTo((IngestOutcome.Appended, opened.TicketNumber)));
         Assert.That(byStranger.Outcome, Is.EqualTo(IngestOutcome.Created));
+    }
+
+    [Test]
+    public async Task Colleagues_from_an_organisation_domain_may_follow_up_on_its_tickets()
+    {
+        var opened = await IngestAsync(Messages.From("ivan@acme.ru", "1C is slow", channel: "email") with
+        {
+            Sender = new SenderIdentity { Identity = "ivan@acme.ru", Email = "ivan@acme.ru" },
+        });
+        var colleague = await IngestAsync(Messages.From("olga@acme.ru", "same here", channel: "email", subject: $"Re: [{opened.TicketNumber}]") with
+        {
+            Sender = new SenderIdentity { Identity = "olga@acme.ru", Email = "olga@acme.ru" },
+        });
+        var outsider = await IngestAsync(Messages.From("olga@acme.com", "same here", channel: "email", subject: $"Re: [{opened.TicketNumber}]") with
+        {
+            Sender = new SenderIdentity { Identity = "olga@acme.com", Email = "olga@acme.com" },
+        });
+
+        Assert.That((colleague.Outcome, colleague.TicketNumber), Is.EqualTo((IngestOutcome.Appended, opened.TicketNumber)));
+        Assert.That(outsider.Outcome, Is.EqualTo(IngestOutcome.Created));
     }
 
     [Test]
