@@ -172,6 +172,9 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         }
     }
 
+    public async Task DeleteFolderAsync(string folder, CancellationToken cancellationToken) =>
+        await RunAsync(new Command("DELETE ").Mailbox(folder), cancellationToken);
+
     public async Task NoopAsync(CancellationToken cancellationToken) => await RunAsync(new Command("NOOP"), cancellationToken);
 
     /// <summary>

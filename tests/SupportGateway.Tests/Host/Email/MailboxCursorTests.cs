@@ -1,0 +1,85 @@
+using System.Text;
+using SupportGateway.Mail.Imap;
+using SupportGateway.Mail.Net;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.Email;
+
+/// <summary>The reader's cursor against a real Dovecot: a folder recreated under the same name gets a new UIDVALIDITY.</summary>
+[NonParallelizable]
+public sealed class MailboxCursorTests
+{
+    [OneTimeSetUp]
+    public Task Servers() => MailServers.EnsureStartedAsync();
+
+    [Test]
+    public async Task A_new_uidvalidity_makes_the_folder_read_again_and_message_ids_keep_tickets_single()
+    {
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        var database = Path.Combine(TempDirectory.Create(), "gateway.db");
+        await using var imap = new ImapClient(new ImapClientOptions
+        {
+            Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly, UserName = user, Password = MailServers.Password,
+        });
+        await imap.ConnectAsync(CancellationToken.None);
+        await imap.CreateFolderAsync("Work", CancellationToken.None);
+        await imap.AppendAsync("Work", Mail("a", "Первое обращение"), null, null, CancellationToken.None);
+
+        using (var first = Gateway(user, database))
+        {
+            _ = first.Agent();
+            await SeenAsync(imap, expected: 1);
+        }
+        var before = (await imap.ExamineAsync("Work", CancellationToken.None)).UidValidity;
+
+        await imap.ExamineAsync("INBOX", CancellationToken.None);
+        await imap.DeleteFolderAsync("Work", CancellationToken.None);
+        await imap.CreateFolderAsync("Work", CancellationToken.None);
+        await imap.AppendAsync("Work", Mail("a", "Первое обращение"), null, null, CancellationToken.None);
+        await imap.AppendAsync("Work", Mail("b", "Второе обращение"), null, null, CancellationToken.None);
+        Assert.That((await imap.ExamineAsync("Work", CancellationToken.None)).UidValidity, Is.Not.EqualTo(before));
+
+        using var second = Gateway(user, database);
+        var agent = second.Agent();
+        // UID 1 is read again (it is the same mail, so it dedupes) and UID 2 opens the second ticket.
+        await SeenAsync(imap, expected: 2);
+        var tickets = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(agent, "/api/v1/tickets");
+        Assert.That(tickets.EnumerateArray().Select(t => t.GetProperty("subject").GetString()), Is.EquivalentTo(new[] { "Первое обращение", "Второе обращение" }));
+    }
+
+    private static GatewayFactory Gateway(string user, string database) => new(new Dictionary<string, string?>
+    {
+        ["SupportGateway:Storage:ConnectionString"] = $"Data Source={database}",
+        ["SupportGateway:Channels:Email:AgentNotifications:NotifyAssignee"] = "false",
+        ["SupportGateway:Channels:Email:Mailboxes:0:Name"] = "support",
+        ["SupportGateway:Channels:Email:Mailboxes:0:Address"] = user,
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Host"] = MailServers.Host,
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Port"] = MailServers.ImapPort.ToString(),
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Security"] = "None",
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = user,
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Password"] = MailServers.Password,
+        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Folder"] = "Work",
+        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Host"] = MailServers.Host,
+        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Port"] = MailServers.SmtpPort.ToString(),
+        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Security"] = "None",
+    });
+
+    private static byte[] Mail(string id, string subject) => Encoding.UTF8.GetBytes(
+        $"From: customer@sg.test\r\nTo: support@sg.test\r\nSubject: =?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(subject))}?=\r\n" +
+        $"Message-ID: <{id}-cursor@client.sg.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{subject}\r\n");
+
+    /// <summary>Handled mail is marked \Seen when there is no processed folder.</summary>
+    private static async Task SeenAsync(ImapClient imap, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            await imap.ExamineAsync("Work", CancellationToken.None);
+            if ((await imap.UidSearchAsync("SEEN", CancellationToken.None)).Count >= expected)
+                return;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"fewer than {expected} messages were handled within 20 s");
+            await Task.Delay(100);
+        }
+    }
+}
