@@ -22,6 +22,28 @@ internal static class MailServers
     public static Task EnsureStartedAsync() =>
         Environment.GetEnvironmentVariable("SG_MAIL_SERVERS_STARTED") == "1" ? Task.CompletedTask : Started.Value;
 
+    /// <summary>Gateway settings for one support mailbox on these servers, plain over loopback.</summary>
+    public static Dictionary<string, string?> MailboxSettings(string address, string? folder = null, string? processedFolder = null)
+    {
+        const string key = "SupportGateway:Channels:Email:Mailboxes:0:";
+        var settings = new Dictionary<string, string?>
+        {
+            [key + "Name"] = "support",
+            [key + "Address"] = address,
+            [key + "Imap:Host"] = Host,
+            [key + "Imap:Port"] = ImapPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [key + "Imap:Security"] = "None",
+            [key + "Imap:Username"] = address,
+            [key + "Imap:Password"] = Password,
+            [key + "Imap:Folder"] = folder ?? "INBOX",
+            [key + "Imap:ProcessedFolder"] = processedFolder,
+            [key + "Smtp:Host"] = Host,
+            [key + "Smtp:Port"] = SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [key + "Smtp:Security"] = "None",
+        };
+        return settings;
+    }
+
     public static string Maildir(string user) => Path.Combine("/tmp/sg-mail/mail", user);
 
     /// <summary>Subject and text as a reader sees them: quoted-printable can break a marker across lines.</summary>

@@ -34,26 +34,14 @@ public sealed class EmailChannelTests
         _support = $"{_user}@sg.test";
         await using (var imap = await ImapAsync(_support))
             await imap.CreateFolderAsync("Processed", CancellationToken.None);
-        _gateway = new GatewayFactory(new Dictionary<string, string?>
-        {
-            ["SupportGateway:Agents:1:Name"] = "Олег Агентов",
-            ["SupportGateway:Agents:1:Email"] = AgentAddress,
-            ["SupportGateway:Agents:1:ApiKey"] = "test-agent-key-0002",
-            ["SupportGateway:Channels:Email:AgentNotifications:To"] = AgentAddress,
-            ["SupportGateway:Channels:Email:AgentNotifications:Secret"] = "test-secret-that-signs-reply-tokens-0001",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Name"] = "support",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Address"] = _support,
-            ["SupportGateway:Channels:Email:Mailboxes:0:DisplayName"] = "Служба поддержки",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Host"] = MailServers.Host,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Port"] = MailServers.ImapPort.ToString(),
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Security"] = "None",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = _support,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Password"] = MailServers.Password,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Imap:ProcessedFolder"] = "Processed",
-            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Host"] = MailServers.Host,
-            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Port"] = MailServers.SmtpPort.ToString(),
-            ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Security"] = "None",
-        });
+        var settings = MailServers.MailboxSettings(_support, processedFolder: "Processed");
+        settings["SupportGateway:Channels:Email:Mailboxes:0:DisplayName"] = "Служба поддержки";
+        settings["SupportGateway:Agents:1:Name"] = "Олег Агентов";
+        settings["SupportGateway:Agents:1:Email"] = AgentAddress;
+        settings["SupportGateway:Agents:1:ApiKey"] = "test-agent-key-0002";
+        settings["SupportGateway:Channels:Email:AgentNotifications:To"] = AgentAddress;
+        settings["SupportGateway:Channels:Email:AgentNotifications:Secret"] = "test-secret-that-signs-reply-tokens-0001";
+        _gateway = new GatewayFactory(settings);
         _agent = _gateway.Agent();
     }
 

@@ -47,22 +47,13 @@ public sealed class MailboxCursorTests
         Assert.That(tickets.EnumerateArray().Select(t => t.GetProperty("subject").GetString()), Is.EquivalentTo(new[] { "Первое обращение", "Второе обращение" }));
     }
 
-    private static GatewayFactory Gateway(string user, string database) => new(new Dictionary<string, string?>
+    private static GatewayFactory Gateway(string user, string database)
     {
-        ["SupportGateway:Storage:ConnectionString"] = $"Data Source={database}",
-        ["SupportGateway:Channels:Email:AgentNotifications:NotifyAssignee"] = "false",
-        ["SupportGateway:Channels:Email:Mailboxes:0:Name"] = "support",
-        ["SupportGateway:Channels:Email:Mailboxes:0:Address"] = user,
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Host"] = MailServers.Host,
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Port"] = MailServers.ImapPort.ToString(),
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Security"] = "None",
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Username"] = user,
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Password"] = MailServers.Password,
-        ["SupportGateway:Channels:Email:Mailboxes:0:Imap:Folder"] = "Work",
-        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Host"] = MailServers.Host,
-        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Port"] = MailServers.SmtpPort.ToString(),
-        ["SupportGateway:Channels:Email:Mailboxes:0:Smtp:Security"] = "None",
-    });
+        var settings = MailServers.MailboxSettings(user, folder: "Work");
+        settings["SupportGateway:Storage:ConnectionString"] = $"Data Source={database}";
+        settings["SupportGateway:Channels:Email:AgentNotifications:NotifyAssignee"] = "false";
+        return new GatewayFactory(settings);
+    }
 
     private static byte[] Mail(string id, string subject) => Encoding.UTF8.GetBytes(
         $"From: customer@sg.test\r\nTo: support@sg.test\r\nSubject: =?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(subject))}?=\r\n" +
