@@ -106,6 +106,21 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
         return new DeliveryReceipt(messageId);
     }
 
+    /// <summary>
+    /// The explanation for an agent's mail that named no ticket, so none could hold a queued one: sent at once, and
+    /// only logged when that fails (the agent's mail itself is stored either way).
+    /// </summary>
+    public static Task ExplainAsync(MailboxOptions mailbox, string agentEmail, string subject, string reason, CancellationToken cancellationToken) =>
+        MailSubmission.SubmitAsync(mailbox, new OutgoingMessage
+        {
+            From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
+            To = [new MailAddress("", agentEmail)],
+            Subject = $"Not sent / не отправлено: {subject}",
+            Text = $"Your mail \"{subject}\" was not sent to any customer: {reason}.\r\n" +
+                $"Ваше письмо «{subject}» не отправлено клиенту: ответ должен быть ответом на уведомление шлюза о заявке.\r\n",
+            Headers = [new("Auto-Submitted", "auto-replied"), new("X-Auto-Response-Suppress", "All")],
+        }, agentEmail, cancellationToken);
+
     /// <summary>What the agent reads: the customer's words first, then the ticket, then how to answer.</summary>
     private static string Notification(OutboundMessage message)
     {

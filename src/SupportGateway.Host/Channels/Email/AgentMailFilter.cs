@@ -24,6 +24,9 @@ internal sealed class AgentMailFilter(
 {
     public int Order => 300;
 
+    /// <summary>How a refused agent mail's drop reason begins: the reader explains it to the agent when no ticket could be named.</summary>
+    public const string NotRelayed = "agent mail not relayed";
+
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
         var message = context.Message;
@@ -81,7 +84,7 @@ internal sealed class AgentMailFilter(
     /// <summary>Records the refused mail on the ticket (internal, flagged) and queues the explanation to the agent.</summary>
     private async Task RefuseAsync(InboundContext context, AgentOptions agent, string? number, string reason, string reasonRu, CancellationToken cancellationToken)
     {
-        context.DroppedBecause = $"agent mail from {agent.Email} not relayed: {reason}";
+        context.DroppedBecause = $"{NotRelayed}: {reason}";
         logger.LogWarning("Mail from agent {Agent} was not relayed to the customer: {Reason}", agent.Email, reason);
         if (number is null || await service.FindAsync(context.Session, number, cancellationToken) is not { } ticket)
             return;

@@ -226,6 +226,14 @@ public sealed class EmailChannelTests
         var unknown = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-command"));
         Assert.That(unknown.Text, Does.Contain("unknown command #срочно"));
 
+        // A new mail that names no ticket at all: nothing to note it on, but the agent still hears why.
+        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"Вопрос по клиенту {marker}-loose", Text = "Кто-нибудь знает?",
+        }));
+        var loose = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Not sent / не отправлено: Вопрос по клиенту {marker}-loose"));
+        Assert.That(loose.Text, Does.Contain("no valid reply token"));
+
         var ticket = await TicketAsync(number);
         Assert.That(ticket.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("authorKind").GetString() == "agent"), Is.Empty,
             "nothing was answered to the customer");
