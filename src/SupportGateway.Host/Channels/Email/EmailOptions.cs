@@ -108,6 +108,9 @@ public sealed class ImapEndpointOptions : MailEndpointOptions
     /// <summary>Where handled mail is moved; without it, handled mail is only marked \Seen.</summary>
     public string? ProcessedFolder { get; set; }
 
+    /// <summary>Capabilities to leave unused on a server that implements them badly, such as "IDLE" (then it is polled) or "MOVE".</summary>
+    public List<string> IgnoredCapabilities { get; set; } = [];
+
     internal ImapClientOptions ToClient(Mail.Net.IProtocolLog? log) => new()
     {
         Host = Host,
@@ -117,6 +120,7 @@ public sealed class ImapEndpointOptions : MailEndpointOptions
         Password = Password,
         Timeout = Timeout,
         ProtocolLog = log,
+        IgnoredCapabilities = new HashSet<string>(IgnoredCapabilities, StringComparer.OrdinalIgnoreCase),
     };
 }
 

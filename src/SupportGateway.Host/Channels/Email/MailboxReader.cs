@@ -66,7 +66,7 @@ internal sealed class MailboxReader(
         var folder = await client.SelectAsync(mailbox.Imap.Folder, stoppingToken);
         var idle = client.Capabilities.Contains("IDLE");
         health.Report(HealthName(mailbox), ChannelState.Up,
-            $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}, {(idle ? "IDLE" : $"polled every {settings.PollInterval.TotalSeconds:0} s")}");
+            $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}, {(idle ? "IDLE" : $"polled every {settings.PollInterval.TotalSeconds:0.#} s")}");
         logger.LogInformation("Mailbox {Mailbox} reads {Folder} on {Host} ({Mode})", mailbox.Name, mailbox.Imap.Folder, mailbox.Imap.Host, idle ? "IDLE" : "polling");
 
         // Mail that arrives while a batch is handled is announced (EXISTS) during those commands, not in the IDLE after.

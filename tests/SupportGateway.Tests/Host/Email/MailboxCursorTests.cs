@@ -47,6 +47,30 @@ public sealed class MailboxCursorTests
         Assert.That(tickets.EnumerateArray().Select(t => t.GetProperty("subject").GetString()), Is.EquivalentTo(new[] { "Первое обращение", "Второе обращение" }));
     }
 
+    [Test]
+    public async Task A_server_without_idle_is_polled()
+    {
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        await using var imap = new ImapClient(new ImapClientOptions
+        {
+            Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly, UserName = user, Password = MailServers.Password,
+        });
+        await imap.ConnectAsync(CancellationToken.None);
+        await imap.CreateFolderAsync("Work", CancellationToken.None);
+        var settings = MailServers.MailboxSettings(user, folder: "Work");
+        settings["SupportGateway:Channels:Email:Mailboxes:0:Imap:IgnoredCapabilities:0"] = "IDLE";
+        settings["SupportGateway:Channels:Email:PollInterval"] = "00:00:00.300";
+        settings["SupportGateway:Channels:Email:AgentNotifications:NotifyAssignee"] = "false";
+        using var gateway = new GatewayFactory(settings);
+        var agent = gateway.Agent();
+        await Task.Delay(500);
+
+        // Arrives after the first look: only polling can find it.
+        await imap.AppendAsync("Work", Mail("poll", "Опрос без IDLE"), null, null, CancellationToken.None);
+        await SeenAsync(imap, expected: 1);
+        Assert.That(await agent.GetStringAsync("/healthz"), Does.Contain("email:support: up").And.Contain("polled every 0.3 s"));
+    }
+
     private static GatewayFactory Gateway(string user, string database)
     {
         var settings = MailServers.MailboxSettings(user, folder: "Work");
