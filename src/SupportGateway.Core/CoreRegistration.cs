@@ -35,6 +35,7 @@ public static class CoreRegistration
         services.AddSingleton<InboundStore>();
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<InboundSignal>();
         services.AddSingleton<TicketWriter>();
         services.AddSingleton<TicketService>();
         services.AddSingleton<InboundProcessor>();
@@ -46,6 +47,7 @@ public static class CoreRegistration
         // Registration order is start order: the schema first, then the senders.
         services.AddHostedService<DatabaseMigration>();
         services.AddHostedService<OutboxDispatcher>();
+        services.AddHostedService<PendingInboundWorker>();
         services.AddHostedService<SqliteCheckpointer>();
         return builder;
     }

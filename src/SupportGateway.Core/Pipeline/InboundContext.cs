@@ -41,6 +41,12 @@ public sealed class InboundContext(InboundMessage message, long rawId, DbSession
     /// <summary>The organisation the sender's e-mail domain belongs to (configured domains): its members may continue its tickets.</summary>
     public long? DomainOrganisationId { get; set; }
 
+    /// <summary>
+    /// A reply that belongs to no ticket (a bot's welcome, why an agent's mail was refused), run once the payload is
+    /// committed; best effort: a failure is logged, the payload is already safe.
+    /// </summary>
+    public Func<CancellationToken, Task>? AfterCommit { get; set; }
+
     /// <summary>Set by a filter that consumes the message without touching tickets (auto-reply storms).</summary>
     public string? DroppedBecause { get; set; }
 

@@ -18,6 +18,7 @@ public sealed class InboundProcessor(
     IEnumerable<IInboundFilter> filters,
     TicketWriter writer,
     OutboxSignal outboxSignal,
+    InboundSignal inboundSignal,
     TimeProvider time,
     ILogger<InboundProcessor> logger)
 {
@@ -32,9 +33,17 @@ public sealed class InboundProcessor(
     /// committed together by whichever caller gets the writer next (group commit): each keeps its
     /// own savepoint, so one failure parks only its own payload.
     /// </summary>
-    public async Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken)
+    public Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken) => EnqueueAsync(new Work(raw, false, cancellationToken));
+
+    /// <summary>
+    /// Stores the payload as pending and returns once it is committed (group commit, like ingestion); the pending
+    /// worker processes it soon after, in arrival order. For webhooks that must answer at once.
+    /// </summary>
+    public Task<IngestResult> StoreAsync(RawInbound raw, CancellationToken cancellationToken) => EnqueueAsync(new Work(raw, true, cancellationToken));
+
+    private async Task<IngestResult> EnqueueAsync(Work work)
     {
-        var work = new Work(raw, cancellationToken);
+        var cancellationToken = work.CancellationToken;
         _queue.Enqueue(work);
         while (!work.Result.Task.IsCompleted)
         {
@@ -48,7 +57,7 @@ public sealed class InboundProcessor(
                 {
                     var results = new List<IngestResult>(batch.Count);
                     foreach (var item in batch)
-                        results.Add(await IngestOneAsync(session, item.Raw));
+                        results.Add(await IngestOneAsync(session, item));
                     await session.CommitAsync(CancellationToken.None);
                     for (var i = 0; i < batch.Count; i++)
                         batch[i].Result.TrySetResult(results[i]);
@@ -63,6 +72,10 @@ public sealed class InboundProcessor(
             // Anything processed may have queued mail: a ticket's acknowledgement, or an agent's answer handled by a filter.
             if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped))
                 outboxSignal.NotifyAll();
+            foreach (var item in batch.Where(i => i.Result.Task.IsCompletedSuccessfully && i.Result.Task.Result.AfterCommit is not null))
+                await RunAfterCommitAsync(item.Result.Task.Result);
+            if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome == IngestOutcome.Stored))
+                inboundSignal.Notify();
         }
         return await work.Result.Task.WaitAsync(cancellationToken);
     }
@@ -80,10 +93,16 @@ public sealed class InboundProcessor(
         return batch;
     }
 
-    private async Task<IngestResult> IngestOneAsync(DbSession session, RawInbound raw)
+    private async Task<IngestResult> IngestOneAsync(DbSession session, Work work)
     {
         // Once in a batch, a payload is finished even if its caller gives up: others share the commit.
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (raw, now) = (work.Raw, time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (work.StoreOnly)
+        {
+            return await inbound.TryInsertAsync(session, raw, InboundStore.Pending, now, CancellationToken.None) is { } pending
+                ? new IngestResult(IngestOutcome.Stored, pending)
+                : await DuplicateAsync(session, raw, CancellationToken.None);
+        }
         return await inbound.TryInsertAsync(session, raw, InboundStore.Processed, now, CancellationToken.None) is { } id
             ? await ProcessAsync(session, id, raw, CancellationToken.None)
             : await DuplicateAsync(session, raw, CancellationToken.None);
@@ -93,7 +112,7 @@ public sealed class InboundProcessor(
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<Work> _queue = new();
 
-    private sealed record Work(RawInbound Raw, CancellationToken CancellationToken)
+    private sealed record Work(RawInbound Raw, bool StoreOnly, CancellationToken CancellationToken)
     {
         public TaskCompletionSource<IngestResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -111,6 +130,8 @@ public sealed class InboundProcessor(
             await session.CommitAsync(cancellationToken);
         }
         AfterCommit(result);
+        if (result.AfterCommit is not null)
+            await RunAfterCommitAsync(result);
         return result;
     }
 
@@ -145,12 +166,15 @@ public sealed class InboundProcessor(
             if (context.DroppedBecause is { } reason)
             {
                 await inbound.MarkProcessedAsync(session, id, context.Ticket?.Id, null, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
-                return new IngestResult(IngestOutcome.Dropped, id, context.Ticket?.Id, context.Ticket?.Number, Error: reason);
+                return new IngestResult(IngestOutcome.Dropped, id, context.Ticket?.Id, context.Ticket?.Number, Error: reason) { AfterCommit = context.AfterCommit };
             }
         }
         var (ticket, messageId, created) = await writer.WriteAsync(context, cancellationToken);
         await inbound.MarkProcessedAsync(session, id, ticket.Id, messageId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
-        return new IngestResult(created ? IngestOutcome.Created : IngestOutcome.Appended, id, ticket.Id, ticket.Number, messageId, TicketStatus: ticket.Status);
+        return new IngestResult(created ? IngestOutcome.Created : IngestOutcome.Appended, id, ticket.Id, ticket.Number, messageId, TicketStatus: ticket.Status)
+        {
+            AfterCommit = context.AfterCommit,
+        };
     }
 
     private async Task<IngestResult> DuplicateAsync(DbSession session, RawInbound raw, CancellationToken cancellationToken)
@@ -160,7 +184,20 @@ public sealed class InboundProcessor(
         var ticket = row.TicketId is { } ticketId ? await tickets.GetAsync(session, ticketId, cancellationToken) : null;
         return row.State == InboundStore.Dead
             ? new IngestResult(IngestOutcome.Parked, row.Id, Error: row.LastError)
+            : row.State == InboundStore.Pending ? new IngestResult(IngestOutcome.Duplicate, row.Id)
             : new IngestResult(IngestOutcome.Duplicate, row.Id, ticket?.Id, ticket?.Number, row.MessageId, TicketStatus: ticket?.Status);
+    }
+
+    private async Task RunAfterCommitAsync(IngestResult result)
+    {
+        try
+        {
+            await result.AfterCommit!(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("The reply to inbound {InboundId} after its commit failed: {Error}", result.InboundId, ex.Message);
+        }
     }
 
     private void AfterCommit(IngestResult result)

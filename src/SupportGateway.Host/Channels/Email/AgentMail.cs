@@ -106,10 +106,7 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
         return new DeliveryReceipt(messageId);
     }
 
-    /// <summary>
-    /// The explanation for an agent's mail that named no ticket, so none could hold a queued one: sent at once, and
-    /// only logged when that fails (the agent's mail itself is stored either way).
-    /// </summary>
+    /// <summary>The explanation for an agent's mail that named no ticket, so none could hold a queued one.</summary>
     public static Task ExplainAsync(MailboxOptions mailbox, string agentEmail, string subject, string reason, CancellationToken cancellationToken) =>
         MailSubmission.SubmitAsync(mailbox, new OutgoingMessage
         {

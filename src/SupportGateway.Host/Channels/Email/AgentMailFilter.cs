@@ -12,6 +12,7 @@ namespace SupportGateway.Host.Channels.Email;
 /// mail is recorded on the ticket as a flagged note and the agent is told why by mail.
 /// </summary>
 internal sealed class AgentMailFilter(
+    Microsoft.Extensions.Options.IOptions<EmailOptions> options,
     AgentDirectory agents,
     AgentMailTokens tokens,
     TicketService service,
@@ -24,8 +25,6 @@ internal sealed class AgentMailFilter(
 {
     public int Order => 300;
 
-    /// <summary>How a refused agent mail's drop reason begins: the reader explains it to the agent when no ticket could be named.</summary>
-    public const string NotRelayed = "agent mail not relayed";
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
@@ -84,10 +83,18 @@ internal sealed class AgentMailFilter(
     /// <summary>Records the refused mail on the ticket (internal, flagged) and queues the explanation to the agent.</summary>
     private async Task RefuseAsync(InboundContext context, AgentOptions agent, string? number, string reason, string reasonRu, CancellationToken cancellationToken)
     {
-        context.DroppedBecause = $"{NotRelayed}: {reason}";
+        context.DroppedBecause = $"agent mail not relayed: {reason}";
         logger.LogWarning("Mail from agent {Agent} was not relayed to the customer: {Reason}", agent.Email, reason);
         if (number is null || await service.FindAsync(context.Session, number, cancellationToken) is not { } ticket)
+        {
+            // No ticket can hold a queued explanation: it is sent once the mail is committed.
+            if (options.Value.AgentMailbox is { } mailbox)
+            {
+                var subject = context.Message.Subject ?? "";
+                context.AfterCommit = ct => AgentNotificationSender.ExplainAsync(mailbox, agent.Email, subject, reason, ct);
+            }
             return;
+        }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var text = $"Your mail to {ticket.Number} was not sent to the customer: {reason}.\r\n" +
             $"Ваше письмо по {ticket.Number} не отправлено клиенту: {reasonRu}.\r\n\r\n" +

@@ -112,8 +112,6 @@ internal sealed class MailboxReader(
                     continue;
                 var result = await processor.IngestAsync(EmailNormalizer.ToRaw(mailbox.Name, body), cancellationToken);
                 logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, message.Uid, result.Outcome, result.TicketNumber);
-                if (result is { Outcome: IngestOutcome.Dropped, TicketId: null, Error: { } error } && error.StartsWith(AgentMailFilter.NotRelayed, StringComparison.Ordinal))
-                    await ExplainAsync(mailbox, body, error[(AgentMailFilter.NotRelayed.Length + 2)..], cancellationToken);
                 handled.Add(message.Uid);
             }
             // Committed: now the server may forget the message.
@@ -122,22 +120,6 @@ internal sealed class MailboxReader(
             else
                 await client.UidStoreAsync(handled, ImapStoreMode.Add, ["\\Seen"], cancellationToken);
             await WriteCursorAsync(cursorKey, folder.UidValidity, batch.Max(), cancellationToken);
-        }
-    }
-
-    private async Task ExplainAsync(MailboxOptions mailbox, byte[] body, string reason, CancellationToken cancellationToken)
-    {
-        var mail = Mail.Mime.MimeParser.Parse(body);
-        var agent = mail.From.FirstOrDefault()?.Address;
-        if (agent is null)
-            return;
-        try
-        {
-            await AgentNotificationSender.ExplainAsync(options.Value.AgentMailbox ?? mailbox, agent, mail.Subject, reason, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning("Could not tell agent {Agent} why their mail was not relayed: {Error}", agent, ex.Message);
         }
     }
 

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SupportGateway.Core.Storage;
+
+namespace SupportGateway.Core.Pipeline;
+
+/// <summary>Wakes the pending worker when a stored payload is committed.</summary>
+public sealed class InboundSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Notify()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+}
+
+/// <summary>
+/// Processes payloads stored as pending (webhooks answered before processing), oldest first, one at a time so a
+/// conversation's messages keep their order. Pending rows left by a crash are picked up at start.
+/// </summary>
+public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
+    ILogger<PendingInboundWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                IReadOnlyList<InboundRow> pending;
+                await using (var connection = await database.OpenAsync(stoppingToken))
+                    pending = await inbound.ListAsync(new SqlScope(connection), InboundStore.Pending, 100, stoppingToken);
+                foreach (var row in pending)
+                    await processor.ReplayAsync(row.Id, stoppingToken);
+                if (pending.Count < 100)
+                    await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Processing pending inbound payloads failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+}
