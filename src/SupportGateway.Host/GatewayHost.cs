@@ -3,6 +3,7 @@ using SupportGateway.Core;
 using SupportGateway.Host.Agents;
 using SupportGateway.Host.Channels.Api;
 using SupportGateway.Host.Channels.Email;
+using SupportGateway.Host.Channels.Telegram;
 using SupportGateway.Host.Channels.WebChat;
 using SupportGateway.Host.Health;
 
@@ -24,6 +25,7 @@ public static class GatewayHost
         builder.AddWebChatChannel();
         builder.AddIntakeChannel();
         builder.AddEmailChannel();
+        builder.AddTelegramChannel();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }
@@ -64,6 +66,7 @@ public static class GatewayHost
         app.MapHealth();
         app.MapAgentApi();
         app.MapIntakeEndpoints();
+        app.MapTelegramWebhook();
         if (app.Services.GetRequiredService<IOptions<WebChatOptions>>().Value.Enabled)
             app.MapWebChatEndpoints();
         return app;

@@ -65,6 +65,11 @@ public sealed class TicketStore(Database database)
             ? Task.FromResult<TicketRow?>(null)
             : db.SingleOrDefaultAsync<TicketRow>(ByMessageExternalIdSql, new { channel, ids }, cancellationToken);
 
+    /// <summary>The conversation's tickets stop being its active one: the next message there opens a new ticket.</summary>
+    public Task DetachConversationAsync(SqlScope db, string channel, string conversationKey, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE tickets SET conversation_key = NULL WHERE channel = @channel AND conversation_key = @conversationKey",
+            new { channel, conversationKey }, cancellationToken);
+
     /// <summary>True when <paramref name="externalId"/> is the id of something this gateway sent, on any channel.</summary>
     public async Task<bool> IsOwnOutboundAsync(SqlScope db, string externalId, CancellationToken cancellationToken) =>
         await db.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE external_id = @externalId", new { externalId }, cancellationToken) > 0;

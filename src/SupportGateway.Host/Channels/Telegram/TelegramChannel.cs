@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Host.Health;
+
+namespace SupportGateway.Host.Channels.Telegram;
+
+public enum TelegramMode { Polling, Webhook }
+
+/// <summary><c>SupportGateway:Channels:Telegram</c>. The channel is on when <see cref="BotToken"/> is set.</summary>
+public sealed class TelegramOptions
+{
+    public const string Section = "SupportGateway:Channels:Telegram";
+
+    /// <summary>From @BotFather. It is in every Bot API URL, so it never appears in a log.</summary>
+    public string? BotToken { get; set; }
+
+    /// <summary>The Bot API server: Telegram's, a local Bot API server, or a test double.</summary>
+    public string ApiBaseUrl { get; set; } = "https://api.telegram.org";
+
+    public TelegramMode Mode { get; set; } = TelegramMode.Polling;
+
+    /// <summary>Webhook mode: the public HTTPS address of <c>/webhooks/telegram</c>, registered with setWebhook at start.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; anything else is refused.</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>Polling: how long one getUpdates waits for news.</summary>
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
+
+    public static readonly string[] AllowedUpdates = ["message", "edited_message"];
+}
+
+internal sealed class TelegramOptionsValidator : IValidateOptions<TelegramOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TelegramOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Enabled)
+        {
+            if (!Uri.TryCreate(options.ApiBaseUrl, UriKind.Absolute, out _))
+                failures.Add($"{TelegramOptions.Section}:ApiBaseUrl: '{options.ApiBaseUrl}' is not an absolute URL");
+            if (options.Mode == TelegramMode.Webhook && (options.WebhookSecret?.Length ?? 0) < 16)
+                failures.Add($"{TelegramOptions.Section}:WebhookSecret: must be at least 16 characters in Webhook mode");
+            if (options.Mode == TelegramMode.Webhook && !Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
+                failures.Add($"{TelegramOptions.Section}:WebhookUrl: the public https URL of /webhooks/telegram is required in Webhook mode");
+            if (options.PollTimeout < TimeSpan.Zero || options.PollTimeout > TimeSpan.FromSeconds(50))
+                failures.Add($"{TelegramOptions.Section}:PollTimeout: must be between 0 and 50 seconds");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal static class TelegramChannel
+{
+    public static IHostApplicationBuilder AddTelegramChannel(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TelegramOptions>>().Value;
+            return new TelegramBotClient(options.ApiBaseUrl, options.BotToken ?? "", sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<IInboundNormalizer, TelegramNormalizer>();
+        services.AddSingleton<IInboundFilter, TelegramCommandFilter>();
+        services.AddSingleton<IOutboundSender, TelegramSender>();
+        services.AddSingleton<IChannelStatus, TelegramStatus>();
+        services.AddHostedService<TelegramReceiver>();
+        return builder;
+    }
+
+    private sealed class TelegramStatus(IOptions<TelegramOptions> options) : IChannelStatus
+    {
+        public string Channel => TelegramNormalizer.Channel;
+
+        public (ChannelState, string) Initial() => options.Value.Enabled
+            ? (ChannelState.Up, $"{options.Value.Mode.ToString().ToLowerInvariant()} via {options.Value.ApiBaseUrl}")
+            : (ChannelState.Off, $"no {TelegramOptions.Section}:BotToken");
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Host.Health;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Channels.Telegram;
+
+/// <summary>
+/// Gets updates in. Polling: getUpdates, each update stored and processed (committed) before the offset moves past
+/// it, so a crash repeats updates and update_id dedupes them; nothing is confirmed to Telegram before it is safe.
+/// Webhook: registers the webhook; <see cref="TelegramWebhook"/> takes the updates. Both register the commands.
+/// </summary>
+internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, TelegramBotClient bot, InboundProcessor processor, ChannelHealth health,
+    TimeProvider time, ILogger<TelegramReceiver> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+            return;
+        var delay = TimeSpan.FromSeconds(1);
+        var registered = false;
+        long? offset = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!registered)
+                {
+                    await RegisterAsync(settings, stoppingToken);
+                    registered = true;
+                    health.Report(TelegramNormalizer.Channel, ChannelState.Up, settings.Mode == TelegramMode.Webhook ? $"webhook {settings.WebhookUrl}" : "polling");
+                    if (settings.Mode == TelegramMode.Webhook)
+                        return;
+                }
+                var updates = await bot.SendAsync(new GetUpdates
+                {
+                    Offset = offset, Timeout = (int)settings.PollTimeout.TotalSeconds, AllowedUpdates = TelegramOptions.AllowedUpdates,
+                }, stoppingToken, settings.PollTimeout + TimeSpan.FromSeconds(10));
+                foreach (var update in updates)
+                {
+                    var id = update.GetProperty("update_id").GetInt64();
+                    var result = await processor.IngestAsync(TelegramNormalizer.ToRaw(JsonSerializer.SerializeToUtf8Bytes(update), id), stoppingToken);
+                    logger.LogDebug("Telegram update {UpdateId}: {Outcome} {Ticket}", id, result.Outcome, result.TicketNumber);
+                    offset = id + 1;
+                }
+                if (delay > TimeSpan.FromSeconds(1))
+                    health.Report(TelegramNormalizer.Channel, ChannelState.Up, "polling");
+                delay = TimeSpan.FromSeconds(1);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                health.Report(TelegramNormalizer.Channel, ChannelState.Down, $"{ex.GetType().Name}: {ex.Message}; retrying in {delay.TotalSeconds:0} s");
+                logger.LogWarning("Telegram: {Error}; retrying in {Delay}", ex.Message, delay);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            }
+        }
+    }
+
+    private async Task RegisterAsync(TelegramOptions settings, CancellationToken cancellationToken)
+    {
+        BotCommand[] en = [new("new", "Start a new request"), new("start", "How to write to support")];
+        BotCommand[] ru = [new("new", "Новое обращение"), new("start", "Как написать в поддержку")];
+        await bot.SendAsync(new SetMyCommands(en), cancellationToken);
+        await bot.SendAsync(new SetMyCommands(ru) { LanguageCode = "ru" }, cancellationToken);
+        if (settings.Mode == TelegramMode.Webhook)
+            await bot.SendAsync(new SetWebhook(settings.WebhookUrl!) { SecretToken = settings.WebhookSecret, AllowedUpdates = TelegramOptions.AllowedUpdates }, cancellationToken);
+        else
+            await bot.SendAsync(new DeleteWebhook(), cancellationToken);
+    }
+}
+
+/// <summary><c>POST /webhooks/telegram</c>: the secret is checked in constant time, the update is stored, and 200 goes back at once.</summary>
+internal static class TelegramWebhook
+{
+    private const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
+
+    public static IEndpointRouteBuilder MapTelegramWebhook(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/telegram", async Task<IResult> (HttpContext http, IOptions<TelegramOptions> options, InboundProcessor processor, CancellationToken ct) =>
+        {
+            var settings = options.Value;
+            if (!settings.Enabled || settings.Mode != TelegramMode.Webhook)
+                return Problems.NotFound("The Telegram webhook is not enabled here.");
+            if (!Secrets.FixedTimeEquals(http.Request.Headers[SecretHeader].ToString(), settings.WebhookSecret ?? ""))
+                return Problems.Unauthorized($"Wrong or missing {SecretHeader}.");
+            // Updates are small; anything near a megabyte is not one.
+            const int limit = 1 << 20;
+            if (http.Request.ContentLength > limit)
+                return Problems.TooLarge("A Telegram update is far smaller than this body.");
+            using var body = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(buffer, ct)) > 0)
+            {
+                if (body.Length + read > limit)
+                    return Problems.TooLarge("A Telegram update is far smaller than this body.");
+                body.Write(buffer, 0, read);
+            }
+            long updateId;
+            try
+            {
+                using var json = JsonDocument.Parse(body.ToArray());
+                updateId = json.RootElement.GetProperty("update_id").GetInt64();
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                return Problems.BadRequest("The body is not a Telegram Update (no update_id).", "update_id");
+            }
+            await processor.StoreAsync(TelegramNormalizer.ToRaw(body.ToArray(), updateId), ct);
+            return TypedResults.Ok();
+        }).ExcludeFromDescription();
+        return app;
+    }
+}
+
+/// <summary>
+/// Answers on Telegram: sendMessage to the ticket's chat, as a reply to the customer's last message. A 403 (the user
+/// blocked the bot) or 400 will not get better by retrying.
+/// </summary>
+internal sealed class TelegramSender(TelegramBotClient bot) : IOutboundSender
+{
+    public string Channel => TelegramNormalizer.Channel;
+
+    public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var chat = long.Parse(message.Recipient, CultureInfo.InvariantCulture);
+        var replyTo = message.InReplyTo is { Channel: TelegramNormalizer.Channel, ExternalId: { } id } && id.Split(':') is [_, var messageId, ..]
+            ? long.Parse(messageId, CultureInfo.InvariantCulture)
+            : (long?)null;
+        var text = message.Message.Text;
+        if (message.Attachments.Count > 0)
+            text += "\n\n" + string.Join("\n", message.Attachments.Select(a => $"📎 {a.FileName}"));
+        try
+        {
+            var sent = await bot.SendAsync(new SendMessage(chat, text) { ReplyParameters = replyTo is { } to ? new ReplyParameters(to) : null }, cancellationToken);
+            return new DeliveryReceipt($"{chat}:{sent.MessageId}");
+        }
+        catch (TelegramApiException ex) when (ex.ErrorCode is 400 or 403)
+        {
+            throw new PermanentDeliveryException(ex.Message, ex);
+        }
+    }
+}
