@@ -119,7 +119,13 @@ internal sealed class MailboxReader(
                 await client.UidMoveAsync(handled, processed, cancellationToken);
             else
                 await client.UidStoreAsync(handled, ImapStoreMode.Add, ["\\Seen"], cancellationToken);
-            await WriteCursorAsync(cursorKey, folder.UidValidity, batch.Max(), cancellationToken);
+            // The cursor passes only what was handled: a UID the server did not return this time is asked for again.
+            var through = batch.TakeWhile(handled.Contains).DefaultIfEmpty(lastUid == 0 ? 0u : (uint)lastUid).Max();
+            if (through > lastUid)
+                await WriteCursorAsync(cursorKey, folder.UidValidity, through, cancellationToken);
+            if (handled.Count < batch.Length)
+                break;
+            lastUid = through;
         }
     }
 
