@@ -16,7 +16,7 @@ namespace SupportGateway.Mail.Imap;
 /// state is then unknown.
 /// </para>
 /// </summary>
-public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
+public sealed partial class ImapClient(ImapClientOptions options) : IAsyncDisposable
 {
     /// <summary>RFC 2177 §3: a client re-issues IDLE at least every 29 minutes, before servers log it out.</summary>
     public static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(29);
@@ -54,7 +54,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
             {
                 if (!_capabilities.Contains("STARTTLS"))
                     throw new MailProtocolException($"{options.Host} does not offer STARTTLS; refusing to continue in clear");
-                await RunAsync(new Command("STARTTLS"), cancellationToken);
+                await RunAsync(new ImapCommand("STARTTLS"), cancellationToken);
                 await _connection.StartTlsAsync(cancellationToken);
                 // RFC 9051 §6.2.1: capabilities learnt before TLS are discarded.
                 await CapabilityAsync(cancellationToken);
@@ -72,7 +72,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
     public async Task CapabilityAsync(CancellationToken cancellationToken)
     {
         _capabilities.Clear();
-        await RunAsync(new Command("CAPABILITY"), cancellationToken);
+        await RunAsync(new ImapCommand("CAPABILITY"), cancellationToken);
     }
 
     public Task<ImapMailbox> SelectAsync(string folder, CancellationToken cancellationToken) => OpenAsync("SELECT", folder, cancellationToken);
@@ -87,7 +87,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
     public async Task<IReadOnlyList<uint>> UidSearchAsync(string criteria, CancellationToken cancellationToken)
     {
         var uids = new List<uint>();
-        await RunAsync(new Command($"UID SEARCH {criteria}"), cancellationToken, response =>
+        await RunAsync(new ImapCommand($"UID SEARCH {criteria}"), cancellationToken, response =>
         {
             if (response.Data.Count > 0 && response.Data[0].IsAtom("SEARCH"))
                 uids.AddRange(response.Data.Skip(1).Select(t => t.TryGetNumber(out var uid) ? uid : 0).Where(uid => uid > 0));
@@ -110,7 +110,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         var messages = new Dictionary<uint, ImapMessage>();
         foreach (var set in ImapUidSet.Format(uids))
         {
-            await RunAsync(new Command($"UID FETCH {set} ({string.Join(' ', names)})"), cancellationToken, response =>
+            await RunAsync(new ImapCommand($"UID FETCH {set} ({string.Join(' ', names)})"), cancellationToken, response =>
             {
                 // A server may split one message's items over several FETCH responses; they are merged by UID.
                 if (FetchItems(response) is { } fetched && Find(fetched, "UID")?.TryGetNumber(out var uid) == true)
@@ -125,7 +125,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         var prefix = mode switch { ImapStoreMode.Add => "+", ImapStoreMode.Remove => "-", _ => "" };
         var list = string.Join(' ', flags);
         foreach (var set in ImapUidSet.Format(uids))
-            await RunAsync(new Command($"UID STORE {set} {prefix}FLAGS.SILENT ({list})"), cancellationToken);
+            await RunAsync(new ImapCommand($"UID STORE {set} {prefix}FLAGS.SILENT ({list})"), cancellationToken);
     }
 
     /// <summary>
@@ -138,19 +138,19 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         {
             if (_capabilities.Contains("MOVE"))
             {
-                await RunAsync(new Command($"UID MOVE {set} ").Mailbox(destination), cancellationToken);
+                await RunAsync(new ImapCommand($"UID MOVE {set} ").Mailbox(destination), cancellationToken);
                 continue;
             }
-            await RunAsync(new Command($"UID COPY {set} ").Mailbox(destination), cancellationToken);
-            await RunAsync(new Command($"UID STORE {set} +FLAGS.SILENT (\\Deleted)"), cancellationToken);
-            await RunAsync(new Command(_capabilities.Contains("UIDPLUS") ? $"UID EXPUNGE {set}" : "EXPUNGE"), cancellationToken);
+            await RunAsync(new ImapCommand($"UID COPY {set} ").Mailbox(destination), cancellationToken);
+            await RunAsync(new ImapCommand($"UID STORE {set} +FLAGS.SILENT (\\Deleted)"), cancellationToken);
+            await RunAsync(new ImapCommand(_capabilities.Contains("UIDPLUS") ? $"UID EXPUNGE {set}" : "EXPUNGE"), cancellationToken);
         }
     }
 
     /// <summary>Adds a message to a folder; returns its UID when the server tells it (UIDPLUS).</summary>
     public async Task<uint?> AppendAsync(string folder, ReadOnlyMemory<byte> message, IEnumerable<string>? flags, DateTimeOffset? date, CancellationToken cancellationToken)
     {
-        var command = new Command("APPEND ").Mailbox(folder);
+        var command = new ImapCommand("APPEND ").Mailbox(folder);
         if (flags?.ToList() is { Count: > 0 } list)
             command.Text($" ({string.Join(' ', list)})");
         if (date is { } when)
@@ -165,7 +165,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
     {
         try
         {
-            await RunAsync(new Command("CREATE ").Mailbox(folder), cancellationToken);
+            await RunAsync(new ImapCommand("CREATE ").Mailbox(folder), cancellationToken);
         }
         catch (ImapCommandException ex) when (ex.Code == "ALREADYEXISTS")
         {
@@ -173,9 +173,9 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
     }
 
     public async Task DeleteFolderAsync(string folder, CancellationToken cancellationToken) =>
-        await RunAsync(new Command("DELETE ").Mailbox(folder), cancellationToken);
+        await RunAsync(new ImapCommand("DELETE ").Mailbox(folder), cancellationToken);
 
-    public async Task NoopAsync(CancellationToken cancellationToken) => await RunAsync(new Command("NOOP"), cancellationToken);
+    public async Task NoopAsync(CancellationToken cancellationToken) => await RunAsync(new ImapCommand("NOOP"), cancellationToken);
 
     /// <summary>
     /// Idles (RFC 2177) until <paramref name="doneToken"/> is cancelled, then ends politely with DONE; changes the
@@ -266,7 +266,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
             return;
         try
         {
-            await RunAsync(new Command("LOGOUT"), cancellationToken);
+            await RunAsync(new ImapCommand("LOGOUT"), cancellationToken);
         }
         catch (Exception ex) when (ex is MailProtocolException or ImapCommandException)
         {
@@ -281,7 +281,7 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         _opening = mailbox;
         try
         {
-            await RunAsync(new Command(verb + " ").Mailbox(folder), cancellationToken);
+            await RunAsync(new ImapCommand(verb + " ").Mailbox(folder), cancellationToken);
         }
         finally
         {
@@ -297,17 +297,17 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
             var token = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
             // With SASL-IR (RFC 4959) the response goes on the command line; without it, after the server's "+".
             var command = _capabilities.Contains("SASL-IR")
-                ? new Command($"AUTHENTICATE PLAIN {token}", "AUTHENTICATE PLAIN ********")
-                : new Command("AUTHENTICATE PLAIN") { Continuation = (token, "********") };
+                ? new ImapCommand($"AUTHENTICATE PLAIN {token}", "AUTHENTICATE PLAIN ********")
+                : new ImapCommand("AUTHENTICATE PLAIN") { Continuation = (token, "********") };
             await LoginAsync(command, cancellationToken);
         }
         else if (!_capabilities.Contains("LOGINDISABLED"))
-            await LoginAsync(new Command("LOGIN ").String(user).Text(" ").String(password).Logged("LOGIN ******** ********"), cancellationToken);
+            await LoginAsync(new ImapCommand("LOGIN ").String(user).Text(" ").String(password).Logged("LOGIN ******** ********"), cancellationToken);
         else
             throw new MailProtocolException($"{options.Host} offers neither AUTHENTICATE PLAIN nor LOGIN on this connection");
     }
 
-    private async Task LoginAsync(Command command, CancellationToken cancellationToken)
+    private async Task LoginAsync(ImapCommand command, CancellationToken cancellationToken)
     {
         _capabilities.Clear();
         await RunAsync(command, cancellationToken);
@@ -315,222 +315,6 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
         if (_capabilities.Count == 0)
             await CapabilityAsync(cancellationToken);
     }
-
-    private async Task<ImapResponse> RunAsync(Command command, CancellationToken cancellationToken, Action<ImapResponse>? onData = null)
-    {
-        var connection = _connection ?? throw new InvalidOperationException("ConnectAsync first.");
-        var tag = NextTag();
-        try
-        {
-            await SendAsync(connection, tag, command, cancellationToken);
-            while (true)
-            {
-                var response = await ReadAsync(cancellationToken);
-                if (response.Kind == ImapResponseKind.Continuation)
-                {
-                    if (command.Continuation is not { } answer)
-                        throw new MailProtocolException($"{options.Host} asked for more of {command.Log}: {response}");
-                    await connection.WriteLineAsync(answer.Line, cancellationToken, answer.Log);
-                    continue;
-                }
-                if (response.Kind == ImapResponseKind.Untagged)
-                {
-                    Untagged(response);
-                    onData?.Invoke(response);
-                    continue;
-                }
-                if (response.Tag != tag)
-                    throw new MailProtocolException($"{options.Host} answered a command that was not sent: {response}");
-                Apply(response);
-                return response.Status == "OK" ? response : throw new ImapCommandException(command.Log, response);
-            }
-        }
-        catch (Exception ex) when (ex is MailProtocolException or OperationCanceledException)
-        {
-            var error = ByeOr(ex);
-            await DropAsync();
-            throw error;
-        }
-    }
-
-    /// <summary>
-    /// Writes a command; each literal is announced "{n+}" and sent at once with LITERAL+ (RFC 7888), otherwise
-    /// announced "{n}" and sent after the server's "+".
-    /// </summary>
-    private async Task SendAsync(MailConnection connection, string tag, Command command, CancellationToken cancellationToken)
-    {
-        var nonSynchronizing = _capabilities.Contains("LITERAL+");
-        string? log = $"{tag} {command.Log}";
-        var line = new StringBuilder(tag).Append(' ');
-        foreach (var (text, literal) in command.Parts)
-        {
-            line.Append(text);
-            if (literal is not { } bytes)
-                continue;
-            line.Append('{').Append(bytes.Length).Append(nonSynchronizing ? "+}\r\n" : "}\r\n");
-            var head = Encoding.UTF8.GetBytes(line.ToString());
-            line.Clear();
-            if (nonSynchronizing)
-            {
-                await connection.WriteAsync(Concat(head, bytes.Span), log, cancellationToken);
-            }
-            else
-            {
-                await connection.WriteAsync(head, log, cancellationToken);
-                while (true)
-                {
-                    var response = await ReadAsync(cancellationToken);
-                    if (response.Kind == ImapResponseKind.Continuation)
-                        break;
-                    if (response.Kind == ImapResponseKind.Tagged)
-                        throw response.Tag == tag ? new ImapCommandException(command.Log, response) : new MailProtocolException($"{options.Host} answered a command that was not sent: {response}");
-                    Untagged(response);
-                }
-                await connection.WriteAsync(bytes, null, cancellationToken);
-            }
-            log = null;
-        }
-        line.Append("\r\n");
-        await connection.WriteAsync(Encoding.UTF8.GetBytes(line.ToString()), log, cancellationToken);
-    }
-
-    private static byte[] Concat(byte[] head, ReadOnlySpan<byte> body)
-    {
-        var all = new byte[head.Length + body.Length];
-        head.CopyTo(all, 0);
-        body.CopyTo(all.AsSpan(head.Length));
-        return all;
-    }
-
-    /// <summary>True when <paramref name="response"/> ends the command <paramref name="tag"/>; untagged ones are applied.</summary>
-    private bool Finished(ImapResponse response, string tag, string command)
-    {
-        if (response.Kind == ImapResponseKind.Untagged)
-        {
-            Untagged(response);
-            return false;
-        }
-        if (response.Kind == ImapResponseKind.Continuation)
-            return false;
-        if (response.Tag != tag)
-            throw new MailProtocolException($"{options.Host} answered a command that was not sent: {response}");
-        Apply(response);
-        return response.Status == "OK" ? true : throw new ImapCommandException(command, response);
-    }
-
-    /// <summary>Untagged responses may come at any time (RFC 9051 §7); each one updates the state it concerns.</summary>
-    private void Untagged(ImapResponse response)
-    {
-        if (response.Status is not null)
-        {
-            if (response.Status == "BYE")
-                _bye = response.Text;
-            Apply(response);
-            return;
-        }
-        var data = response.Data;
-        if (data.Count == 0)
-            return;
-        if (data[0].IsAtom("CAPABILITY"))
-        {
-            SetCapabilities(data.Skip(1));
-            return;
-        }
-        var mailbox = _opening ?? Selected;
-        if (data.Count < 2 || !data[0].TryGetNumber(out var number) || mailbox is null)
-            return;
-        if (data[1].IsAtom("EXISTS"))
-        {
-            var grew = number > mailbox.Exists;
-            mailbox.Exists = number;
-            if (grew && mailbox == Selected)
-                MailboxChanged?.Invoke(this, new ImapMailboxChange("EXISTS", number));
-        }
-        else if (data[1].IsAtom("EXPUNGE"))
-        {
-            mailbox.Exists = mailbox.Exists > 0 ? mailbox.Exists - 1 : 0;
-            MailboxChanged?.Invoke(this, new ImapMailboxChange("EXPUNGE", number));
-        }
-        else if (data[1].IsAtom("FETCH") && mailbox == Selected && FetchItems(response) is { } items && Find(items, "FLAGS") is not null)
-        {
-            MailboxChanged?.Invoke(this, new ImapMailboxChange("FLAGS", number));
-        }
-    }
-
-    /// <summary>Applies a status response's code: capabilities, and the folder's UIDVALIDITY, UIDNEXT and access.</summary>
-    private void Apply(ImapResponse response)
-    {
-        switch (response.CodeName)
-        {
-            case "CAPABILITY":
-                SetCapabilities(response.Code.Skip(1));
-                return;
-            case "READ-ONLY" when _opening is not null:
-                _opening.ReadOnly = true;
-                return;
-            case "READ-WRITE" when _opening is not null:
-                _opening.ReadOnly = false;
-                return;
-        }
-        var mailbox = _opening ?? Selected;
-        if (mailbox is null || response.Code.Count < 2 || !response.Code[1].TryGetNumber(out var value))
-            return;
-        if (response.CodeName == "UIDVALIDITY")
-            mailbox.UidValidity = value;
-        else if (response.CodeName == "UIDNEXT")
-            mailbox.UidNext = value;
-    }
-
-    private void SetCapabilities(IEnumerable<ImapToken> tokens) =>
-        _capabilities = new(tokens.Select(t => t.Text ?? "").Where(c => c.Length > 0 && !options.IgnoredCapabilities.Contains(c)), StringComparer.OrdinalIgnoreCase);
-
-    private static IReadOnlyList<ImapToken>? FetchItems(ImapResponse response) =>
-        response.Data is [_, var verb, { Kind: ImapTokenKind.List } items, ..] && verb.IsAtom("FETCH") ? items.Items : null;
-
-    /// <summary>The value after <paramref name="name"/> in a FETCH item list ("BODY[]" also matches "BODY[]&lt;0&gt;").</summary>
-    private static ImapToken? Find(IReadOnlyList<ImapToken> items, string name)
-    {
-        for (var i = 0; i + 1 < items.Count; i += 2)
-        {
-            var key = items[i].Text;
-            if (key is not null && (key.Equals(name, StringComparison.OrdinalIgnoreCase) || (name == "BODY[]" && key.StartsWith("BODY[]", StringComparison.OrdinalIgnoreCase))))
-                return items[i + 1];
-        }
-        return null;
-    }
-
-    private static void Merge(ImapMessage message, IReadOnlyList<ImapToken> items)
-    {
-        if (Find(items, "FLAGS") is { Kind: ImapTokenKind.List } flags)
-            message.Flags = [.. flags.Items.Select(f => f.Text ?? "")];
-        if (Find(items, "RFC822.SIZE") is { } size && size.TryGetNumber(out var octets))
-            message.Size = octets;
-        if (Find(items, "INTERNALDATE") is { Text: { } date })
-            message.InternalDate = ParseDate(date);
-        if (Find(items, "BODY[]") is { } body)
-            message.Body = body.Bytes;
-    }
-
-    /// <summary>INTERNALDATE: "17-Jul-1996 02:44:25 -0700", the day possibly space-padded.</summary>
-    internal static DateTimeOffset? ParseDate(string text)
-    {
-        var parts = text.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 3 || parts[2].Length != 5
-            || !DateTime.TryParseExact($"{parts[0]} {parts[1]}", "d-MMM-yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
-            || !int.TryParse(parts[2].AsSpan(1, 2), CultureInfo.InvariantCulture, out var hours)
-            || !int.TryParse(parts[2].AsSpan(3, 2), CultureInfo.InvariantCulture, out var minutes))
-            return null;
-        var offset = new TimeSpan(hours, minutes, 0);
-        return new DateTimeOffset(local, parts[2][0] == '-' ? -offset : offset);
-    }
-
-    private Task<ImapResponse> ReadAsync(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
-        (_connection ?? throw new MailProtocolException($"the connection to {options.Host} is closed")).ReadAsync<ImapResponse>(ImapResponse.TryRead, cancellationToken, timeout);
-
-    private string NextTag() => "A" + (++_tag).ToString("D4", CultureInfo.InvariantCulture);
-
-    private Exception ByeOr(Exception ex) =>
-        _bye is { } bye && ex is MailProtocolException ? new MailProtocolException($"{options.Host} closed the session: {bye}", ex) : ex;
 
     private async Task DropAsync()
     {
@@ -544,57 +328,4 @@ public sealed class ImapClient(ImapClientOptions options) : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(DropAsync());
-
-    /// <summary>A command being composed: text, quoted strings, mailbox names and literals; <see cref="Log"/> is what the protocol log shows.</summary>
-    private sealed class Command
-    {
-        private string? _log;
-        private readonly List<(string Text, ReadOnlyMemory<byte>? Literal)> _parts = [];
-        private readonly StringBuilder _text = new();
-        private readonly StringBuilder _shown = new();
-
-        public Command(string text, string? log = null)
-        {
-            Text(text);
-            _log = log;
-        }
-
-        public (string Line, string Log)? Continuation { get; init; }
-
-        public string Log => _log ?? _shown.ToString();
-
-        public IEnumerable<(string Text, ReadOnlyMemory<byte>? Literal)> Parts => _parts.Append((_text.ToString(), null));
-
-        public Command Text(string text)
-        {
-            _text.Append(text);
-            _shown.Append(text);
-            return this;
-        }
-
-        public Command Logged(string log)
-        {
-            _log = log;
-            return this;
-        }
-
-        /// <summary>A folder name: modified UTF-7, then quoted.</summary>
-        public Command Mailbox(string name) => String(ModifiedUtf7.Encode(name));
-
-        /// <summary>A string argument: quoted when it is plain ASCII, a literal otherwise (RFC 9051 §4.3).</summary>
-        public Command String(string value)
-        {
-            if (value.All(c => c is >= ' ' and <= '~'))
-                return Text("\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
-            return Literal(Encoding.UTF8.GetBytes(value), "{literal}");
-        }
-
-        public Command Literal(ReadOnlyMemory<byte> bytes, string shown)
-        {
-            _parts.Add((_text.ToString(), bytes));
-            _text.Clear();
-            _shown.Append(shown);
-            return this;
-        }
-    }
 }
