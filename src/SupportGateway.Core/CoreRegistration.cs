@@ -34,6 +34,7 @@ public static class CoreRegistration
         services.AddSingleton<ContactStore>();
         services.AddSingleton<InboundStore>();
         services.AddSingleton<OutboxStore>();
+        services.AddSingleton<OutboundFiles>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<InboundSignal>();
         services.AddSingleton<TicketWriter>();

@@ -59,4 +59,34 @@ public sealed class ContactStore
             ON CONFLICT (account_number) DO UPDATE SET account_number = excluded.account_number
             RETURNING id
             """, new { accountNumber, at }, cancellationToken);
+
+    /// <summary>The channel refused to deliver to this identity for good (a blocked bot): agents must reach the person another way.</summary>
+    public Task MarkUnreachableAsync(SqlScope db, string channel, string identity, string reason, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE contact_identities SET unreachable_at = @at, unreachable_reason = @reason WHERE channel = @channel AND identity = @identity",
+            new { channel, identity, reason, at }, cancellationToken);
+
+    /// <summary>They wrote again, so the channel reaches them again.</summary>
+    public Task MarkReachableAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE contact_identities SET unreachable_at = NULL, unreachable_reason = NULL
+            WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL
+            """, new { channel, identity }, cancellationToken);
+
+    /// <summary>Why the identity is unreachable, or null when it is not.</summary>
+    public Task<string?> UnreachableReasonAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
+        db.ScalarAsync<string?>("SELECT unreachable_reason FROM contact_identities WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL",
+            new { channel, identity }, cancellationToken);
+
+    /// <summary>Binds a chat (a customer's group) to an organisation: its members write for it and may continue its tickets.</summary>
+    public Task BindConversationAsync(SqlScope db, string channel, string conversation, long organisationId, string boundBy, long at,
+        CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            INSERT INTO conversation_bindings (channel, conversation, organisation_id, bound_by, bound_at)
+            VALUES (@channel, @conversation, @organisationId, @boundBy, @at)
+            ON CONFLICT (channel, conversation) DO UPDATE SET organisation_id = excluded.organisation_id, bound_by = excluded.bound_by, bound_at = excluded.bound_at
+            """, new { channel, conversation, organisationId, boundBy, at }, cancellationToken);
+
+    public Task<long?> BoundOrganisationAsync(SqlScope db, string channel, string conversation, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long?>("SELECT organisation_id FROM conversation_bindings WHERE channel = @channel AND conversation = @conversation",
+            new { channel, conversation }, cancellationToken);
 }

@@ -28,7 +28,13 @@ public sealed record OutboundMessage(
 public sealed record DeliveryReceipt(string? ExternalId);
 
 /// <summary>The channel refused for good (unknown recipient, blocked bot): no retry helps.</summary>
-public sealed class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);
+public class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The recipient refused the channel for good (the user blocked the bot): the identity is marked unreachable and the
+/// agents are told on the ticket and by their notifications.
+/// </summary>
+public sealed class RecipientUnreachableException(string message, Exception? inner = null) : PermanentDeliveryException(message, inner);
 
 /// <summary>
 /// Who hears of customer messages besides the ticket: a channel (such as agents' mail) and its recipients per ticket.

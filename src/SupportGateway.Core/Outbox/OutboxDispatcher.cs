@@ -18,7 +18,9 @@ public sealed class OutboxDispatcher(
     OutboxStore outbox,
     TicketStore tickets,
     MessageStore messages,
+    Contacts.ContactStore contacts,
     IEnumerable<IOutboundSender> senders,
+    IEnumerable<IAgentNotifier> notifiers,
     OutboxSignal signal,
     IOptions<OutboxOptions> options,
     TimeProvider time,
@@ -112,7 +114,7 @@ public sealed class OutboxDispatcher(
 
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromMilliseconds(50);
 
-    private sealed record Outcome(OutboxRow Row, DeliveryReceipt? Receipt, Exception? Error);
+    private sealed record Outcome(OutboxRow Row, DeliveryReceipt? Receipt, Exception? Error, TicketRow? Ticket = null);
 
     private async Task<Outcome> SendAsync(IOutboundSender sender, ResiliencePipeline pipeline, OutboxRow row, OutboundMessage message,
         CancellationToken cancellationToken)
@@ -123,7 +125,7 @@ public sealed class OutboxDispatcher(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Outcome(row, null, ex);
+            return new Outcome(row, null, ex, message.Ticket);
         }
     }
 
@@ -132,7 +134,7 @@ public sealed class OutboxDispatcher(
         if (outcomes.Count == 0)
             return;
         await using var session = await database.BeginAsync(cancellationToken);
-        foreach (var (row, receipt, error) in outcomes)
+        foreach (var (row, receipt, error, ticket) in outcomes)
         {
             if (error is null)
             {
@@ -145,8 +147,38 @@ public sealed class OutboxDispatcher(
             await outbox.MarkRetryAsync(session, row.Id, $"{error.GetType().Name}: {error.Message}", next, giveUp, cancellationToken);
             logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}{Final}): {Error}",
                 row.Id, row.Channel, attempts, giveUp ? ", giving up" : "", error.Message);
+            if (error is RecipientUnreachableException && ticket is not null)
+                await TellAgentsUnreachableAsync(session, row, ticket, error.Message, cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
+        if (outcomes.Any(o => o.Error is RecipientUnreachableException))
+            signal.NotifyAll();
+    }
+
+    /// <summary>
+    /// The customer cannot be reached on the channel any more: the identity is marked so, and the agents read it on
+    /// the ticket and in their notifications, so they can reach the customer another way.
+    /// </summary>
+    private async Task TellAgentsUnreachableAsync(DbSession session, OutboxRow row, TicketRow ticket, string reason, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken);
+        var text = $"Not delivered on {row.Channel} to {row.Recipient}: {reason}. The customer is marked unreachable there until they write again; " +
+            "please contact them another way.\n" +
+            $"Не доставлено через {row.Channel} ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";
+        var id = await messages.InsertAsync(session, new MessageRow
+        {
+            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = row.Channel, Text = text, Internal = true, CreatedAt = now,
+        }, cancellationToken);
+        await tickets.AuditAsync(session, new AuditRow
+        {
+            TicketId = ticket.Id, At = now, Actor = "system", Action = "contact_unreachable", OldValue = row.Channel, NewValue = row.Recipient,
+        }, cancellationToken);
+        foreach (var notifier in notifiers)
+        {
+            foreach (var recipient in notifier.Recipients(ticket))
+                await outbox.EnqueueAsync(session, id, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);
+        }
     }
 
     /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>

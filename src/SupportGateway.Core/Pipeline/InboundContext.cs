@@ -7,7 +7,8 @@ namespace SupportGateway.Core.Pipeline;
 /// <summary>State that flows through the filters, inside the ingest transaction.</summary>
 public sealed class InboundContext(InboundMessage message, long rawId, DbSession session)
 {
-    public InboundMessage Message { get; } = message;
+    /// <summary>A filter may replace it with an enriched copy (downloaded files, a mention taken out).</summary>
+    public InboundMessage Message { get; set; } = message;
 
     public long RawId { get; } = rawId;
 

@@ -44,6 +44,9 @@ public sealed record InboundMessage
     /// <summary>Channel identities of other people the sender included (Cc): they take part in the ticket.</summary>
     public IReadOnlyList<string> CopiedTo { get; init; } = [];
 
+    /// <summary>The customer's answer to a resolution, when the channel asked with buttons; a thank-you is recognised from the text.</summary>
+    public CustomerVerdict Verdict { get; init; }
+
     public bool IsAutoSubmitted { get; init; }
 
     public bool IsBounce { get; init; }

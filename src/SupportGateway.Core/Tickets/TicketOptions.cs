@@ -19,6 +19,13 @@ public sealed class TicketOptions
         ["ru"] = "Спасибо! Ваше обращение зарегистрировано под номером {number}. Пожалуйста, указывайте этот номер в дальнейшей переписке.",
     };
 
+    /// <summary>Sent when a ticket is resolved, asking the customer to confirm or object; <c>{number}</c> and <c>{subject}</c> are filled in.</summary>
+    public Dictionary<string, string> ResolutionNotice { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["en"] = "Your request {number} is marked as solved. If everything works, please confirm; if not, tell us what is still wrong and we will continue.",
+        ["ru"] = "Ваше обращение {number} отмечено как решённое. Если всё в порядке, подтвердите, пожалуйста; если нет — напишите, что осталось не так, и мы продолжим.",
+    };
+
     /// <summary>
     /// Per channel, at most this many acknowledgements go to one address per <see cref="AcknowledgementWindow"/>: a brake
     /// on loops with auto-responders, which only e-mail has. A channel not listed is not limited.

@@ -23,8 +23,13 @@ public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOn
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
-    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TimeProvider time)
+    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, Microsoft.Extensions.Options.IOptions<TicketOptions> options, TimeProvider time)
 {
+    /// <summary>Marks the outbound message that asks the customer to confirm a resolution; channels with buttons add them.</summary>
+    public const string PromptKey = "sg.prompt";
+
+    public const string ResolutionPrompt = "resolution";
+
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
         numbers.TryParse(number, out var seq) ? await tickets.GetAsync(db, seq, cancellationToken) : null;
 
@@ -101,7 +106,10 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         await using var session = await database.BeginAsync(cancellationToken);
         var result = await UpdateAsync(session, number, actor, changes, cancellationToken);
         if (result.Status == CommandStatus.Ok)
+        {
             await session.CommitAsync(cancellationToken);
+            signal.NotifyAll();
+        }
         return result;
     }
 
@@ -156,7 +164,23 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         if (updated.Resolution != ticket.Resolution)
             await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "resolution_changed", ticket.Resolution, updated.Resolution), cancellationToken);
         await tickets.UpdateAsync(session, updated, cancellationToken);
+        if (status == TicketStatus.Resolved && updated.ReplyAddress is { } address)
+            await AskToConfirmAsync(session, updated, address, now, cancellationToken);
         return updated;
+    }
+
+    /// <summary>Tells the customer the ticket is resolved and asks them to confirm or object, on the ticket's channel.</summary>
+    private async Task AskToConfirmAsync(DbSession session, TicketRow ticket, string address, long now, CancellationToken cancellationToken)
+    {
+        var templates = options.Value.ResolutionNotice;
+        var text = (templates.GetValueOrDefault(ticket.Language) ?? templates.GetValueOrDefault("en") ?? "{number}")
+            .Replace("{number}", ticket.Number, StringComparison.Ordinal).Replace("{subject}", ticket.Subject, StringComparison.Ordinal);
+        var id = await messages.InsertAsync(session, new MessageRow
+        {
+            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = ticket.Channel, Text = text, CreatedAt = now,
+            TechnicalDetails = $"{{\"{PromptKey}\":\"{ResolutionPrompt}\"}}",
+        }, cancellationToken);
+        await outbox.EnqueueAsync(session, id, ticket.Id, ticket.Channel, ticket.Account, address, now, cancellationToken);
     }
 
     private async Task<TicketRow> ChangeAsync(DbSession session, TicketRow ticket, string action, string oldValue, string? newValue,

@@ -23,6 +23,12 @@ public sealed class TicketStore(Database database)
         ORDER BY id DESC LIMIT 1
         """;
 
+    private const string LastSettledInConversationSql = $"""
+        SELECT {Columns} FROM tickets
+        WHERE channel = @channel AND conversation_key = @key AND status IN ('resolved', 'closed')
+        ORDER BY updated_at DESC, id DESC LIMIT 1
+        """;
+
     private const string ByMessageExternalIdSql = $"""
         SELECT {Columns} FROM tickets WHERE id IN (
             SELECT ticket_id FROM messages WHERE channel = @channel AND external_id IN @ids
@@ -59,6 +65,10 @@ public sealed class TicketStore(Database database)
 
     public Task<TicketRow?> FindActiveInConversationAsync(SqlScope db, string channel, string key, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<TicketRow>(ActiveInConversationSql, new { channel, key }, cancellationToken);
+
+    /// <summary>The conversation's most recently resolved or closed ticket: what a late "thank you" is about.</summary>
+    public Task<TicketRow?> FindLastSettledInConversationAsync(SqlScope db, string channel, string key, CancellationToken cancellationToken) =>
+        db.SingleOrDefaultAsync<TicketRow>(LastSettledInConversationSql, new { channel, key }, cancellationToken);
 
     public Task<TicketRow?> FindByMessageExternalIdAsync(SqlScope db, string channel, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
         ids.Count == 0

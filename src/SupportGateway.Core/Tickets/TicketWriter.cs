@@ -44,9 +44,19 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         }
 
         await AuditAsync(context, ticket.Id, now, customer, "message_added", null, messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
-        if (TicketWorkflow.AfterCustomerFollowUp(ticket.StatusValue) is { } next)
+        var verdict = context.Message.Verdict != CustomerVerdict.None ? context.Message.Verdict
+            : Gratitude.IsGratitude(context.Message.Text) ? CustomerVerdict.Confirms : CustomerVerdict.None;
+        if (verdict != CustomerVerdict.None && ticket.StatusValue is TicketStatus.Resolved or TicketStatus.Closed)
+            await AuditAsync(context, ticket.Id, now, customer, verdict == CustomerVerdict.Confirms ? "customer_confirmed" : "customer_rejected", null, ticket.Resolution, cancellationToken);
+        if (TicketWorkflow.AfterCustomerFollowUp(ticket.StatusValue, verdict) is { } next)
         {
-            ticket = ticket with { Status = WireName.Of(next), UpdatedAt = now };
+            ticket = ticket with
+            {
+                Status = WireName.Of(next), UpdatedAt = now,
+                ClosedAt = next == TicketStatus.Closed ? now : null,
+                Resolution = next == TicketStatus.Closed ? ticket.Resolution : null,
+                ResolvedAt = next == TicketStatus.Closed ? ticket.ResolvedAt : null,
+            };
             await tickets.UpdateAsync(context.Session, ticket, cancellationToken);
             await AuditAsync(context, ticket.Id, now, customer, "status_changed", context.Ticket!.Status, ticket.Status, cancellationToken);
         }

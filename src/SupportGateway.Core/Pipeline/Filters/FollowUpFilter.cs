@@ -17,8 +17,18 @@ public sealed class FollowUpFilter(TicketStore tickets, TicketNumberFormat numbe
         if (context.Automatic is not null)
             return;
         await FindAsync(context, cancellationToken);
+        var message = context.Message;
+        if (context.Ticket is null && !message.Hints.StartNew && message.Hints.ConversationKey is { } key
+            && (message.Verdict != CustomerVerdict.None || Gratitude.IsGratitude(message.Text))
+            && await tickets.FindLastSettledInConversationAsync(context.Session, message.Channel, key, cancellationToken) is { } settled
+            && await MayContinueAsync(context, settled, context.ContactId!.Value, cancellationToken))
+        {
+            // "Спасибо" after the answer belongs to the ticket it thanks for, not to a new one.
+            context.Ticket = settled;
+            return;
+        }
         // A ticket closed longer ago than the reopen window stays closed: the message opens a new one that links to it.
-        if (context.Ticket is { ClosedAt: { } closedAt } closed && closed.StatusValue == TicketStatus.Closed
+        if (context.Ticket is { ClosedAt: { } closedAt } closed && closed.StatusValue == TicketStatus.Closed && !Gratitude.IsGratitude(message.Text)
             && time.GetUtcNow().ToUnixTimeMilliseconds() - closedAt > (long)options.Value.ReopenWindow.TotalMilliseconds)
         {
             context.Ticket = null;

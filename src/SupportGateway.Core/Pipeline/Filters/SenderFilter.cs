@@ -22,10 +22,11 @@ public sealed class SenderFilter(ContactStore contacts, Microsoft.Extensions.Opt
         // The channel's account number (a mailbox's organisation, the product's user) first, else the sender's mail domain.
         var account = sender.AccountNumber is { Length: > 0 } declared ? declared.Trim()
             : OrganisationOptions.ByEmail(organisations.Value, sender.Email)?.AccountNumber;
-        long? organisationId = account is { Length: > 0 }
+        // A channel filter that knows the organisation for certain (a bound Telegram group) has set it already.
+        long? organisationId = context.DomainOrganisationId ?? (account is { Length: > 0 }
             ? await contacts.OrganisationByAccountAsync(context.Session, account, now, cancellationToken)
-            : null;
-        context.DomainOrganisationId = sender.AccountNumber is not { Length: > 0 } ? organisationId : null;
+            : null);
+        context.DomainOrganisationId ??= sender.AccountNumber is not { Length: > 0 } ? organisationId : null;
 
         var copied = new List<long>();
         foreach (var identity in message.CopiedTo.Where(i => !string.Equals(i, sender.Identity, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase))
@@ -48,6 +49,7 @@ public sealed class SenderFilter(ContactStore contacts, Microsoft.Extensions.Opt
         }
 
         context.ContactId = existing.Id;
+        await contacts.MarkReachableAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
         context.OrganisationId = existing.OrganisationId ?? organisationId;
         if (Fills(existing.Name, sender.Name) || Fills(existing.Email, sender.Email) || Fills(existing.Phone, sender.Phone)
             || (existing.OrganisationId is null && organisationId is not null))

@@ -1,28 +1,15 @@
 using SupportGateway.Core.Outbox;
-using SupportGateway.Core.Storage;
-using SupportGateway.Core.Tickets;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Mail.Smtp;
 
 namespace SupportGateway.Host.Channels.Email;
 
 /// <summary>What both mail senders share: the outbox message's files, and submission with the SMTP outcome mapped to retry or not.</summary>
-internal sealed class MailSubmission(Database database, MessageStore messages)
+internal sealed class MailSubmission(OutboundFiles files)
 {
-    public async Task<IReadOnlyList<OutgoingAttachment>> FilesAsync(OutboundMessage message, CancellationToken cancellationToken)
-    {
-        if (message.Attachments.Count == 0)
-            return [];
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var db = new SqlScope(connection);
-        var files = new List<OutgoingAttachment>();
-        foreach (var attachment in message.Attachments)
-        {
-            var content = await messages.AttachmentContentAsync(db, attachment.Id, cancellationToken) ?? [];
-            files.Add(new OutgoingAttachment(attachment.FileName, attachment.ContentType, content) { ContentId = attachment.ContentId, Inline = attachment.Inline });
-        }
-        return files;
-    }
+    public async Task<IReadOnlyList<OutgoingAttachment>> FilesAsync(OutboundMessage message, CancellationToken cancellationToken) =>
+        [.. (await files.LoadAsync(message, cancellationToken)).Select(f =>
+            new OutgoingAttachment(f.File.FileName, f.File.ContentType, f.Content) { ContentId = f.File.ContentId, Inline = f.File.Inline })];
 
     /// <summary>Submits through the mailbox's SMTP server; a 5xx becomes <see cref="PermanentDeliveryException"/>, a 4xx a retry.</summary>
     public static async Task SubmitAsync(MailboxOptions mailbox, OutgoingMessage message, string recipient, CancellationToken cancellationToken)

@@ -1,7 +1,5 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Threading.RateLimiting;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
@@ -40,6 +38,13 @@ public sealed record TgFile
     [JsonPropertyName("emoji")] public string? Emoji { get; init; }
 }
 
+/// <summary>A MessageEntity: offset and length count UTF-16 code units, as .NET strings do.</summary>
+public sealed record TgEntity([property: JsonPropertyName("type")] string Type, [property: JsonPropertyName("offset")] int Offset,
+    [property: JsonPropertyName("length")] int Length)
+{
+    [JsonPropertyName("user")] public TgUser? User { get; init; }
+}
+
 public sealed record TgLocation([property: JsonPropertyName("latitude")] double Latitude, [property: JsonPropertyName("longitude")] double Longitude);
 
 public sealed record TgMessage
@@ -53,12 +58,15 @@ public sealed record TgMessage
     [JsonPropertyName("edit_date")] public long? EditDate { get; init; }
     [JsonPropertyName("text")] public string? Text { get; init; }
     [JsonPropertyName("caption")] public string? Caption { get; init; }
+    [JsonPropertyName("entities")] public IReadOnlyList<TgEntity>? Entities { get; init; }
+    [JsonPropertyName("caption_entities")] public IReadOnlyList<TgEntity>? CaptionEntities { get; init; }
     [JsonPropertyName("reply_to_message")] public TgMessage? ReplyToMessage { get; init; }
     [JsonPropertyName("photo")] public IReadOnlyList<TgFile>? Photo { get; init; }
     [JsonPropertyName("document")] public TgFile? Document { get; init; }
     [JsonPropertyName("voice")] public TgFile? Voice { get; init; }
     [JsonPropertyName("video")] public TgFile? Video { get; init; }
     [JsonPropertyName("audio")] public TgFile? Audio { get; init; }
+    [JsonPropertyName("video_note")] public TgFile? VideoNote { get; init; }
     [JsonPropertyName("sticker")] public TgFile? Sticker { get; init; }
     [JsonPropertyName("location")] public TgLocation? Location { get; init; }
 }
@@ -67,7 +75,19 @@ public sealed record TgUpdate([property: JsonPropertyName("update_id")] long Upd
 {
     [JsonPropertyName("message")] public TgMessage? Message { get; init; }
     [JsonPropertyName("edited_message")] public TgMessage? EditedMessage { get; init; }
+    [JsonPropertyName("callback_query")] public TgCallbackQuery? CallbackQuery { get; init; }
 }
+
+/// <summary>A pressed inline button. <see cref="Message"/> is the bot's message that carried it (absent when too old).</summary>
+public sealed record TgCallbackQuery([property: JsonPropertyName("id")] string Id, [property: JsonPropertyName("from")] TgUser From)
+{
+    [JsonPropertyName("message")] public TgMessage? Message { get; init; }
+    [JsonPropertyName("data")] public string? Data { get; init; }
+}
+
+public sealed record InlineButton([property: JsonPropertyName("text")] string Text, [property: JsonPropertyName("callback_data")] string CallbackData);
+
+public sealed record InlineKeyboard([property: JsonPropertyName("inline_keyboard")] IReadOnlyList<IReadOnlyList<InlineButton>> Rows);
 
 /// <summary>One Bot API method: its name and the type of its <c>result</c>. The record itself is the JSON body.</summary>
 public interface IBotRequest<TResult>
@@ -123,148 +143,61 @@ public sealed record SendMessage([property: JsonPropertyName("chat_id")] long Ch
     long? IBotRequest<TgMessage>.ChatId => Chat;
     [JsonPropertyName("message_thread_id")] public long? MessageThreadId { get; init; }
     [JsonPropertyName("reply_parameters")] public ReplyParameters? ReplyParameters { get; init; }
+    [JsonPropertyName("reply_markup")] public InlineKeyboard? ReplyMarkup { get; init; }
 }
 
-/// <summary>Telegram refused the call: <see cref="ErrorCode"/> is its error_code (400, 403 "bot was blocked", …).</summary>
-public sealed class TelegramApiException(string method, int errorCode, string description)
-    : Exception($"{method}: {errorCode} {description}")
+/// <summary>A method that uploads a file: sent as multipart/form-data, the file under <see cref="FileField"/>.</summary>
+public interface IBotUpload
 {
-    public int ErrorCode { get; } = errorCode;
-
-    public string Description { get; } = description;
-
-    public bool BlockedByUser => ErrorCode == 403;
+    [JsonIgnore] string FileField { get; }
+    [JsonIgnore] string FileName { get; }
+    [JsonIgnore] string ContentType { get; }
+    [JsonIgnore] byte[] Content { get; }
 }
 
-/// <summary>
-/// The Bot API client: one method, <see cref="SendAsync{TResult}"/>, for every request record. It owns the limits
-/// Telegram sets (about 30 messages/s overall, 1/s per chat, 20/min per group), waits out <c>429 retry_after</c>, and
-/// retries 5xx and dropped connections a few times. The token is part of every URL, so no URL is ever logged.
-/// </summary>
-public sealed class TelegramBotClient : IDisposable
+/// <summary>sendPhoto: Telegram recompresses it and shows it inline (up to 10 MB).</summary>
+public sealed record SendPhoto([property: JsonPropertyName("chat_id")] long Chat, [property: JsonIgnore] string FileName,
+    [property: JsonIgnore] string ContentType, [property: JsonIgnore] byte[] Content) : IBotRequest<TgMessage>, IBotUpload
 {
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
-    private readonly HttpClient _http;
-    private readonly string _baseUrl;
-    private readonly TimeProvider _time;
-    private readonly RateLimiter _overall;
-    private readonly PartitionedRateLimiter<long> _perChat;
-
-    public TelegramBotClient(string baseUrl, string token, TimeProvider? time = null, HttpMessageHandler? handler = null)
-    {
-        // A plain HttpClient: the factory's logging handlers would write the token-bearing URL to the log.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        _baseUrl = $"{baseUrl.TrimEnd('/')}/bot{token}/";
-        _time = time ?? TimeProvider.System;
-        _overall = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = 30, TokensPerPeriod = 30, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = int.MaxValue, AutoReplenishment = true,
-        });
-        _perChat = PartitionedRateLimiter.Create<long, long>(chat => chat < 0
-            // Groups: 20 messages per minute.
-            ? RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = 20, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(3), QueueLimit = int.MaxValue, AutoReplenishment = true,
-            })
-            : RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = int.MaxValue, AutoReplenishment = true,
-            }));
-    }
-
-    /// <summary>How many times a call waited out a 429 (for tests and health).</summary>
-    public int RateLimited { get; private set; }
-
-    public async Task<TResult> SendAsync<TResult>(IBotRequest<TResult> request, CancellationToken cancellationToken, TimeSpan? timeout = null)
-    {
-        if (request.ChatId is { } chat)
-        {
-            using var perChat = await _perChat.AcquireAsync(chat, 1, cancellationToken);
-            using var overall = await _overall.AcquireAsync(1, cancellationToken);
-            return await CallAsync(request, cancellationToken, timeout);
-        }
-        return await CallAsync(request, cancellationToken, timeout);
-    }
-
-    private async Task<TResult> CallAsync<TResult>(IBotRequest<TResult> request, CancellationToken cancellationToken, TimeSpan? timeout)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, request.GetType(), Json);
-        for (var attempt = 1; ; attempt++)
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
-            HttpResponseMessage response;
-            try
-            {
-                var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new("application/json");
-                response = await _http.PostAsync(_baseUrl + request.Method, content, cts.Token);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= 4)
-                    throw new IOException($"{request.Method}: the Bot API did not answer ({(ex is OperationCanceledException ? "timeout" : ex.GetType().Name)})");
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), _time, cancellationToken);
-                continue;
-            }
-            using (response)
-            {
-                var envelope = await ReadAsync(response, cancellationToken);
-                if (envelope.Ok && envelope.Result is { } result)
-                    return result.Deserialize<TResult>(Json)!;
-                if (envelope.ErrorCode == 429 || response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    RateLimited++;
-                    var wait = TimeSpan.FromSeconds(Math.Clamp(envelope.Parameters?.RetryAfter ?? 1, 0, 300));
-                    await Task.Delay(wait, _time, cancellationToken);
-                    attempt = 0;
-                    continue;
-                }
-                if ((int)response.StatusCode >= 500 && attempt < 4)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), _time, cancellationToken);
-                    continue;
-                }
-                throw new TelegramApiException(request.Method, envelope.ErrorCode ?? (int)response.StatusCode, envelope.Description ?? response.ReasonPhrase ?? "");
-            }
-        }
-    }
-
-    private static async Task<Envelope> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await response.Content.ReadFromJsonAsync<Envelope>(Json, cancellationToken) ?? new Envelope();
-        }
-        catch (JsonException)
-        {
-            return new Envelope { ErrorCode = (int)response.StatusCode, Description = "the answer was not Bot API JSON" };
-        }
-    }
-
-    /// <summary>Downloads a file that getFile described (file_path), from the file endpoint beside the API.</summary>
-    public async Task<byte[]> DownloadAsync(string filePath, CancellationToken cancellationToken) =>
-        await _http.GetByteArrayAsync(_baseUrl.Replace("/bot", "/file/bot", StringComparison.Ordinal) + filePath, cancellationToken);
-
-    private sealed record Envelope
-    {
-        [JsonPropertyName("ok")] public bool Ok { get; init; }
-        [JsonPropertyName("result")] public JsonElement? Result { get; init; }
-        [JsonPropertyName("error_code")] public int? ErrorCode { get; init; }
-        [JsonPropertyName("description")] public string? Description { get; init; }
-        [JsonPropertyName("parameters")] public ResponseParameters? Parameters { get; init; }
-    }
-
-    private sealed record ResponseParameters
-    {
-        [JsonPropertyName("retry_after")] public int? RetryAfter { get; init; }
-    }
-
-    public void Dispose()
-    {
-        _http.Dispose();
-        _overall.Dispose();
-        _perChat.Dispose();
-    }
+    [JsonIgnore] public string Method => "sendPhoto";
+    long? IBotRequest<TgMessage>.ChatId => Chat;
+    [JsonIgnore] public string FileField => "photo";
+    [JsonPropertyName("message_thread_id")] public long? MessageThreadId { get; init; }
+    [JsonPropertyName("caption")] public string? Caption { get; init; }
+    [JsonPropertyName("reply_parameters")] public ReplyParameters? ReplyParameters { get; init; }
 }
+
+/// <summary>sendDocument: any file as it is (bots may upload up to 50 MB).</summary>
+public sealed record SendDocument([property: JsonPropertyName("chat_id")] long Chat, [property: JsonIgnore] string FileName,
+    [property: JsonIgnore] string ContentType, [property: JsonIgnore] byte[] Content) : IBotRequest<TgMessage>, IBotUpload
+{
+    [JsonIgnore] public string Method => "sendDocument";
+    long? IBotRequest<TgMessage>.ChatId => Chat;
+    [JsonIgnore] public string FileField => "document";
+    [JsonPropertyName("message_thread_id")] public long? MessageThreadId { get; init; }
+    [JsonPropertyName("caption")] public string? Caption { get; init; }
+    [JsonPropertyName("reply_parameters")] public ReplyParameters? ReplyParameters { get; init; }
+}
+
+/// <summary>getFile: a file_path to download from, valid for an hour; bots may download files up to 20 MB.</summary>
+public sealed record GetFile([property: JsonPropertyName("file_id")] string FileId) : IBotRequest<TgFile>
+{
+    [JsonIgnore] public string Method => "getFile";
+
+    public const long MaxDownload = 20 * 1024 * 1024;
+}
+
+public sealed record AnswerCallbackQuery([property: JsonPropertyName("callback_query_id")] string CallbackQueryId) : IBotRequest<bool>
+{
+    [JsonIgnore] public string Method => "answerCallbackQuery";
+    [JsonPropertyName("text")] public string? Text { get; init; }
+}
+
+/// <summary>editMessageReplyMarkup without a markup: takes the buttons off a message once they are answered.</summary>
+public sealed record EditMessageReplyMarkup([property: JsonPropertyName("chat_id")] long Chat, [property: JsonPropertyName("message_id")] long MessageId)
+    : IBotRequest<JsonElement>
+{
+    [JsonIgnore] public string Method => "editMessageReplyMarkup";
+    [JsonPropertyName("reply_markup")] public InlineKeyboard? ReplyMarkup { get; init; }
+}
+

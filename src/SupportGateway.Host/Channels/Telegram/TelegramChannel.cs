@@ -29,9 +29,24 @@ public sealed class TelegramOptions
     /// <summary>Polling: how long one getUpdates waits for news.</summary>
     public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>Customer groups bound by configuration: each chat id to an organisation's account number. Agents may also bind with /bind.</summary>
+    public List<TelegramGroupOptions> Groups { get; set; } = [];
+
+    /// <summary>Telegram user ids of support staff: they may bind a group to an organisation with <c>/bind ACCOUNT</c>.</summary>
+    public List<long> AgentUserIds { get; set; } = [];
+
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
 
-    public static readonly string[] AllowedUpdates = ["message", "edited_message"];
+    public static readonly string[] AllowedUpdates = ["message", "edited_message", "callback_query"];
+}
+
+public sealed class TelegramGroupOptions
+{
+    /// <summary>The group's chat id (negative; supergroups start with -100).</summary>
+    public long ChatId { get; set; }
+
+    /// <summary>The organisation's account number, as in <c>SupportGateway:Organisations</c>.</summary>
+    public string Organisation { get; set; } = "";
 }
 
 internal sealed class TelegramOptionsValidator : IValidateOptions<TelegramOptions>
@@ -47,6 +62,8 @@ internal sealed class TelegramOptionsValidator : IValidateOptions<TelegramOption
                 failures.Add($"{TelegramOptions.Section}:WebhookSecret: must be at least 16 characters in Webhook mode");
             if (options.Mode == TelegramMode.Webhook && !Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
                 failures.Add($"{TelegramOptions.Section}:WebhookUrl: the public https URL of /webhooks/telegram is required in Webhook mode");
+            foreach (var group in options.Groups.Where(g => g.ChatId >= 0 || string.IsNullOrWhiteSpace(g.Organisation)))
+                failures.Add($"{TelegramOptions.Section}:Groups: chat {group.ChatId} needs a negative ChatId and an Organisation");
             if (options.PollTimeout < TimeSpan.Zero || options.PollTimeout > TimeSpan.FromSeconds(50))
                 failures.Add($"{TelegramOptions.Section}:PollTimeout: must be between 0 and 50 seconds");
         }
@@ -67,7 +84,8 @@ internal static class TelegramChannel
             return new TelegramBotClient(options.ApiBaseUrl, options.BotToken ?? "", sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IInboundNormalizer, TelegramNormalizer>();
-        services.AddSingleton<IInboundFilter, TelegramCommandFilter>();
+        services.AddSingleton<TelegramBotIdentity>();
+        services.AddSingleton<IInboundFilter, TelegramFilter>();
         services.AddSingleton<IOutboundSender, TelegramSender>();
         services.AddSingleton<IChannelStatus, TelegramStatus>();
         services.AddHostedService<TelegramReceiver>();

@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Text.Json;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
+using SupportGateway.Core.Tickets;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
 /// <summary>
 /// A stored Bot API Update (its JSON as received) into an <see cref="InboundMessage"/>. Messages are known by
 /// "chat:message_id", as our own sent messages are, so a Telegram reply to either finds its ticket; an edit is a
-/// new message "chat:message_id:edit:date". The update kind and command travel in the technical details.
+/// new message "chat:message_id:edit:date" that names the original. The conversation is the private chat, a group
+/// member's own thread in a group, or a forum topic. Update kind, command, mentions and files travel in the details.
 /// </summary>
 internal sealed class TelegramNormalizer : IInboundNormalizer
 {
@@ -19,43 +21,63 @@ internal sealed class TelegramNormalizer : IInboundNormalizer
     /// <summary>The payload to store: deduplicated by update_id, which Telegram repeats until an update is confirmed.</summary>
     public static RawInbound ToRaw(byte[] update, long updateId) => new(Channel, "u" + updateId.ToString(CultureInfo.InvariantCulture), Channel, update);
 
+    public const string Kind = "telegram.kind";
+    public const string ChatType = "telegram.chat_type";
+    public const string Command = "telegram.command";
+    public const string Mentions = "telegram.mentions";
+    public const string RepliedTo = "telegram.reply_to_user";
+    public const string Files = "telegram.files";
+    public const string CallbackId = "telegram.callback_id";
+    public const string CallbackMessage = "telegram.callback_message";
+    public const string MessageId = "telegram.message_id";
+    public const string Thread = "telegram.thread";
+
+    /// <summary>Callback data of the resolution buttons: "sg:c:SG-10009" confirms, "sg:r:SG-10009" objects.</summary>
+    public static string VerdictData(CustomerVerdict verdict, string number) => $"sg:{(verdict == CustomerVerdict.Confirms ? 'c' : 'r')}:{number}";
+
     public InboundMessage Normalize(RawInbound raw)
     {
         var update = JsonSerializer.Deserialize<TgUpdate>(raw.Payload) ?? throw new InvalidDataException("not a Telegram update");
+        if (update.CallbackQuery is { } callback)
+            return Callback(raw, callback);
         var edited = update.EditedMessage is not null;
         if ((update.Message ?? update.EditedMessage) is not { From: { } from } message)
-        {
-            return new InboundMessage
-            {
-                Channel = Channel, ExternalId = raw.ExternalId, Sender = new SenderIdentity { Identity = "telegram" },
-                TechnicalDetails = new Dictionary<string, string> { [Kind] = "other" },
-            };
-        }
+            return Other(raw);
         var chat = message.Chat.Id.ToString(CultureInfo.InvariantCulture);
+        var (key, replyAddress) = Conversation(message, from);
         var text = (message.Text ?? message.Caption ?? Describe(message)).Trim();
         var command = text.StartsWith('/') ? text.Split([' ', '\n'], 2)[0].Split('@')[0].ToLowerInvariant() : null;
         if (command is "/new")
-            text = text.Length > 4 ? text[4..].Trim() : "";
+            text = text.Split([' ', '\n'], 2) is [_, var rest] ? rest.Trim() : "";
+        var original = $"{chat}:{message.MessageId}";
         var details = new Dictionary<string, string>
         {
             [Kind] = edited ? "edit" : "message",
             [ChatType] = message.Chat.Type,
-            ["telegram.message_id"] = message.MessageId.ToString(CultureInfo.InvariantCulture),
+            [MessageId] = message.MessageId.ToString(CultureInfo.InvariantCulture),
         };
         if (command is not null)
             details[Command] = command;
+        if (message.IsTopicMessage && message.MessageThreadId is { } thread)
+            details[Thread] = thread.ToString(CultureInfo.InvariantCulture);
+        var entities = message.Entities ?? message.CaptionEntities ?? [];
+        var mentions = entities.Where(e => e.Type == "mention")
+            .Select(e => Slice(message.Text ?? message.Caption, e).ToLowerInvariant()).Where(m => m.Length > 1).ToList();
+        if (mentions.Count > 0)
+            details[Mentions] = string.Join(' ', mentions);
+        if (message.ReplyToMessage is { From: { } repliedAuthor })
+            details[RepliedTo] = repliedAuthor.Id.ToString(CultureInfo.InvariantCulture);
+        if (!edited && TelegramMedia.Describe(message) is { Count: > 0 } files)
+            details[Files] = JsonSerializer.Serialize(files);
+        List<string> replyTo = message.ReplyToMessage is { } replied ? [$"{chat}:{replied.MessageId}"] : [];
+        if (edited)
+            replyTo.Insert(0, original);
         return new InboundMessage
         {
             Channel = Channel,
-            ExternalId = edited ? $"{chat}:{message.MessageId}:edit:{message.EditDate ?? update.UpdateId}" : $"{chat}:{message.MessageId}",
-            Sender = new SenderIdentity { Identity = from.Id.ToString(CultureInfo.InvariantCulture), Name = from.DisplayName },
-            Hints = new ThreadHints
-            {
-                StartNew = command is "/new",
-                ConversationKey = chat,
-                ReplyAddress = chat,
-                ReplyTo = message.ReplyToMessage is { } replied ? [$"{chat}:{replied.MessageId}"] : [],
-            },
+            ExternalId = edited ? $"{original}:edit:{message.EditDate ?? update.UpdateId}" : original,
+            Sender = Sender(from),
+            Hints = new ThreadHints { StartNew = command is "/new", ConversationKey = key, ReplyAddress = replyAddress, ReplyTo = replyTo },
             Text = edited ? $"[edited] {text}" : text,
             Language = from.LanguageCode,
             TechnicalDetails = details,
@@ -64,9 +86,67 @@ internal sealed class TelegramNormalizer : IInboundNormalizer
         };
     }
 
-    public const string Kind = "telegram.kind";
-    public const string ChatType = "telegram.chat_type";
-    public const string Command = "telegram.command";
+    /// <summary>A resolution button: the verdict on the ticket its data names, worded as the customer saw it.</summary>
+    private static InboundMessage Callback(RawInbound raw, TgCallbackQuery callback)
+    {
+        var details = new Dictionary<string, string> { [Kind] = "callback", [CallbackId] = callback.Id };
+        var verdict = callback.Data switch
+        {
+            ['s', 'g', ':', 'c', ':', ..] => CustomerVerdict.Confirms,
+            ['s', 'g', ':', 'r', ':', ..] => CustomerVerdict.Rejects,
+            _ => CustomerVerdict.None,
+        };
+        string? key = null, replyAddress = null;
+        if (callback.Message is { Chat.Id: not 0 } prompt)
+        {
+            (key, replyAddress) = Conversation(prompt, callback.From);
+            details[CallbackMessage] = $"{prompt.Chat.Id.ToString(CultureInfo.InvariantCulture)}:{prompt.MessageId.ToString(CultureInfo.InvariantCulture)}";
+            details[ChatType] = prompt.Chat.Type;
+        }
+        var russian = callback.From.LanguageCode?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true;
+        return new InboundMessage
+        {
+            Channel = Channel,
+            ExternalId = "cb:" + callback.Id,
+            Sender = Sender(callback.From),
+            Hints = new ThreadHints { TicketNumber = verdict == CustomerVerdict.None ? null : callback.Data![5..], ConversationKey = key, ReplyAddress = replyAddress },
+            Text = verdict switch
+            {
+                CustomerVerdict.Confirms => russian ? "Решено ✅" : "Solved ✅",
+                CustomerVerdict.Rejects => russian ? "Не решено ❌" : "Not solved ❌",
+                _ => callback.Data ?? "",
+            },
+            Verdict = verdict,
+            Language = callback.From.LanguageCode,
+            TechnicalDetails = details,
+            IsAutoSubmitted = callback.From.IsBot,
+        };
+    }
+
+    private static InboundMessage Other(RawInbound raw) => new()
+    {
+        Channel = Channel, ExternalId = raw.ExternalId, Sender = new SenderIdentity { Identity = "telegram" },
+        TechnicalDetails = new Dictionary<string, string> { [Kind] = "other" },
+    };
+
+    private static SenderIdentity Sender(TgUser from) => new() { Identity = from.Id.ToString(CultureInfo.InvariantCulture), Name = from.DisplayName };
+
+    /// <summary>
+    /// Which conversation a message is in, and where answers go: a private chat is one; in a forum, each topic is one
+    /// (answers go into the topic); in a group, each member has their own, so two colleagues' problems stay apart.
+    /// </summary>
+    public static (string Key, string ReplyAddress) Conversation(TgMessage message, TgUser from)
+    {
+        var chat = message.Chat.Id.ToString(CultureInfo.InvariantCulture);
+        if (message.Chat.IsPrivate)
+            return (chat, chat);
+        if (message.IsTopicMessage && message.MessageThreadId is { } thread)
+            return ($"{chat}:t{thread.ToString(CultureInfo.InvariantCulture)}", $"{chat}:{thread.ToString(CultureInfo.InvariantCulture)}");
+        return ($"{chat}:u{from.Id.ToString(CultureInfo.InvariantCulture)}", chat);
+    }
+
+    private static string Slice(string? text, TgEntity entity) =>
+        text is not null && entity.Offset >= 0 && entity.Offset + entity.Length <= text.Length ? text.Substring(entity.Offset, entity.Length) : "";
 
     /// <summary>What a message without text is, in words an agent reads.</summary>
     private static string Describe(TgMessage message) => message switch
@@ -76,59 +156,8 @@ internal sealed class TelegramNormalizer : IInboundNormalizer
         { Photo: not null } => "[photo]",
         { Document: { } document } => $"[document {document.FileName}]",
         { Voice: not null } => "[voice message]",
-        { Video: not null } => "[video]",
+        { Video: not null } or { VideoNote: not null } => "[video]",
         { Audio: { } audio } => $"[audio {audio.FileName}]",
         _ => "",
     };
-}
-
-/// <summary>
-/// The bot's own commands and what is not for tickets: /start greets and opens nothing; a bare /new detaches the
-/// chat from its current ticket so the next message opens a new one; updates other than private messages are kept
-/// (stored) but open nothing yet.
-/// </summary>
-internal sealed class TelegramCommandFilter(TelegramBotClient bot, Core.Tickets.TicketStore tickets) : IInboundFilter
-{
-    public int Order => 250;
-
-    public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
-    {
-        var message = context.Message;
-        if (message.Channel != TelegramNormalizer.Channel)
-            return;
-        var details = message.TechnicalDetails ?? new Dictionary<string, string>();
-        if (details.GetValueOrDefault(TelegramNormalizer.Kind) is not ("message" or "edit"))
-        {
-            context.DroppedBecause = "a Telegram update that is not a message";
-            return;
-        }
-        if (details.GetValueOrDefault(TelegramNormalizer.ChatType) != "private")
-        {
-            context.DroppedBecause = "group chats are not handled yet";
-            return;
-        }
-        if (message.IsAutoSubmitted)
-        {
-            context.DroppedBecause = "a message from a bot";
-            return;
-        }
-        var russian = message.Language?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true;
-        var chat = long.Parse(message.Hints.ConversationKey!, CultureInfo.InvariantCulture);
-        switch (details.GetValueOrDefault(TelegramNormalizer.Command))
-        {
-            case "/start":
-                context.DroppedBecause = "/start";
-                context.AfterCommit = ct => bot.SendAsync(new SendMessage(chat, russian
-                    ? "Здравствуйте! Это служба поддержки. Опишите проблему одним сообщением — мы зарегистрируем обращение и пришлём его номер. /new — новое обращение."
-                    : "Hello! This is customer support. Describe your problem in one message and we will register it and send you its number. /new starts a new request."), ct);
-                return;
-            case "/new" when message.Text.Length == 0:
-                context.DroppedBecause = "/new";
-                await tickets.DetachConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken);
-                context.AfterCommit = ct => bot.SendAsync(new SendMessage(chat, russian
-                    ? "Опишите новую проблему одним сообщением."
-                    : "Describe the new problem in one message."), ct);
-                return;
-        }
-    }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Health;
 using SupportGateway.Host.Http;
 
@@ -13,7 +14,7 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// it, so a crash repeats updates and update_id dedupes them; nothing is confirmed to Telegram before it is safe.
 /// Webhook: registers the webhook; <see cref="TelegramWebhook"/> takes the updates. Both register the commands.
 /// </summary>
-internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, TelegramBotClient bot, InboundProcessor processor, ChannelHealth health,
+internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, TelegramBotClient bot, TelegramBotIdentity identity, InboundProcessor processor, ChannelHealth health,
     TimeProvider time, ILogger<TelegramReceiver> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,8 +68,11 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, Telegr
 
     private async Task RegisterAsync(TelegramOptions settings, CancellationToken cancellationToken)
     {
-        BotCommand[] en = [new("new", "Start a new request"), new("start", "How to write to support")];
-        BotCommand[] ru = [new("new", "Новое обращение"), new("start", "Как написать в поддержку")];
+        await identity.UsernameAsync(cancellationToken);
+        BotCommand[] en = [new("new", "Start a new request"), new("status", "My open requests"), new("close", "Close the current request"),
+            new("start", "How to write to support")];
+        BotCommand[] ru = [new("new", "Новое обращение"), new("status", "Мои открытые обращения"), new("close", "Закрыть текущее обращение"),
+            new("start", "Как написать в поддержку")];
         await bot.SendAsync(new SetMyCommands(en), cancellationToken);
         await bot.SendAsync(new SetMyCommands(ru) { LanguageCode = "ru" }, cancellationToken);
         if (settings.Mode == TelegramMode.Webhook)
@@ -123,30 +127,58 @@ internal static class TelegramWebhook
 }
 
 /// <summary>
-/// Answers on Telegram: sendMessage to the ticket's chat, as a reply to the customer's last message. A 403 (the user
-/// blocked the bot) or 400 will not get better by retrying.
+/// Answers on Telegram: sendMessage to the ticket's chat (and forum topic), as a reply to the customer's last message;
+/// files follow as sendPhoto or sendDocument; a resolution notice carries the "solved / not solved" buttons. A 403
+/// (the user blocked the bot, or the account is gone) makes the contact unreachable; a 400 will not get better either.
 /// </summary>
-internal sealed class TelegramSender(TelegramBotClient bot) : IOutboundSender
+internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files) : IOutboundSender
 {
     public string Channel => TelegramNormalizer.Channel;
 
     public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        var chat = long.Parse(message.Recipient, CultureInfo.InvariantCulture);
+        // "chat" or, for a forum topic, "chat:thread".
+        var address = message.Recipient.Split(':');
+        var chat = long.Parse(address[0], CultureInfo.InvariantCulture);
+        long? thread = address is [_, var t] ? long.Parse(t, CultureInfo.InvariantCulture) : null;
         var replyTo = message.InReplyTo is { Channel: TelegramNormalizer.Channel, ExternalId: { } id } && id.Split(':') is [_, var messageId, ..]
-            ? long.Parse(messageId, CultureInfo.InvariantCulture)
-            : (long?)null;
-        var text = message.Message.Text;
-        if (message.Attachments.Count > 0)
-            text += "\n\n" + string.Join("\n", message.Attachments.Select(a => $"📎 {a.FileName}"));
+            && long.TryParse(messageId, CultureInfo.InvariantCulture, out var to)
+            ? new ReplyParameters(to)
+            : null;
         try
         {
-            var sent = await bot.SendAsync(new SendMessage(chat, text) { ReplyParameters = replyTo is { } to ? new ReplyParameters(to) : null }, cancellationToken);
+            var sent = await bot.SendAsync(new SendMessage(chat, message.Message.Text)
+            {
+                MessageThreadId = thread, ReplyParameters = replyTo, ReplyMarkup = Buttons(message),
+            }, cancellationToken);
+            foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
+            {
+                var follows = new ReplyParameters(sent.MessageId);
+                await bot.SendAsync<TgMessage>(TelegramMedia.IsPhoto(file.ContentType, content.LongLength)
+                    ? new SendPhoto(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }
+                    : new SendDocument(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }, cancellationToken);
+            }
             return new DeliveryReceipt($"{chat}:{sent.MessageId}");
         }
-        catch (TelegramApiException ex) when (ex.ErrorCode is 400 or 403)
+        catch (TelegramApiException ex) when (ex.ErrorCode == 403)
+        {
+            throw new RecipientUnreachableException($"Telegram refused: {ex.Description}", ex);
+        }
+        catch (TelegramApiException ex) when (ex.ErrorCode == 400)
         {
             throw new PermanentDeliveryException(ex.Message, ex);
         }
+    }
+
+    /// <summary>The resolution notice asks with two buttons, in the ticket's language.</summary>
+    private static InlineKeyboard? Buttons(OutboundMessage message)
+    {
+        if (message.Message.TechnicalDetails is not { } details || !details.Contains(TicketService.ResolutionPrompt, StringComparison.Ordinal))
+            return null;
+        var russian = message.Ticket.Language == "ru";
+        return new InlineKeyboard([[
+            new InlineButton(russian ? "Решено ✅" : "Solved ✅", TelegramNormalizer.VerdictData(CustomerVerdict.Confirms, message.Ticket.Number)),
+            new InlineButton(russian ? "Не решено ❌" : "Not solved ❌", TelegramNormalizer.VerdictData(CustomerVerdict.Rejects, message.Ticket.Number)),
+        ]]);
     }
 }

@@ -10,52 +10,94 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.Telegram;
 
-/// <summary>The Telegram channel against a Bot API double fed with corpus updates.</summary>
-[NonParallelizable]
-public sealed class TelegramChannelTests
+/// <summary>A gateway polling a Bot API double; scenarios push corpus updates and read what the bot sent.</summary>
+public abstract class TelegramScenario
 {
-    private FakeBotApi _bot = null!;
-    private GatewayFactory _gateway = null!;
-    private HttpClient _agent = null!;
+    private protected FakeBotApi Bot = null!;
+    private protected GatewayFactory Gateway = null!;
+    private protected HttpClient Agent = null!;
+
+    /// <summary>Settings a scenario adds to the gateway's.</summary>
+    private protected virtual Dictionary<string, string?> Settings => [];
 
     [SetUp]
-    public void SetUp()
+    public void StartGateway()
     {
-        _bot = new FakeBotApi();
-        _gateway = new GatewayFactory(new Dictionary<string, string?>
+        Bot = new FakeBotApi();
+        var settings = new Dictionary<string, string?>
         {
             ["SupportGateway:Channels:Telegram:BotToken"] = FakeBotApi.Token,
-            ["SupportGateway:Channels:Telegram:ApiBaseUrl"] = _bot.BaseUrl,
+            ["SupportGateway:Channels:Telegram:ApiBaseUrl"] = Bot.BaseUrl,
             ["SupportGateway:Channels:Telegram:PollTimeout"] = "00:00:01",
-        });
-        _agent = _gateway.Agent();
+        };
+        foreach (var (key, value) in Settings)
+            settings[key] = value;
+        Gateway = new GatewayFactory(settings);
+        Agent = Gateway.Agent();
     }
 
     [TearDown]
-    public async Task TearDown()
+    public async Task StopGateway()
     {
-        _agent.Dispose();
-        _gateway.Dispose();
-        await _bot.DisposeAsync();
+        Agent.Dispose();
+        Gateway.Dispose();
+        await Bot.DisposeAsync();
     }
 
-    [Test]
-    public async Task A_message_opens_a_ticket_the_ack_answers_it_and_an_agent_reply_goes_back_to_the_chat()
+    private protected async Task<JsonObject> SentAsync(Func<JsonObject, bool> match, int seconds = 15, string method = "sendMessage")
     {
-        _bot.Push(FakeBotApi.Update("message.json", 1, userId: 5001, text: "Не работает касса", messageId: 77));
+        JsonObject? found = null;
+        await WaitAsync(() => Task.FromResult((found = Bot.Sent(method).LastOrDefault(match)) is not null), seconds);
+        return found!;
+    }
+
+    /// <summary>The acknowledgement answering message <paramref name="messageId"/>, and the ticket number in it.</summary>
+    private protected async Task<(JsonObject Ack, string Number)> AckAsync(long messageId)
+    {
+        var ack = await SentAsync(m => m["reply_parameters"]?["message_id"]?.GetValue<long>() == messageId && Regex.IsMatch(m["text"]!.GetValue<string>(), @"SG-\d+"));
+        return (ack, Regex.Match(ack["text"]!.GetValue<string>(), @"SG-\d+").Value);
+    }
+
+    private protected Task<JsonElement> TicketAsync(string number) => Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+
+    private protected async Task<string> StatusAsync(string number) => (await TicketAsync(number)).GetProperty("ticket").GetProperty("status").GetString()!;
+
+    private protected async Task<List<string>> NumbersAsync() =>
+        [.. (await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray().Select(t => t.GetProperty("number").GetString()!)];
+
+    private protected static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"not within {seconds} s");
+            await Task.Delay(50);
+        }
+    }
+}
+
+/// <summary>The Telegram channel against a Bot API double fed with corpus updates.</summary>
+[NonParallelizable]
+public sealed class TelegramChannelTests : TelegramScenario
+{
+    [Test]
+    public async Task A_message_opens_a_ticket_the_ack_answers_it_and_anAgent_reply_goes_back_to_the_chat()
+    {
+        Bot.Push(FakeBotApi.Update("message.json", 1, userId: 5001, text: "Не работает касса", messageId: 77));
         var ack = await SentAsync(m => m["chat_id"]!.GetValue<long>() == 5001);
         var number = Regex.Match(ack["text"]!.GetValue<string>(), @"SG-\d+").Value;
         Assert.That(number, Is.Not.Empty, ack.ToJsonString());
         Assert.That(ack["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(77));
 
-        var ticket = await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+        var ticket = await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
         Assert.That(ticket.GetProperty("ticket").GetProperty("channel").GetString(), Is.EqualTo("telegram"));
         Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(), Is.EqualTo("Не работает касса"));
 
-        _bot.Push(FakeBotApi.Update("message.json", 2, userId: 5001, text: "Ошибка ФН-12", messageId: 78));
-        await WaitAsync(async () => (await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("messages").GetArrayLength() == 3);
+        Bot.Push(FakeBotApi.Update("message.json", 2, userId: 5001, text: "Ошибка ФН-12", messageId: 78));
+        await WaitAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("messages").GetArrayLength() == 3);
 
-        var reply = await _agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
+        var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
         var answer = await SentAsync(m => m["text"]!.GetValue<string>() == "Перезагрузите кассу, пожалуйста.");
         Assert.That((answer["chat_id"]!.GetValue<long>(), answer["reply_parameters"]!["message_id"]!.GetValue<long>()), Is.EqualTo((5001L, 78L)),
@@ -65,41 +107,41 @@ public sealed class TelegramChannelTests
     [Test]
     public async Task Start_greets_and_opens_nothing_and_new_makes_the_next_message_a_new_ticket()
     {
-        _bot.Push(FakeBotApi.Update("command.json", 1, userId: 5002, text: "/start"));
+        Bot.Push(FakeBotApi.Update("command.json", 1, userId: 5002, text: "/start"));
         var welcome = await SentAsync(m => m["chat_id"]!.GetValue<long>() == 5002);
         Assert.That(welcome["text"]!.GetValue<string>(), Does.Contain("support").Or.Contain("поддержки"));
 
-        _bot.Push(FakeBotApi.Update("message.json", 2, userId: 5002, text: "Не печатает чек", messageId: 10));
+        Bot.Push(FakeBotApi.Update("message.json", 2, userId: 5002, text: "Не печатает чек", messageId: 10));
         var first = await SentAsync(m => m["reply_parameters"]?["message_id"]?.GetValue<long>() == 10);
-        _bot.Push(FakeBotApi.Update("command.json", 3, userId: 5002, text: "/new"));
+        Bot.Push(FakeBotApi.Update("command.json", 3, userId: 5002, text: "/new"));
         await SentAsync(m => m["text"]!.GetValue<string>().Contains("new problem", StringComparison.Ordinal));
-        _bot.Push(FakeBotApi.Update("message.json", 4, userId: 5002, text: "Не открывается личный кабинет", messageId: 12));
+        Bot.Push(FakeBotApi.Update("message.json", 4, userId: 5002, text: "Не открывается личный кабинет", messageId: 12));
         var second = await SentAsync(m => m["reply_parameters"]?["message_id"]?.GetValue<long>() == 12);
 
         var numbers = new[] { first, second }.Select(m => Regex.Match(m["text"]!.GetValue<string>(), @"SG-\d+").Value).ToList();
         Assert.That(numbers, Is.Unique.And.All.Not.Empty);
-        Assert.That((await _agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetArrayLength(), Is.EqualTo(2), "/start opened nothing");
+        Assert.That((await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetArrayLength(), Is.EqualTo(2), "/start opened nothing");
     }
 
     [Test]
     public async Task Polling_rides_out_5xx_and_a_429_storm_without_losing_or_doubling_an_update()
     {
-        _bot.ServerErrorsLeft = 5;
-        _bot.TooManyRequestsLeft = 3;
-        _bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
+        Bot.ServerErrorsLeft = 5;
+        Bot.TooManyRequestsLeft = 3;
+        Bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
         // Three answers of 429 retry_after=1 are waited out; the fourth attempt delivers.
-        await WaitAsync(() => Task.FromResult(_bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5003) == 4), seconds: 30);
+        await WaitAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5003) == 4), seconds: 30);
         await Task.Delay(500);
-        var attempts = _bot.Sent("sendMessage").Where(m => m["chat_id"]!.GetValue<long>() == 5003).ToList();
+        var attempts = Bot.Sent("sendMessage").Where(m => m["chat_id"]!.GetValue<long>() == 5003).ToList();
         Assert.That(attempts, Has.Count.EqualTo(4));
         Assert.That(attempts.Select(m => m["text"]!.GetValue<string>()).Distinct().Single(), Does.Match(@"SG-\d+"));
 
         // Telegram repeats an update it has not seen confirmed: the same update_id again changes nothing.
-        _bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
-        _bot.Push(FakeBotApi.Update("message.json", 8, userId: 5003, text: "Уже работает", messageId: 6));
-        await WaitAsync(async () => (await _agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray()
+        Bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
+        Bot.Push(FakeBotApi.Update("message.json", 8, userId: 5003, text: "Уже работает", messageId: 6));
+        await WaitAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray()
             .Select(t => t.GetProperty("number").GetString()!).ToList() is [var only]
-            && (await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{only}")).GetProperty("messages").GetArrayLength() == 3);
+            && (await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{only}")).GetProperty("messages").GetArrayLength() == 3);
     }
 
     [Test]
@@ -120,24 +162,6 @@ public sealed class TelegramChannelTests
         }
         TestContext.Out.WriteLine($"{files.Length} corpus updates read, {messages} of them messages");
         Assert.That(messages, Is.GreaterThan(60));
-    }
-
-    private async Task<JsonObject> SentAsync(Func<JsonObject, bool> match, int seconds = 15)
-    {
-        JsonObject? found = null;
-        await WaitAsync(() => Task.FromResult((found = _bot.Sent("sendMessage").LastOrDefault(match)) is not null), seconds);
-        return found!;
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s");
-            await Task.Delay(50);
-        }
     }
 }
 

@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Contacts;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Host.Channels.Telegram;
+
+/// <summary>The bot's own id (the number before the colon in its token) and its @username (from getMe, once).</summary>
+internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, TelegramBotClient bot)
+{
+    private string? _username;
+
+    public long Id { get; } = long.TryParse((options.Value.BotToken ?? "").Split(':')[0], out var id) ? id : 0;
+
+    /// <summary>"@name_bot" in lower case; null while getMe has not answered.</summary>
+    public async ValueTask<string?> UsernameAsync(CancellationToken cancellationToken)
+    {
+        if (_username is null)
+        {
+            try
+            {
+                var me = await bot.SendAsync(new GetMe(), cancellationToken, TimeSpan.FromSeconds(5));
+                _username = "@" + me.Username?.ToLowerInvariant();
+            }
+            catch (Exception ex) when (ex is TelegramApiException or IOException)
+            {
+                return null;
+            }
+        }
+        return _username;
+    }
+}
+
+/// <summary>
+/// What the bot decides before the ticket core: updates that are not messages and messages from bots are dropped;
+/// in a group, only messages addressed to the bot count (a mention, a reply to the bot, a command, or anything in a
+/// forum topic that already has a ticket), and only in groups bound to an organisation; the commands /start, /new,
+/// /status, /close and /bind; the resolution buttons; files are fetched. Answers that belong to no ticket go right
+/// after the commit.
+/// </summary>
+internal sealed class TelegramFilter(TelegramBotClient bot, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
+    TicketService service, IOptions<TelegramOptions> options, TimeProvider time, ILogger<TelegramFilter> logger) : IInboundFilter
+{
+    public int Order => 250;
+
+    public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        if (message.Channel != TelegramNormalizer.Channel)
+            return;
+        var details = message.TechnicalDetails ?? new Dictionary<string, string>();
+        var kind = details.GetValueOrDefault(TelegramNormalizer.Kind);
+        if (kind is not ("message" or "edit" or "callback"))
+        {
+            context.DroppedBecause = "a Telegram update that is not a message";
+            return;
+        }
+        if (message.IsAutoSubmitted)
+        {
+            context.DroppedBecause = "a message from a bot";
+            return;
+        }
+        var reply = new Replier(bot, message);
+        if (kind == "callback")
+        {
+            await CallbackAsync(context, details, reply, cancellationToken);
+            return;
+        }
+        var command = details.GetValueOrDefault(TelegramNormalizer.Command);
+        if (details.GetValueOrDefault(TelegramNormalizer.ChatType) != "private" && !await GroupAsync(context, details, command, reply, cancellationToken))
+            return;
+
+        switch (command)
+        {
+            case "/start":
+                context.DroppedBecause = "/start";
+                context.AfterCommit = reply.Text(reply.Russian
+                    ? "Здравствуйте! Это служба поддержки. Опишите проблему одним сообщением — мы зарегистрируем обращение и пришлём его номер.\n/new — новое обращение, /status — ваши обращения, /close — закрыть текущее."
+                    : "Hello! This is customer support. Describe your problem in one message and we will register it and send you its number.\n/new starts a new request, /status lists yours, /close closes the current one.");
+                return;
+            case "/new" when message.Text.Length == 0:
+                context.DroppedBecause = "/new";
+                await tickets.DetachConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken);
+                context.AfterCommit = reply.Text(reply.Russian ? "Опишите новую проблему одним сообщением." : "Describe the new problem in one message.");
+                return;
+            case "/status":
+                context.DroppedBecause = "/status";
+                context.AfterCommit = reply.Text(await StatusAsync(context, reply.Russian, cancellationToken));
+                return;
+            case "/close":
+                context.DroppedBecause = "/close";
+                context.AfterCommit = reply.Text(await CloseAsync(context, reply.Russian, cancellationToken));
+                return;
+        }
+        if (kind == "message" && details.TryGetValue(TelegramNormalizer.Files, out var files))
+            await FetchFilesAsync(context, files, reply, cancellationToken);
+    }
+
+    /// <summary>Group rules; false when the message is not for a ticket (the context says why).</summary>
+    private async Task<bool> GroupAsync(InboundContext context, IReadOnlyDictionary<string, string> details, string? command, Replier reply,
+        CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var chat = reply.Chat.ToString(CultureInfo.InvariantCulture);
+        var username = await identity.UsernameAsync(cancellationToken);
+        var mentions = details.GetValueOrDefault(TelegramNormalizer.Mentions)?.Split(' ') ?? [];
+        // Bot usernames end in "bot"; while getMe has not answered, a mention of any bot counts.
+        var mentioned = mentions.Any(m => username is null ? m.EndsWith("bot", StringComparison.Ordinal) : m == username);
+        var addressed = mentioned
+            || details.GetValueOrDefault(TelegramNormalizer.RepliedTo) == identity.Id.ToString(CultureInfo.InvariantCulture)
+            || command is not null
+            || (details.ContainsKey(TelegramNormalizer.Thread)
+                && await tickets.FindActiveInConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken) is not null)
+            || (details.GetValueOrDefault(TelegramNormalizer.Kind) == "edit"
+                && await tickets.FindByMessageExternalIdAsync(context.Session, message.Channel, message.Hints.ReplyTo.Take(1).ToList(), cancellationToken) is not null);
+        if (!addressed)
+        {
+            context.DroppedBecause = "a group message not addressed to the bot";
+            return false;
+        }
+        if (command == "/bind")
+        {
+            context.DroppedBecause = "/bind";
+            context.AfterCommit = reply.Text(await BindAsync(context, chat, cancellationToken));
+            return false;
+        }
+        var organisation = await OrganisationOfAsync(context, reply.Chat, cancellationToken);
+        if (organisation is null)
+        {
+            context.DroppedBecause = "a group not bound to an organisation";
+            context.AfterCommit = reply.Text(reply.Russian
+                ? "Эта группа ещё не подключена к поддержке. Попросите сотрудника поддержки подключить её командой /bind НОМЕР_ДОГОВОРА."
+                : "This group is not connected to support yet. Ask your support team to connect it with /bind ACCOUNT_NUMBER.");
+            return false;
+        }
+        // Members of a bound group write for its organisation and may continue each other's tickets.
+        context.DomainOrganisationId = organisation;
+        if (mentioned)
+            context.Message = message with { Text = WithoutMentions(message.Text, username) };
+        return true;
+    }
+
+    private async Task<long?> OrganisationOfAsync(InboundContext context, long chat, CancellationToken cancellationToken)
+    {
+        if (options.Value.Groups.FirstOrDefault(g => g.ChatId == chat) is { Organisation: { Length: > 0 } account })
+            return await contacts.OrganisationByAccountAsync(context.Session, account, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        return await contacts.BoundOrganisationAsync(context.Session, TelegramNormalizer.Channel, chat.ToString(CultureInfo.InvariantCulture), cancellationToken);
+    }
+
+    /// <summary>/bind ACCOUNT: a support agent (listed by Telegram user id) connects the group to an organisation.</summary>
+    private async Task<string> BindAsync(InboundContext context, string chat, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var russian = message.Language?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true;
+        if (!options.Value.AgentUserIds.Contains(long.Parse(message.Sender.Identity, CultureInfo.InvariantCulture)))
+            return russian ? "Подключать группы может только сотрудник поддержки." : "Only support staff can connect a group.";
+        var account = message.Text.Split([' ', '\n'], 2, StringSplitOptions.RemoveEmptyEntries) is [_, var rest] ? rest.Trim() : "";
+        if (account.Length is 0 or > 64)
+            return russian ? "Укажите номер договора: /bind НОМЕР" : "Name the account: /bind ACCOUNT_NUMBER";
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var organisation = await contacts.OrganisationByAccountAsync(context.Session, account, now, cancellationToken);
+        await contacts.BindConversationAsync(context.Session, TelegramNormalizer.Channel, chat, organisation, $"telegram:{message.Sender.Identity}", now, cancellationToken);
+        return russian ? $"Группа подключена к поддержке ({account}). Упомяните бота или ответьте на его сообщение, чтобы создать обращение."
+            : $"This group is now connected to support ({account}). Mention the bot or reply to it to open a request.";
+    }
+
+    /// <summary>
+    /// A resolution button: Telegram's spinner stops and the buttons come off; the verdict goes on to the ticket the
+    /// button names, if the one who pressed it takes part in it (or is in the group bound to its organisation).
+    /// </summary>
+    private async Task CallbackAsync(InboundContext context, IReadOnlyDictionary<string, string> details, Replier reply, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var callbackId = details[TelegramNormalizer.CallbackId];
+        var prompt = details.GetValueOrDefault(TelegramNormalizer.CallbackMessage)?.Split(':');
+        var counts = message.Verdict != CustomerVerdict.None && await MayAnswerAsync(context, reply, cancellationToken);
+        if (!counts)
+            context.DroppedBecause = "a button that is not ours, or for a ticket the user does not take part in";
+        context.AfterCommit = async ct =>
+        {
+            await bot.SendAsync(new AnswerCallbackQuery(callbackId) { Text = counts ? message.Text : null }, ct);
+            if (counts && prompt is [var chat, var id])
+            {
+                await bot.SendAsync(new EditMessageReplyMarkup(long.Parse(chat, CultureInfo.InvariantCulture), long.Parse(id, CultureInfo.InvariantCulture))
+                {
+                    ReplyMarkup = new InlineKeyboard([]),
+                }, ct);
+            }
+        };
+    }
+
+    private async Task<bool> MayAnswerAsync(InboundContext context, Replier reply, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        if (await service.FindAsync(context.Session, message.Hints.TicketNumber!, cancellationToken) is not { } ticket)
+            return false;
+        if (reply.Chat < 0 && await OrganisationOfAsync(context, reply.Chat, cancellationToken) is { } organisation)
+        {
+            context.DomainOrganisationId = organisation;
+            if (ticket.OrganisationId == organisation)
+                return true;
+        }
+        return await contacts.FindByIdentityAsync(context.Session, message.Channel, message.Sender.Identity, cancellationToken) is { } contact
+            && await tickets.IsParticipantAsync(context.Session, ticket.Id, contact, cancellationToken);
+    }
+
+    private async Task<string> StatusAsync(InboundContext context, bool russian, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var contact = await contacts.FindByIdentityAsync(context.Session, message.Channel, message.Sender.Identity, cancellationToken);
+        var open = contact is { } id
+            ? (await tickets.ListForContactAsync(context.Session, id, 50, cancellationToken)).Where(t => t.StatusValue != TicketStatus.Closed).Take(10).ToList()
+            : [];
+        if (open.Count == 0)
+            return russian ? "Открытых обращений нет. Опишите проблему, чтобы создать новое." : "You have no open requests. Describe a problem to open one.";
+        var text = new StringBuilder(russian ? "Ваши открытые обращения:\n" : "Your open requests:\n");
+        foreach (var ticket in open)
+            text.Append($"{ticket.Number} — {ticket.Subject} — {StatusName(ticket.StatusValue, russian)}\n");
+        return text.ToString().TrimEnd();
+    }
+
+    private async Task<string> CloseAsync(InboundContext context, bool russian, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
+        var contact = await contacts.FindByIdentityAsync(context.Session, message.Channel, message.Sender.Identity, cancellationToken);
+        var active = await tickets.FindActiveInConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken);
+        if (active is null || contact is not { } id
+            || !(await tickets.IsParticipantAsync(context.Session, active.Id, id, cancellationToken)
+                 || (context.DomainOrganisationId is { } organisation && active.OrganisationId == organisation)))
+            return russian ? "Здесь нет открытого обращения, которое можно закрыть." : "There is no open request here to close.";
+        var result = await service.UpdateAsync(context.Session, active.Number, $"customer:{id}", new TicketChanges(Status: TicketStatus.Closed), cancellationToken);
+        return result.Status != CommandStatus.Ok ? result.Error!
+            : russian ? $"Обращение {active.Number} закрыто. Если проблема вернётся, просто напишите." : $"Request {active.Number} is closed. If the problem comes back, just write.";
+    }
+
+    private async Task FetchFilesAsync(InboundContext context, string files, Replier reply, CancellationToken cancellationToken)
+    {
+        var refs = JsonSerializer.Deserialize<List<TelegramFileRef>>(files) ?? [];
+        var (attachments, notes, tooBig) = await TelegramMedia.DownloadAsync(bot, refs, logger, cancellationToken);
+        var message = context.Message;
+        var kept = message.TechnicalDetails!.Where(d => d.Key != TelegramNormalizer.Files || notes.Count > 0).ToDictionary();
+        context.Message = message with
+        {
+            Attachments = [.. message.Attachments, .. attachments],
+            Text = notes.Count == 0 ? message.Text : $"{message.Text}\n{string.Join('\n', notes)}".Trim(),
+            TechnicalDetails = kept,
+        };
+        if (tooBig.Count > 0)
+        {
+            var names = string.Join(", ", tooBig);
+            context.AfterCommit = reply.Text(reply.Russian
+                ? $"Файл {names} больше 20 МБ — Telegram не даёт боту его получить. Пришлите его, пожалуйста, ссылкой или по электронной почте."
+                : $"The file {names} is over 20 MB, which Telegram does not let a bot receive. Please send it as a link or by e-mail.");
+        }
+    }
+
+    private static string WithoutMentions(string text, string? username)
+    {
+        var words = text.Split(' ');
+        return string.Join(' ', words.Where(w => !(w.StartsWith('@') && (username is null ? w.EndsWith("bot", StringComparison.OrdinalIgnoreCase)
+            : w.Equals(username, StringComparison.OrdinalIgnoreCase))))).Trim();
+    }
+
+    private static string StatusName(TicketStatus status, bool russian) => (status, russian) switch
+    {
+        (TicketStatus.New, true) => "зарегистрировано",
+        (TicketStatus.InProgress, true) => "в работе",
+        (TicketStatus.Clarification, true) => "ждёт вашего ответа",
+        (TicketStatus.Resolved, true) => "решено, ждёт подтверждения",
+        (TicketStatus.New, false) => "registered",
+        (TicketStatus.InProgress, false) => "in progress",
+        (TicketStatus.Clarification, false) => "waiting for your answer",
+        (TicketStatus.Resolved, false) => "solved, waiting for your confirmation",
+        _ => WireName.Of(status),
+    };
+
+    /// <summary>Answers into the chat (and forum topic) the message came from, as a reply to it.</summary>
+    private sealed class Replier(TelegramBotClient bot, InboundMessage message)
+    {
+        public bool Russian { get; } = message.Language?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true
+            || (message.Language is null && CustomerLanguage.HasCyrillic(message.Text));
+
+        public long Chat { get; } = long.Parse((message.Hints.ReplyAddress ?? message.Sender.Identity).Split(':')[0], CultureInfo.InvariantCulture);
+
+        private long? ThreadId => message.Hints.ReplyAddress?.Split(':') is [_, var thread] ? long.Parse(thread, CultureInfo.InvariantCulture) : null;
+
+        private long? MessageId => message.TechnicalDetails?.GetValueOrDefault(TelegramNormalizer.MessageId) is { } id ? long.Parse(id, CultureInfo.InvariantCulture) : null;
+
+        public Func<CancellationToken, Task> Text(string text) => ct => bot.SendAsync(new SendMessage(Chat, text)
+        {
+            MessageThreadId = ThreadId,
+            ReplyParameters = MessageId is { } id && Chat < 0 ? new ReplyParameters(id) : null,
+        }, ct);
+    }
+}

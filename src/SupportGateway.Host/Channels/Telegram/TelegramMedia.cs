@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using SupportGateway.Core.Pipeline;
+
+namespace SupportGateway.Host.Channels.Telegram;
+
+/// <summary>A file a message carries, as the normaliser found it: enough to fetch it later with getFile.</summary>
+internal sealed record TelegramFileRef(
+    [property: JsonPropertyName("id")] string FileId,
+    [property: JsonPropertyName("size")] long? Size,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string ContentType);
+
+/// <summary>
+/// Files in and out. In: the largest photo size, documents, voice, video, audio and video notes, fetched with getFile
+/// up to the Bot API's 20 MB download limit; a bigger one is named in the text and the customer is told. Out: pictures
+/// go as sendPhoto (shown inline), everything else as sendDocument.
+/// </summary>
+internal static class TelegramMedia
+{
+    public static IReadOnlyList<TelegramFileRef> Describe(TgMessage message)
+    {
+        var id = message.MessageId.ToString(CultureInfo.InvariantCulture);
+        var files = new List<TelegramFileRef>();
+        if (message.Photo is { Count: > 0 } sizes)
+        {
+            var largest = sizes.MaxBy(s => ((long)(s.Width ?? 0) * (s.Height ?? 0), s.FileSize ?? 0))!;
+            files.Add(new(largest.FileId, largest.FileSize, $"photo-{id}.jpg", "image/jpeg"));
+        }
+        if (message.Document is { } document)
+            files.Add(new(document.FileId, document.FileSize, document.FileName ?? $"document-{id}", document.MimeType ?? "application/octet-stream"));
+        if (message.Voice is { } voice)
+            files.Add(new(voice.FileId, voice.FileSize, $"voice-{id}.ogg", voice.MimeType ?? "audio/ogg"));
+        if (message.Video is { } video)
+            files.Add(new(video.FileId, video.FileSize, video.FileName ?? $"video-{id}.mp4", video.MimeType ?? "video/mp4"));
+        if (message.VideoNote is { } note)
+            files.Add(new(note.FileId, note.FileSize, $"video-note-{id}.mp4", "video/mp4"));
+        if (message.Audio is { } audio)
+            files.Add(new(audio.FileId, audio.FileSize, audio.FileName ?? $"audio-{id}.mp3", audio.MimeType ?? "audio/mpeg"));
+        return files;
+    }
+
+    /// <summary>
+    /// Fetches the files. Returns the attachments, lines for the text about files that could not be fetched, and the
+    /// names of those over the limit (the customer is told to send them another way).
+    /// </summary>
+    public static async Task<(List<InboundAttachment> Attachments, List<string> Notes, List<string> TooBig)> DownloadAsync(TelegramBotClient bot,
+        IReadOnlyList<TelegramFileRef> files, ILogger logger, CancellationToken cancellationToken)
+    {
+        var (attachments, notes, tooBig) = (new List<InboundAttachment>(), new List<string>(), new List<string>());
+        foreach (var file in files)
+        {
+            if (file.Size > GetFile.MaxDownload)
+            {
+                tooBig.Add(file.Name);
+                notes.Add($"[{file.Name}, {file.Size / (1024 * 1024)} MB: over Telegram's 20 MB limit for bots, not received]");
+                continue;
+            }
+            try
+            {
+                var described = await bot.SendAsync(new GetFile(file.FileId), cancellationToken);
+                if (described.FilePath is not { } path)
+                    throw new IOException("getFile gave no file_path");
+                var content = await bot.DownloadAsync(path, cancellationToken);
+                attachments.Add(new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = content });
+            }
+            catch (TelegramApiException ex) when (ex.Description.Contains("too big", StringComparison.OrdinalIgnoreCase))
+            {
+                tooBig.Add(file.Name);
+                notes.Add($"[{file.Name}: over Telegram's 20 MB limit for bots, not received]");
+            }
+            catch (Exception ex) when (ex is TelegramApiException or IOException or HttpRequestException)
+            {
+                // The message still counts; the agent sees which file is missing (its file_id stays in the stored update).
+                logger.LogWarning("Telegram file {FileName} could not be downloaded: {Error}", file.Name, ex.Message);
+                notes.Add($"[{file.Name}: could not be downloaded ({ex.Message})]");
+            }
+        }
+        return (attachments, notes, tooBig);
+    }
+
+    /// <summary>Pictures Telegram shows inline; others (and anything over sendPhoto's 10 MB) go as documents.</summary>
+    public static bool IsPhoto(string contentType, long size) =>
+        contentType is "image/jpeg" or "image/png" or "image/webp" && size <= 10 * 1024 * 1024;
+}
