@@ -118,9 +118,11 @@ internal sealed class FakeBotApi : IAsyncDisposable
                 var chatId = body["chat_id"]!.GetValue<long>();
                 if (Blocked.ContainsKey(chatId))
                     return Results.Json(new { ok = false, error_code = 403, description = "Forbidden: bot was blocked by the user" }, statusCode: 403);
+                var sentId = Interlocked.Increment(ref _nextMessageId);
+                body["_sent_message_id"] = sentId; // what the test reads back: the id of the message "sent"
                 return Ok(new JsonObject
                 {
-                    ["message_id"] = Interlocked.Increment(ref _nextMessageId),
+                    ["message_id"] = sentId,
                     ["from"] = new JsonObject { ["id"] = BotId, ["is_bot"] = true, ["first_name"] = "Support" },
                     ["chat"] = new JsonObject { ["id"] = chatId, ["type"] = chatId < 0 ? "supergroup" : "private" },
                     ["message_thread_id"] = body["message_thread_id"]?.DeepClone(),
