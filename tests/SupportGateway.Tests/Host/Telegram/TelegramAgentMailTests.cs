@@ -1,0 +1,81 @@
+using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Net;
+using SupportGateway.Mail.Smtp;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.Telegram;
+
+/// <summary>
+/// An agent answers a Telegram customer from their mail client: the notification reaches the agent through the real
+/// Postfix and Dovecot, the agent replies with real mutt (or with files attached), and the answer reaches the chat.
+/// </summary>
+[NonParallelizable]
+public sealed class TelegramAgentMailTests : TelegramScenario
+{
+    private const string AgentAddress = "agent@sg.test";
+    private string _support = "";
+
+    [OneTimeSetUp]
+    public Task Servers() => MailServers.EnsureStartedAsync();
+
+    private protected override Dictionary<string, string?> Settings
+    {
+        get
+        {
+            _support = $"support{Guid.NewGuid():N}"[..17] + "@sg.test";
+            var settings = MailServers.MailboxSettings(_support);
+            settings["SupportGateway:Agents:1:Name"] = "Олег Агентов";
+            settings["SupportGateway:Agents:1:Email"] = AgentAddress;
+            settings["SupportGateway:Agents:1:ApiKey"] = "test-agent-key-0002";
+            settings["SupportGateway:Channels:Email:AgentNotifications:To"] = AgentAddress;
+            settings["SupportGateway:Channels:Email:AgentNotifications:Secret"] = "test-secret-that-signs-reply-tokens-0001";
+            return settings;
+        }
+    }
+
+    [Test]
+    public async Task A_reply_from_mutt_goes_to_the_customers_chat_as_a_reply_to_their_last_message_and_files_follow()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        Bot.Push(FakeBotApi.Update("message.json", 1, userId: 7100, text: $"Не работает интернет в офисе {marker}", messageId: 70, language: "ru"));
+        var (_, number) = await AckAsync(70);
+        Bot.Push(FakeBotApi.Update("message.json", 2, userId: 7100, text: $"Роутер мигает красным {marker}", messageId: 71, language: "ru"));
+
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Роутер мигает красным {marker}"));
+        Assert.That(notification.Subject, Does.StartWith($"[{number}]"));
+        await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Перезагрузите роутер, пожалуйста.");
+        var answer = await SentAsync(m => m["text"]!.GetValue<string>().StartsWith("Перезагрузите роутер", StringComparison.Ordinal), seconds: 30);
+        Assert.That(answer["text"]!.GetValue<string>(), Is.EqualTo("Перезагрузите роутер, пожалуйста."), "only the new text, not the quote");
+        Assert.That((answer["chat_id"]!.GetValue<long>(), answer["reply_parameters"]!["message_id"]!.GetValue<long>()), Is.EqualTo((7100L, 71L)));
+
+        // The agent's mail with a screenshot and a PDF: the picture goes as a photo, the PDF as a document, after the text.
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+        var pdf = "%PDF-1.4\n% инструкция\n"u8.ToArray();
+        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Олег Агентов", AgentAddress),
+            To = [.. notification.ReplyTo],
+            Subject = "Re: " + notification.Subject,
+            InReplyTo = notification.MessageId,
+            References = [notification.MessageId!],
+            Text = "Вот схема подключения и инструкция.",
+            Attachments = [new OutgoingAttachment("схема.png", "image/png", png), new OutgoingAttachment("инструкция.pdf", "application/pdf", pdf)],
+        }));
+        var text = await SentAsync(m => m["text"]!.GetValue<string>() == "Вот схема подключения и инструкция.", seconds: 30);
+        var photo = await SentAsync(m => true, method: "sendPhoto");
+        var document = await SentAsync(m => true, method: "sendDocument");
+        Assert.That((photo["file_name"]!.GetValue<string>(), photo["file_size"]!.GetValue<long>(), photo["chat_id"]!.GetValue<long>()), Is.EqualTo(("схема.png", (long)png.Length, 7100L)));
+        Assert.That((document["file_name"]!.GetValue<string>(), document["file_size"]!.GetValue<long>()), Is.EqualTo(("инструкция.pdf", (long)pdf.Length)));
+        Assert.That(document["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(text["_sent_message_id"]!.GetValue<long>()), "files follow the text");
+    }
+
+    private static async Task SendAsync(string from, ReadOnlyMemory<byte> message)
+    {
+        var to = MimeParser.Parse(message).To.Select(a => a.Address).ToList();
+        await using var smtp = new SmtpClient(new SmtpClientOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailSecurity.PlainLoopbackOnly });
+        await smtp.ConnectAsync(CancellationToken.None);
+        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
+        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
+        await smtp.QuitAsync(CancellationToken.None);
+    }
+}
