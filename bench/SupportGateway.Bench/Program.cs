@@ -1,6 +1,7 @@
 // Ingest benchmark: dotnet run -c Release --project bench/SupportGateway.Bench -- [--messages N] [--concurrency N]
 // MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
 // IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
+// Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
@@ -17,6 +18,8 @@ if (args.FirstOrDefault() == "mime")
     return await MimeBench.RunAsync(Option("--rounds", 20));
 if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
+if (args.FirstOrDefault() == "webhook")
+    return await WebhookBench.RunAsync(Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64));
 if (args.FirstOrDefault() == "imap")
     return await ImapBench.RunAsync(Option("--messages", 1000), Option("--rounds", 20));
 
