@@ -54,6 +54,30 @@ public sealed class TelegramConversationTests : TelegramScenario
     }
 
     [Test]
+    public async Task A_reply_to_the_bots_message_or_a_ticket_number_reaches_that_ticket_but_only_for_its_participants()
+    {
+        Bot.Push(FakeBotApi.Update("message.json", 1, userId: 7006, text: "Не работает касса", messageId: 10));
+        var (firstAck, first) = await AckAsync(10);
+        Bot.Push(FakeBotApi.Update("command.json", 2, userId: 7006, text: "/new Не работает сканер"));
+        var secondAck = await SentAsync(m => m["chat_id"]!.GetValue<long>() == 7006 && m["text"]!.GetValue<string>().Contains("SG-", StringComparison.Ordinal)
+            && !m["text"]!.GetValue<string>().Contains(first, StringComparison.Ordinal));
+        var second = System.Text.RegularExpressions.Regex.Match(secondAck["text"]!.GetValue<string>(), @"SG-\d+").Value;
+
+        // The chat's active ticket is now the second; a Telegram reply to the first ack, or the first number, goes to the first.
+        Bot.Push(FakeBotApi.Update("message.json", 3, userId: 7006, text: "Касса снова зависла", messageId: 12, replyTo: firstAck["_sent_message_id"]!.GetValue<long>()));
+        Bot.Push(FakeBotApi.Update("message.json", 4, userId: 7006, text: $"По {first}: чек тоже не печатается", messageId: 13));
+        Bot.Push(FakeBotApi.Update("message.json", 5, userId: 7006, text: "Сканер не видит штрихкод", messageId: 14));
+        await WaitAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 3
+            && (await TicketAsync(second)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
+
+        // Someone else naming the number opens a ticket of their own.
+        Bot.Push(FakeBotApi.Update("message.json", 6, userId: 7007, text: $"{first} покажите мне эту заявку", messageId: 15));
+        var (_, stranger) = await AckAsync(15);
+        Assert.That(stranger, Is.Not.EqualTo(first));
+        Assert.That((await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in"), Is.EqualTo(3));
+    }
+
+    [Test]
     public async Task Status_lists_open_requests_and_close_closes_the_current_one()
     {
         Bot.Push(FakeBotApi.Update("message.json", 1, userId: 7002, text: "Нет доступа к 1С", messageId: 10, language: "ru"));
