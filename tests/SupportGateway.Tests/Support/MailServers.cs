@@ -80,6 +80,20 @@ internal static class MailServers
     /// <summary>Restarts Dovecot alone (mail is kept); connections to it break.</summary>
     public static Task RestartImapAsync() => RunScriptAsync("restart-imap");
 
+    /// <summary>Submits a message to Postfix as <paramref name="from"/>, to its To addresses, and asserts they were all accepted.</summary>
+    public static async Task SubmitAsync(string from, ReadOnlyMemory<byte> message)
+    {
+        var to = SupportGateway.Mail.Mime.MimeParser.Parse(message).To.Select(a => a.Address).ToList();
+        await using var smtp = new SupportGateway.Mail.Smtp.SmtpClient(new SupportGateway.Mail.Smtp.SmtpClientOptions
+        {
+            Host = Host, Port = SmtpPort, Security = SupportGateway.Mail.Net.MailSecurity.PlainLoopbackOnly,
+        });
+        await smtp.ConnectAsync(CancellationToken.None);
+        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
+        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
+        await smtp.QuitAsync(CancellationToken.None);
+    }
+
     private static Task StartAsync() => RunScriptAsync("start");
 
     private static async Task RunScriptAsync(string verb)

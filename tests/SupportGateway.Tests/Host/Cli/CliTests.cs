@@ -67,13 +67,14 @@ public sealed class CliTests
         };
         foreach (var line in File.ReadAllLines(Path.Combine(Corpus.RepositoryRoot(), "config", "gateway.env.example")))
         {
-            if (line.StartsWith("SupportGateway__Channels__Email", StringComparison.Ordinal))
+            if (line.StartsWith("SupportGateway__Channels__", StringComparison.Ordinal))
                 environment[line[..line.IndexOf('=')]] = line[(line.IndexOf('=') + 1)..];
         }
 
         var (exit, output) = await GatewayProcess.RunAsync(_directory, environment, "check-config");
         Assert.That(exit, Is.Zero, output);
-        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("email: up (support <support@example.ru>)"));
+        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("email: up (support <support@example.ru>)")
+            .And.Contain("telegram: up (webhook via https://api.telegram.org)"));
     }
 
     [Test]

@@ -57,7 +57,7 @@ public sealed class EmailChannelTests
     {
         var marker = Guid.NewGuid().ToString("N");
         var pdf = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
-        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("Иван Петров", "customer@sg.test"),
             To = [new MailAddress("", _support)],
@@ -84,7 +84,7 @@ public sealed class EmailChannelTests
         Assert.That(first.GetProperty("attachments")[0].GetProperty("size").GetInt64(), Is.EqualTo(pdf.Length));
 
         // The customer answers the acknowledgement from a mail client: quote below, threading headers set.
-        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("Иван Петров", "customer@sg.test"),
             To = [new MailAddress("", _support)],
@@ -107,7 +107,7 @@ public sealed class EmailChannelTests
     public async Task Auto_replies_and_bounces_open_no_ticket_and_get_no_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await SendAsync("robot@sg.test", MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync("robot@sg.test", MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("", "robot@sg.test"),
             To = [new MailAddress("", _support)],
@@ -116,7 +116,7 @@ public sealed class EmailChannelTests
             Text = "Я в отпуске.",
             Headers = [new("Auto-Submitted", "auto-replied")],
         }));
-        await SendAsync("robot@sg.test", Encoding.UTF8.GetBytes(
+        await MailServers.SubmitAsync("robot@sg.test", Encoding.UTF8.GetBytes(
             $"From: MAILER-DAEMON@sg.test\r\nTo: {_support}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{marker}.dsn@sg.test>\r\n" +
             "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n" +
             "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sg.test\r\n\r\nFinal-Recipient: rfc822; nobody@sg.test\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
@@ -135,7 +135,7 @@ public sealed class EmailChannelTests
     public async Task The_agent_answers_from_mutt_and_the_customer_gets_only_the_new_text_threaded_under_the_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("Иван Петров", "customer@sg.test"),
             To = [new MailAddress("", _support)],
@@ -205,7 +205,7 @@ public sealed class EmailChannelTests
     public async Task Agent_mail_without_a_token_or_with_an_unknown_command_is_not_relayed_and_the_agent_is_told_why()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await SendAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("", "customer@sg.test"), To = [new MailAddress("", _support)], Subject = "Ошибка входа", Text = $"Не могу войти. {marker}",
         }));
@@ -213,7 +213,7 @@ public sealed class EmailChannelTests
         var number = notification.Headers.Get("X-SupportGateway-Ticket")!;
 
         // A new mail that only names the ticket: it could come from anyone who knows the number.
-        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"[{number}] Ошибка входа",
             Text = $"Попробуйте сбросить пароль. {marker}-forged",
@@ -227,7 +227,7 @@ public sealed class EmailChannelTests
         Assert.That(unknown.Text, Does.Contain("unknown command #срочно"));
 
         // A new mail that names no ticket at all: nothing to note it on, but the agent still hears why.
-        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"Вопрос по клиенту {marker}-loose", Text = "Кто-нибудь знает?",
         }));
@@ -271,15 +271,5 @@ public sealed class EmailChannelTests
                 Assert.Fail($"not within 20 s: {what}");
             await Task.Delay(100);
         }
-    }
-
-    private static async Task SendAsync(string from, ReadOnlyMemory<byte> message)
-    {
-        var to = MimeParser.Parse(message).To.Select(a => a.Address).ToList();
-        await using var smtp = new SmtpClient(new SmtpClientOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailSecurity.PlainLoopbackOnly });
-        await smtp.ConnectAsync(CancellationToken.None);
-        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
-        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
-        await smtp.QuitAsync(CancellationToken.None);
     }
 }

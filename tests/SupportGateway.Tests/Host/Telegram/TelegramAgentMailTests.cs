@@ -51,7 +51,7 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         // The agent's mail with a screenshot and a PDF: the picture goes as a photo, the PDF as a document, after the text.
         var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
         var pdf = "%PDF-1.4\n% инструкция\n"u8.ToArray();
-        await SendAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
         {
             From = new MailAddress("Олег Агентов", AgentAddress),
             To = [.. notification.ReplyTo],
@@ -67,15 +67,5 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         Assert.That((photo["file_name"]!.GetValue<string>(), photo["file_size"]!.GetValue<long>(), photo["chat_id"]!.GetValue<long>()), Is.EqualTo(("схема.png", (long)png.Length, 7100L)));
         Assert.That((document["file_name"]!.GetValue<string>(), document["file_size"]!.GetValue<long>()), Is.EqualTo(("инструкция.pdf", (long)pdf.Length)));
         Assert.That(document["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(text["_sent_message_id"]!.GetValue<long>()), "files follow the text");
-    }
-
-    private static async Task SendAsync(string from, ReadOnlyMemory<byte> message)
-    {
-        var to = MimeParser.Parse(message).To.Select(a => a.Address).ToList();
-        await using var smtp = new SmtpClient(new SmtpClientOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailSecurity.PlainLoopbackOnly });
-        await smtp.ConnectAsync(CancellationToken.None);
-        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
-        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
-        await smtp.QuitAsync(CancellationToken.None);
     }
 }
