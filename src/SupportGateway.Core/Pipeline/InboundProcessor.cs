@@ -33,7 +33,25 @@ public sealed class InboundProcessor(
     /// committed together by whichever caller gets the writer next (group commit): each keeps its
     /// own savepoint, so one failure parks only its own payload.
     /// </summary>
-    public Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken) => EnqueueAsync(new Work(raw, false, cancellationToken));
+    public async Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken)
+    {
+        await PrepareAsync(raw, cancellationToken);
+        return await EnqueueAsync(new Work(raw, false, cancellationToken));
+    }
+
+    private async Task PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
+    {
+        if (!_normalizers.TryGetValue(raw.Format, out var normalizer))
+            return;
+        try
+        {
+            await normalizer.PrepareAsync(raw, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Preparing inbound {ExternalId} from {Channel} failed; it is processed without: {Error}", raw.ExternalId, raw.Channel, ex.Message);
+        }
+    }
 
     /// <summary>
     /// Stores the payload as pending and returns once it is committed (group commit, like ingestion); the pending
@@ -120,11 +138,18 @@ public sealed class InboundProcessor(
     /// <summary>Processes a parked (or pending) payload again.</summary>
     public async Task<IngestResult?> ReplayAsync(long inboundId, CancellationToken cancellationToken)
     {
+        // The payload never changes once stored: read and prepared before the transaction, which only checks the state.
+        RawInbound? raw;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+            raw = await inbound.PayloadAsync(new SqlScope(connection), inboundId, cancellationToken);
+        if (raw is null)
+            return null;
+        await PrepareAsync(raw, cancellationToken);
         IngestResult result;
         await using (var session = await database.BeginAsync(cancellationToken))
         {
             var row = await inbound.GetAsync(session, inboundId, cancellationToken);
-            if (row is null || row.State == InboundStore.Processed || await inbound.PayloadAsync(session, inboundId, cancellationToken) is not { } raw)
+            if (row is null || row.State == InboundStore.Processed)
                 return null;
             result = await ProcessAsync(session, inboundId, raw, cancellationToken);
             await session.CommitAsync(cancellationToken);

@@ -13,4 +13,11 @@ public interface IInboundNormalizer
     string Format { get; }
 
     InboundMessage Normalize(RawInbound raw);
+
+    /// <summary>
+    /// Slow work a payload needs before it is processed (fetching the files a chat message names), done before the
+    /// ingest transaction so that the one writer never waits on the network. Best effort: a failure here is logged,
+    /// and the filters must cope when it did not happen.
+    /// </summary>
+    ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -34,7 +34,12 @@ public sealed class TelegramBotClient : IDisposable
     public TelegramBotClient(string baseUrl, string token, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
         // A plain HttpClient: the factory's logging handlers would write the token-bearing URL to the log.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            // Nothing the Bot API sends is larger than a 20 MB file download.
+            MaxResponseContentBufferSize = GetFile.MaxDownload + (1 << 20),
+        };
         _baseUrl = $"{baseUrl.TrimEnd('/')}/bot{token}/";
         _time = time ?? TimeProvider.System;
         _overall = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
@@ -143,8 +148,19 @@ public sealed class TelegramBotClient : IDisposable
     }
 
     /// <summary>Downloads a file that getFile described (file_path), from the file endpoint beside the API.</summary>
-    public async Task<byte[]> DownloadAsync(string filePath, CancellationToken cancellationToken) =>
-        await _http.GetByteArrayAsync(_baseUrl.Replace("/bot", "/file/bot", StringComparison.Ordinal) + filePath, cancellationToken);
+    public async Task<byte[]> DownloadAsync(string filePath, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        try
+        {
+            return await _http.GetByteArrayAsync(_baseUrl.Replace("/bot", "/file/bot", StringComparison.Ordinal) + filePath, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException("the file download took over 2 minutes");
+        }
+    }
 
     private sealed record Envelope
     {

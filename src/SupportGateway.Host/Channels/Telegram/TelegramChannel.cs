@@ -85,6 +85,7 @@ internal static class TelegramChannel
         });
         services.AddSingleton<IInboundNormalizer, TelegramNormalizer>();
         services.AddSingleton<TelegramBotIdentity>();
+        services.AddSingleton<TelegramMedia>();
         services.AddSingleton<IInboundFilter, TelegramFilter>();
         services.AddSingleton<IOutboundSender, TelegramSender>();
         services.AddSingleton<IChannelStatus, TelegramStatus>();

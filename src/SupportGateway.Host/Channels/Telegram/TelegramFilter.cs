@@ -41,8 +41,8 @@ internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, Tel
 /// /status, /close and /bind; the resolution buttons; files are fetched. Answers that belong to no ticket go right
 /// after the commit.
 /// </summary>
-internal sealed class TelegramFilter(TelegramBotClient bot, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
-    TicketService service, IOptions<TelegramOptions> options, TimeProvider time, ILogger<TelegramFilter> logger) : IInboundFilter
+internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
+    TicketService service, IOptions<TelegramOptions> options, TimeProvider time) : IInboundFilter
 {
     public int Order => 250;
 
@@ -239,7 +239,7 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramBotIdentity 
     private async Task FetchFilesAsync(InboundContext context, string files, Replier reply, CancellationToken cancellationToken)
     {
         var refs = JsonSerializer.Deserialize<List<TelegramFileRef>>(files) ?? [];
-        var (attachments, notes, tooBig) = await TelegramMedia.DownloadAsync(bot, refs, logger, cancellationToken);
+        var (attachments, notes, tooBig) = await media.DownloadAsync(refs, cancellationToken);
         var message = context.Message;
         var kept = message.TechnicalDetails!.Where(d => d.Key != TelegramNormalizer.Files || notes.Count > 0).ToDictionary();
         context.Message = message with

@@ -12,7 +12,7 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// new message "chat:message_id:edit:date" that names the original. The conversation is the private chat, a group
 /// member's own thread in a group, or a forum topic. Update kind, command, mentions and files travel in the details.
 /// </summary>
-internal sealed class TelegramNormalizer : IInboundNormalizer
+internal sealed class TelegramNormalizer(TelegramMedia? media = null) : IInboundNormalizer
 {
     public const string Channel = "telegram";
 
@@ -34,6 +34,13 @@ internal sealed class TelegramNormalizer : IInboundNormalizer
 
     /// <summary>Callback data of the resolution buttons: "sg:c:SG-10009" confirms, "sg:r:SG-10009" objects.</summary>
     public static string VerdictData(CustomerVerdict verdict, string number) => $"sg:{(verdict == CustomerVerdict.Confirms ? 'c' : 'r')}:{number}";
+
+    /// <summary>Fetches the message's files before the transaction (see <see cref="TelegramMedia"/>).</summary>
+    public async ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
+    {
+        if (media is not null && JsonSerializer.Deserialize<TgUpdate>(raw.Payload)?.Message is { } message && TelegramMedia.Describe(message) is { Count: > 0 } files)
+            await media.PrefetchAsync(files, cancellationToken);
+    }
 
     public InboundMessage Normalize(RawInbound raw)
     {

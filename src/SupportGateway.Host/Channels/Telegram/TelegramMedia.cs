@@ -13,11 +13,19 @@ internal sealed record TelegramFileRef(
 
 /// <summary>
 /// Files in and out. In: the largest photo size, documents, voice, video, audio and video notes, fetched with getFile
-/// up to the Bot API's 20 MB download limit; a bigger one is named in the text and the customer is told. Out: pictures
-/// go as sendPhoto (shown inline), everything else as sendDocument.
+/// up to the Bot API's 20 MB download limit; a bigger one is named in the text and the customer is told. Files are
+/// fetched before the ingest transaction (<see cref="PrefetchAsync"/>) and kept here until the filter takes them, so
+/// the database writer never waits on Telegram; what was not prefetched is fetched by the filter. Out: pictures go
+/// as sendPhoto (shown inline), everything else as sendDocument.
 /// </summary>
-internal static class TelegramMedia
+internal sealed class TelegramMedia(TelegramBotClient bot, ILogger<TelegramMedia> logger)
 {
+    private const long CacheLimit = 256L * 1024 * 1024;
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Content, DateTime At)> _fetched = new();
+    private long _cached;
+
     public static IReadOnlyList<TelegramFileRef> Describe(TgMessage message)
     {
         var id = message.MessageId.ToString(CultureInfo.InvariantCulture);
@@ -40,12 +48,30 @@ internal static class TelegramMedia
         return files;
     }
 
+    /// <summary>Fetches what fits into the cache ahead of processing; failures are left for the filter to meet.</summary>
+    public async Task PrefetchAsync(IReadOnlyList<TelegramFileRef> files, CancellationToken cancellationToken)
+    {
+        foreach (var (key, entry) in _fetched.Where(e => DateTime.UtcNow - e.Value.At > CacheLifetime))
+        {
+            if (_fetched.TryRemove(key, out _))
+                Interlocked.Add(ref _cached, -entry.Content.LongLength);
+        }
+        foreach (var file in files.Where(f => f.Size is null or <= GetFile.MaxDownload && !_fetched.ContainsKey(f.FileId)))
+        {
+            if (Interlocked.Read(ref _cached) + (file.Size ?? GetFile.MaxDownload) > CacheLimit)
+                return;
+            var content = await FetchAsync(file, cancellationToken);
+            if (_fetched.TryAdd(file.FileId, (content, DateTime.UtcNow)))
+                Interlocked.Add(ref _cached, content.LongLength);
+        }
+    }
+
     /// <summary>
-    /// Fetches the files. Returns the attachments, lines for the text about files that could not be fetched, and the
-    /// names of those over the limit (the customer is told to send them another way).
+    /// The files as attachments, lines for the text about files that could not be fetched, and the names of those
+    /// over the limit (the customer is told to send them another way).
     /// </summary>
-    public static async Task<(List<InboundAttachment> Attachments, List<string> Notes, List<string> TooBig)> DownloadAsync(TelegramBotClient bot,
-        IReadOnlyList<TelegramFileRef> files, ILogger logger, CancellationToken cancellationToken)
+    public async Task<(List<InboundAttachment> Attachments, List<string> Notes, List<string> TooBig)> DownloadAsync(
+        IReadOnlyList<TelegramFileRef> files, CancellationToken cancellationToken)
     {
         var (attachments, notes, tooBig) = (new List<InboundAttachment>(), new List<string>(), new List<string>());
         foreach (var file in files)
@@ -58,10 +84,16 @@ internal static class TelegramMedia
             }
             try
             {
-                var described = await bot.SendAsync(new GetFile(file.FileId), cancellationToken);
-                if (described.FilePath is not { } path)
-                    throw new IOException("getFile gave no file_path");
-                var content = await bot.DownloadAsync(path, cancellationToken);
+                byte[] content;
+                if (_fetched.TryRemove(file.FileId, out var prefetched))
+                {
+                    Interlocked.Add(ref _cached, -prefetched.Content.LongLength);
+                    content = prefetched.Content;
+                }
+                else
+                {
+                    content = await FetchAsync(file, cancellationToken);
+                }
                 attachments.Add(new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = content });
             }
             catch (TelegramApiException ex) when (ex.Description.Contains("too big", StringComparison.OrdinalIgnoreCase))
@@ -77,6 +109,12 @@ internal static class TelegramMedia
             }
         }
         return (attachments, notes, tooBig);
+    }
+
+    private async Task<byte[]> FetchAsync(TelegramFileRef file, CancellationToken cancellationToken)
+    {
+        var described = await bot.SendAsync(new GetFile(file.FileId), cancellationToken);
+        return described.FilePath is { } path ? await bot.DownloadAsync(path, cancellationToken) : throw new IOException("getFile gave no file_path");
     }
 
     /// <summary>Pictures Telegram shows inline; others (and anything over sendPhoto's 10 MB) go as documents.</summary>

@@ -147,18 +147,25 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
             : null;
         try
         {
-            var sent = await bot.SendAsync(new SendMessage(chat, message.Message.Text)
+            // Telegram takes 4,096 characters per message: a longer answer goes in parts, the buttons on the last.
+            var parts = Parts(message.Message.Text, MaxText);
+            TgMessage? sent = null;
+            for (var i = 0; i < parts.Count; i++)
             {
-                MessageThreadId = thread, ReplyParameters = replyTo, ReplyMarkup = Buttons(message),
-            }, cancellationToken);
+                var part = await bot.SendAsync(new SendMessage(chat, parts[i])
+                {
+                    MessageThreadId = thread, ReplyParameters = i == 0 ? replyTo : null, ReplyMarkup = i == parts.Count - 1 ? Buttons(message) : null,
+                }, cancellationToken);
+                sent ??= part;
+            }
             foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
             {
-                var follows = new ReplyParameters(sent.MessageId);
+                var follows = new ReplyParameters(sent!.MessageId);
                 await bot.SendAsync<TgMessage>(TelegramMedia.IsPhoto(file.ContentType, content.LongLength)
                     ? new SendPhoto(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }
                     : new SendDocument(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }, cancellationToken);
             }
-            return new DeliveryReceipt($"{chat}:{sent.MessageId}");
+            return new DeliveryReceipt($"{chat}:{sent!.MessageId}");
         }
         catch (TelegramApiException ex) when (ex.ErrorCode == 403)
         {
@@ -168,6 +175,28 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
         {
             throw new PermanentDeliveryException(ex.Message, ex);
         }
+    }
+
+    public const int MaxText = 4096;
+
+    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
+    internal static IReadOnlyList<string> Parts(string text, int max)
+    {
+        var parts = new List<string>();
+        var rest = text.AsSpan();
+        while (rest.Length > max)
+        {
+            var window = rest[..max];
+            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
+                : window.LastIndexOf('\n') is var line and > 0 ? line
+                : window.LastIndexOf(' ') is var space and > 0 ? space
+                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
+            parts.Add(rest[..cut].TrimEnd().ToString());
+            rest = rest[cut..].TrimStart();
+        }
+        if (rest.Length > 0 || parts.Count == 0)
+            parts.Add(rest.ToString());
+        return parts;
     }
 
     /// <summary>The resolution notice asks with two buttons, in the ticket's language.</summary>

@@ -145,6 +145,22 @@ public sealed class TelegramChannelTests : TelegramScenario
     }
 
     [Test]
+    public void A_long_answer_is_cut_into_parts_Telegram_accepts_at_paragraphs_lines_or_spaces()
+    {
+        var paragraph = string.Concat(Enumerable.Repeat("Проверьте настройки принтера. ", 60)).Trim();
+        var text = string.Join("\n\n", Enumerable.Repeat(paragraph, 5));
+        var parts = TelegramSender.Parts(text, TelegramSender.MaxText);
+        Assert.That(parts, Has.All.Length.LessThanOrEqualTo(TelegramSender.MaxText));
+        Assert.That(string.Join("\n\n", parts), Is.EqualTo(text), "cut at paragraph breaks, nothing lost");
+        Assert.That(parts, Has.Count.GreaterThan(1));
+
+        var emoji = string.Concat(Enumerable.Repeat("😀", 3000));
+        var cut = TelegramSender.Parts(emoji, 4095);
+        Assert.That(string.Concat(cut), Is.EqualTo(emoji), "no character is split");
+        Assert.That(TelegramSender.Parts("коротко", TelegramSender.MaxText), Is.EqualTo(new[] { "коротко" }));
+    }
+
+    [Test]
     public void Every_corpus_update_is_read_without_error()
     {
         var normalizer = new TelegramNormalizer();
