@@ -11,26 +11,21 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// <summary>The bot's own id (the number before the colon in its token) and its @username (from getMe, once).</summary>
 internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, TelegramBotClient bot)
 {
-    private string? _username;
+    private DateTime _lastTry;
 
     public long Id { get; } = long.TryParse((options.Value.BotToken ?? "").Split(':')[0], out var id) ? id : 0;
 
     /// <summary>"@name_bot" in lower case; null while getMe has not answered.</summary>
-    public async ValueTask<string?> UsernameAsync(CancellationToken cancellationToken)
+    public string? Username { get; private set; }
+
+    /// <summary>Asks getMe unless known (at most once a minute while Telegram does not answer). Never called inside a transaction.</summary>
+    public async ValueTask LoadAsync(CancellationToken cancellationToken)
     {
-        if (_username is null)
-        {
-            try
-            {
-                var me = await bot.SendAsync(new GetMe(), cancellationToken, TimeSpan.FromSeconds(5));
-                _username = "@" + me.Username?.ToLowerInvariant();
-            }
-            catch (Exception ex) when (ex is TelegramApiException or IOException)
-            {
-                return null;
-            }
-        }
-        return _username;
+        if (Username is not null || DateTime.UtcNow - _lastTry < TimeSpan.FromMinutes(1))
+            return;
+        _lastTry = DateTime.UtcNow;
+        var me = await bot.SendAsync(new GetMe(), cancellationToken, TimeSpan.FromSeconds(5));
+        Username = "@" + me.Username?.ToLowerInvariant();
     }
 }
 
@@ -105,7 +100,7 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
     {
         var message = context.Message;
         var chat = reply.Chat.ToString(CultureInfo.InvariantCulture);
-        var username = await identity.UsernameAsync(cancellationToken);
+        var username = identity.Username;
         var mentions = details.GetValueOrDefault(TelegramNormalizer.Mentions)?.Split(' ') ?? [];
         // Bot usernames end in "bot"; while getMe has not answered, a mention of any bot counts.
         var mentioned = mentions.Any(m => username is null ? m.EndsWith("bot", StringComparison.Ordinal) : m == username);

@@ -12,7 +12,7 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// new message "chat:message_id:edit:date" that names the original. The conversation is the private chat, a group
 /// member's own thread in a group, or a forum topic. Update kind, command, mentions and files travel in the details.
 /// </summary>
-internal sealed class TelegramNormalizer(TelegramMedia? media = null) : IInboundNormalizer
+internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBotIdentity? identity = null) : IInboundNormalizer
 {
     public const string Channel = "telegram";
 
@@ -35,10 +35,17 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null) : IInbound
     /// <summary>Callback data of the resolution buttons: "sg:c:SG-10009" confirms, "sg:r:SG-10009" objects.</summary>
     public static string VerdictData(CustomerVerdict verdict, string number) => $"sg:{(verdict == CustomerVerdict.Confirms ? 'c' : 'r')}:{number}";
 
-    /// <summary>Fetches the message's files before the transaction (see <see cref="TelegramMedia"/>).</summary>
+    /// <summary>
+    /// Before the transaction: fetches the message's files (see <see cref="TelegramMedia"/>), and for a group message
+    /// makes sure the bot knows its @username, which tells whether it was mentioned.
+    /// </summary>
     public async ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
     {
-        if (media is not null && JsonSerializer.Deserialize<TgUpdate>(raw.Payload)?.Message is { } message && TelegramMedia.Describe(message) is { Count: > 0 } files)
+        if (JsonSerializer.Deserialize<TgUpdate>(raw.Payload)?.Message is not { } message)
+            return;
+        if (identity is not null && !message.Chat.IsPrivate)
+            await identity.LoadAsync(cancellationToken);
+        if (media is not null && TelegramMedia.Describe(message) is { Count: > 0 } files)
             await media.PrefetchAsync(files, cancellationToken);
     }
 

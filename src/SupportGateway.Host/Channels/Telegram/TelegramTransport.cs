@@ -68,7 +68,7 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, Telegr
 
     private async Task RegisterAsync(TelegramOptions settings, CancellationToken cancellationToken)
     {
-        await identity.UsernameAsync(cancellationToken);
+        await identity.LoadAsync(cancellationToken);
         BotCommand[] en = [new("new", "Start a new request"), new("status", "My open requests"), new("close", "Close the current request"),
             new("start", "How to write to support")];
         BotCommand[] ru = [new("new", "Новое обращение"), new("status", "Мои открытые обращения"), new("close", "Закрыть текущее обращение"),
