@@ -68,4 +68,22 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         Assert.That((document["file_name"]!.GetValue<string>(), document["file_size"]!.GetValue<long>()), Is.EqualTo(("инструкция.pdf", (long)pdf.Length)));
         Assert.That(document["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(text["_sent_message_id"]!.GetValue<long>()), "files follow the text");
     }
+
+    [Test]
+    public async Task When_the_customer_blocked_the_bot_the_agent_who_answered_by_mail_is_told_by_mail()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        // A user id of its own, so the mail about it cannot be one left by an earlier run.
+        var user = Random.Shared.NextInt64(1_000_000_000, 9_000_000_000);
+        Bot.Push(FakeBotApi.Update("message.json", 1, userId: user, text: $"Не проходит оплата {marker}", messageId: 80, language: "ru"));
+        var (_, number) = await AckAsync(80);
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Не проходит оплата {marker}"));
+        Bot.Blocked[user] = true;
+
+        await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Оплата прошла, проверьте выписку.");
+        var told = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"on telegram to {user}:"));
+        Assert.That(told.Subject, Does.StartWith($"[{number}] Not sent / не отправлено"));
+        Assert.That(told.Text, Does.Contain("blocked by the user").And.Contain("свяжитесь с ним иначе"));
+        Assert.That(told.InReplyTo.Single(), Does.StartWith(number), "threaded with the ticket's notifications");
+    }
 }
