@@ -127,6 +127,19 @@ public sealed class TelegramConversationTests : TelegramScenario
         Assert.That(texts[2], Does.StartWith("[sticker"));
         Assert.That(texts[3], Does.StartWith("[location "));
         Assert.That(Bot.Sent("getFile").Count(), Is.EqualTo(1), "the big file was not asked for");
+
+        // Voice and video come in as files too, named by what they are.
+        Bot.Files["dfghjjghdjhgd"] = new byte[6448];
+        Bot.Files["sdfsdfsdfsfsdfdsfdsfs"] = new byte[4096];
+        Bot.Push(FakeBotApi.Update("voice.json", 5, userId: 7003, messageId: 44));
+        Bot.Push(FakeBotApi.Update("video.json", 6, userId: 7003, messageId: 45));
+        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 6);
+        var files = (await TicketAsync(number)).GetProperty("messages").EnumerateArray().SelectMany(m => m.GetProperty("attachments").EnumerateArray())
+            .Select(a => (a.GetProperty("fileName").GetString(), a.GetProperty("contentType").GetString(), a.GetProperty("size").GetInt64())).ToList();
+        Assert.That(files, Is.EquivalentTo(new[]
+        {
+            ("photo-40.jpg", "image/jpeg", 84913L), ("voice-44.ogg", "audio/ogg", 6448L), ("sdfsdfsdf.mp4", "video/mp4", 4096L),
+        }));
     }
 
     [Test]
