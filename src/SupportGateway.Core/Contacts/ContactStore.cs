@@ -72,11 +72,6 @@ public sealed class ContactStore
             WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL
             """, new { channel, identity }, cancellationToken);
 
-    /// <summary>Why the identity is unreachable, or null when it is not.</summary>
-    public Task<string?> UnreachableReasonAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
-        db.ScalarAsync<string?>("SELECT unreachable_reason FROM contact_identities WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL",
-            new { channel, identity }, cancellationToken);
-
     /// <summary>Binds a chat (a customer's group) to an organisation: its members write for it and may continue its tickets.</summary>
     public Task BindConversationAsync(SqlScope db, string channel, string conversation, long organisationId, string boundBy, long at,
         CancellationToken cancellationToken) =>
