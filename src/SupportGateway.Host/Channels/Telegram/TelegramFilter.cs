@@ -9,9 +9,9 @@ using SupportGateway.Core.Tickets;
 namespace SupportGateway.Host.Channels.Telegram;
 
 /// <summary>The bot's own id (the number before the colon in its token) and its @username (from getMe, once).</summary>
-internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, TelegramBotClient bot)
+internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, TelegramBotClient bot, TimeProvider time)
 {
-    private DateTime _lastTry;
+    private DateTimeOffset _lastTry;
 
     public long Id { get; } = long.TryParse((options.Value.BotToken ?? "").Split(':')[0], out var id) ? id : 0;
 
@@ -21,9 +21,9 @@ internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, Tel
     /// <summary>Asks getMe unless known (at most once a minute while Telegram does not answer). Never called inside a transaction.</summary>
     public async ValueTask LoadAsync(CancellationToken cancellationToken)
     {
-        if (Username is not null || DateTime.UtcNow - _lastTry < TimeSpan.FromMinutes(1))
+        if (Username is not null || time.GetUtcNow() - _lastTry < TimeSpan.FromMinutes(1))
             return;
-        _lastTry = DateTime.UtcNow;
+        _lastTry = time.GetUtcNow();
         var me = await bot.SendAsync(new GetMe(), cancellationToken, TimeSpan.FromSeconds(5));
         Username = "@" + me.Username?.ToLowerInvariant();
     }
@@ -68,30 +68,41 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
         if (details.GetValueOrDefault(TelegramNormalizer.ChatType) != "private" && !await GroupAsync(context, details, command, reply, cancellationToken))
             return;
 
+        if (command is not null && await CommandAsync(context, command, reply, cancellationToken))
+            return;
+        if (kind == "message" && details.TryGetValue(TelegramNormalizer.Files, out var files))
+            await FetchFilesAsync(context, files, reply, cancellationToken);
+    }
+
+    /// <summary>The bot's commands; true when the message was one (it is consumed, and answered after the commit).</summary>
+    private async Task<bool> CommandAsync(InboundContext context, string command, Replier reply, CancellationToken cancellationToken)
+    {
+        var message = context.Message;
         switch (command)
         {
-            case "/start":
-                context.DroppedBecause = "/start";
-                context.AfterCommit = reply.Text(reply.Russian
-                    ? "Здравствуйте! Это служба поддержки. Опишите проблему одним сообщением — мы зарегистрируем обращение и пришлём его номер.\n/new — новое обращение, /status — ваши обращения, /close — закрыть текущее."
-                    : "Hello! This is customer support. Describe your problem in one message and we will register it and send you its number.\n/new starts a new request, /status lists yours, /close closes the current one.");
-                return;
-            case "/new" when message.Text.Length == 0:
+            case "/new" when message.Text.Length > 0:
+                return false; // "/new text" opens the new request at once
+            case "/new":
                 context.DroppedBecause = "/new";
                 await tickets.DetachConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken);
                 context.AfterCommit = reply.Text(reply.Russian ? "Опишите новую проблему одним сообщением." : "Describe the new problem in one message.");
-                return;
+                return true;
             case "/status":
                 context.DroppedBecause = "/status";
                 context.AfterCommit = reply.Text(await StatusAsync(context, reply.Russian, cancellationToken));
-                return;
+                return true;
             case "/close":
                 context.DroppedBecause = "/close";
                 context.AfterCommit = reply.Text(await CloseAsync(context, reply.Russian, cancellationToken));
-                return;
+                return true;
+            default:
+                // /start, /help and anything unknown get the greeting with the commands; none opens a ticket.
+                context.DroppedBecause = command;
+                context.AfterCommit = reply.Text(reply.Russian
+                    ? "Здравствуйте! Это служба поддержки. Опишите проблему одним сообщением — мы зарегистрируем обращение и пришлём его номер.\n/new — новое обращение, /status — ваши обращения, /close — закрыть текущее."
+                    : "Hello! This is customer support. Describe your problem in one message and we will register it and send you its number.\n/new starts a new request, /status lists yours, /close closes the current one.");
+                return true;
         }
-        if (kind == "message" && details.TryGetValue(TelegramNormalizer.Files, out var files))
-            await FetchFilesAsync(context, files, reply, cancellationToken);
     }
 
     /// <summary>Group rules; false when the message is not for a ticket (the context says why).</summary>

@@ -18,12 +18,12 @@ internal sealed record TelegramFileRef(
 /// the database writer never waits on Telegram; what was not prefetched is fetched by the filter. Out: pictures go
 /// as sendPhoto (shown inline), everything else as sendDocument.
 /// </summary>
-internal sealed class TelegramMedia(TelegramBotClient bot, ILogger<TelegramMedia> logger)
+internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, ILogger<TelegramMedia> logger)
 {
     private const long CacheLimit = 256L * 1024 * 1024;
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Content, DateTime At)> _fetched = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Content, DateTimeOffset At)> _fetched = new();
     private long _cached;
 
     public static IReadOnlyList<TelegramFileRef> Describe(TgMessage message)
@@ -51,7 +51,7 @@ internal sealed class TelegramMedia(TelegramBotClient bot, ILogger<TelegramMedia
     /// <summary>Fetches what fits into the cache ahead of processing; failures are left for the filter to meet.</summary>
     public async Task PrefetchAsync(IReadOnlyList<TelegramFileRef> files, CancellationToken cancellationToken)
     {
-        foreach (var (key, entry) in _fetched.Where(e => DateTime.UtcNow - e.Value.At > CacheLifetime))
+        foreach (var (key, entry) in _fetched.Where(e => time.GetUtcNow() - e.Value.At > CacheLifetime))
         {
             if (_fetched.TryRemove(key, out _))
                 Interlocked.Add(ref _cached, -entry.Content.LongLength);
@@ -61,7 +61,7 @@ internal sealed class TelegramMedia(TelegramBotClient bot, ILogger<TelegramMedia
             if (Interlocked.Read(ref _cached) + (file.Size ?? GetFile.MaxDownload) > CacheLimit)
                 return;
             var content = await FetchAsync(file, cancellationToken);
-            if (_fetched.TryAdd(file.FileId, (content, DateTime.UtcNow)))
+            if (_fetched.TryAdd(file.FileId, (content, time.GetUtcNow())))
                 Interlocked.Add(ref _cached, content.LongLength);
         }
     }

@@ -120,7 +120,11 @@ public sealed class TelegramChannelTests : TelegramScenario
 
         var numbers = new[] { first, second }.Select(m => Regex.Match(m["text"]!.GetValue<string>(), @"SG-\d+").Value).ToList();
         Assert.That(numbers, Is.Unique.And.All.Not.Empty);
-        Assert.That((await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetArrayLength(), Is.EqualTo(2), "/start opened nothing");
+        // An unknown command gets the greeting with the commands, not a ticket.
+        Bot.Push(FakeBotApi.Update("command.json", 5, userId: 5002, text: "/help"));
+        await WaitAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5002
+            && m["text"]!.GetValue<string>().Contains("/status", StringComparison.Ordinal)) == 2));
+        Assert.That((await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetArrayLength(), Is.EqualTo(2), "/start and /help opened nothing");
     }
 
     [Test]
