@@ -129,7 +129,7 @@ internal static class WebhookBench
         return failures;
     }
 
-    /// <summary>Answers every Bot API call with success and a sent message, so acknowledgements leave as they would.</summary>
+    /// <summary>Answers every Bot API call with success (a sent message for send*), so registration succeeds and acknowledgements leave as they would.</summary>
     private static WebApplication StartBotApi()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -137,9 +137,13 @@ internal static class WebhookBench
         builder.Logging.ClearProviders();
         var app = builder.Build();
         long id = 0;
-        app.MapPost("/bot{token}/{method}", (string method) => Results.Text(method == "getMe"
-            ? """{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Bench","username":"bench_bot"}}"""
-            : $$$"""{"ok":true,"result":{"message_id":{{{Interlocked.Increment(ref id)}}},"chat":{"id":1,"type":"private"},"date":0}}""", "application/json"));
+        app.MapPost("/bot{token}/{method}", (string method) => Results.Text(method switch
+        {
+            "getMe" => """{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Bench","username":"bench_bot"}}""",
+            _ when method.StartsWith("send", StringComparison.Ordinal) =>
+                $$$"""{"ok":true,"result":{"message_id":{{{Interlocked.Increment(ref id)}}},"chat":{"id":1,"type":"private"},"date":0}}""",
+            _ => """{"ok":true,"result":true}""",
+        }, "application/json"));
         app.StartAsync().GetAwaiter().GetResult();
         return app;
     }
@@ -165,21 +169,26 @@ internal static class WebhookBench
 
     private static async Task WaitHealthyAsync(HttpClient client, Process gateway)
     {
+        var last = "no answer";
         for (var i = 0; i < 600; i++)
         {
             if (gateway.HasExited)
                 throw new InvalidOperationException($"the gateway exited with {gateway.ExitCode}");
             try
             {
-                if ((await client.GetAsync("/healthz")).IsSuccessStatusCode)
+                using var response = await client.GetAsync("/healthz");
+                last = await response.Content.ReadAsStringAsync();
+                // Healthy, and the bot has registered its webhook (before that the channel shows its configuration).
+                if (response.IsSuccessStatusCode && last.Contains("telegram: up (webhook https", StringComparison.Ordinal))
                     return;
             }
-            catch (HttpRequestException)
+            catch (HttpRequestException ex)
             {
+                last = ex.Message;
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("the gateway did not become healthy in 60 s");
+        throw new TimeoutException($"the gateway did not become healthy in 60 s; /healthz said: {last}");
     }
 
     private static string RepositoryRoot()
