@@ -67,6 +67,12 @@ internal sealed class FakeBotApi : IAsyncDisposable
 
     public int TooManyRequestsLeft { get; set; }
 
+    /// <summary>At most this many updates per getUpdates answer (below the caller's limit), to make a stream last.</summary>
+    public int MaxPerPoll { get; set; } = int.MaxValue;
+
+    /// <summary>How long a getUpdates answer takes once it has updates: the network between the bot and Telegram.</summary>
+    public TimeSpan PollLatency { get; set; } = TimeSpan.Zero;
+
     public int ServerErrorsLeft { get; set; }
 
     /// <summary>A corpus update (or any Update JSON), queued for getUpdates.</summary>
@@ -103,10 +109,15 @@ internal sealed class FakeBotApi : IAsyncDisposable
                     {
                         // A later offset confirms everything before it.
                         _updates.RemoveAll(u => u["update_id"]!.GetValue<long>() < offset);
-                        due = [.. _updates.Select(u => (JsonObject)u.DeepClone())];
+                        // As Telegram: at most "limit" updates per call (default 100), oldest first.
+                        var limit = Math.Min(body["limit"]?.GetValue<int>() ?? 100, MaxPerPoll);
+                        due = [.. _updates.OrderBy(u => u["update_id"]!.GetValue<long>()).Take(limit).Select(u => (JsonObject)u.DeepClone())];
                     }
                     if (due.Length > 0 || DateTime.UtcNow >= deadline)
+                    {
+                        await Task.Delay(PollLatency);
                         return Ok(new JsonArray(due));
+                    }
                     await _arrived.WaitAsync(TimeSpan.FromMilliseconds(100));
                 }
             case "sendMessage" or "sendPhoto" or "sendDocument":

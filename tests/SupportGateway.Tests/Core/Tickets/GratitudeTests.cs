@@ -15,6 +15,8 @@ public sealed class GratitudeTests
     [TestCase("Thank you so much, it works now")]
     [TestCase("ok thx")]
     [TestCase("✅")]
+    [TestCase("Спасибо, всё пришло!")]
+    [TestCase("Got it, thanks")]
     public void A_message_that_only_thanks_or_confirms_is_gratitude(string text) => Assert.That(Gratitude.IsGratitude(text), Is.True, text);
 
     [TestCase("Спасибо, но теперь не печатает второй принтер")]

@@ -17,7 +17,8 @@ public sealed class TelegramPollingFaultTests
     [Test]
     public async Task No_update_is_lost_or_doubled_through_restarts_of_the_api_5xx_and_a_SIGKILL_mid_stream()
     {
-        await using var bot = new FakeBotApi();
+        // Ten updates per answer, 50 ms apart: the stream lasts long enough for the kill to land inside it.
+        await using var bot = new FakeBotApi { MaxPerPoll = 10, PollLatency = TimeSpan.FromMilliseconds(50) };
         var directory = TempDirectory.Create();
         var port = GatewayProcess.FreePort();
         var env = GatewayProcess.Environment(directory, port);

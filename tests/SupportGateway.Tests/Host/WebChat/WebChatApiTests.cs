@@ -75,4 +75,25 @@ public sealed class WebChatApiTests
         Assert.That((await stranger.GetAsync($"/webchat/api/attachments/{attachmentId}")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(await (await owner.GetAsync($"/webchat/api/attachments/{attachmentId}")).Content.ReadAsByteArrayAsync(), Is.EqualTo(new byte[] { 1, 2, 3 }));
     }
+
+    [Test]
+    public async Task After_a_resolution_the_visitor_sees_the_notice_and_a_thank_you_closes_the_ticket_as_confirmed()
+    {
+        var created = await (await _client.PostAsync("/webchat/api/requests", Form("Не приходит письмо с паролем"))).Content.ReadFromJsonAsync<JsonElement>();
+        var number = created.GetProperty("conversation").GetProperty("ticket").GetProperty("number").GetString()!;
+        using var visitor = _gateway.CreateClient();
+        visitor.DefaultRequestHeaders.Add("X-Visitor-Token", created.GetProperty("token").GetString());
+        using var agent = _gateway.Agent();
+        var resolved = await agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        Assert.That(resolved.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var conversation = await visitor.GetFromJsonAsync<JsonElement>($"/webchat/api/requests/{number}");
+        Assert.That(conversation.GetProperty("messages").EnumerateArray().Last().GetProperty("text").GetString(), Does.Contain("отмечено как решённое"));
+        var thanks = new MultipartFormDataContent { { new StringContent("Спасибо, всё пришло!"), "text" } };
+        Assert.That((await visitor.PostAsync($"/webchat/api/requests/{number}/messages", thanks)).IsSuccessStatusCode, Is.True);
+
+        var ticket = await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+        Assert.That(ticket.GetProperty("ticket").GetProperty("status").GetString(), Is.EqualTo("closed"));
+        Assert.That(ticket.GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()), Does.Contain("customer_confirmed"));
+    }
 }
