@@ -147,25 +147,27 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
             : null;
         try
         {
-            // Telegram takes 4,096 characters per message: a longer answer goes in parts, the buttons on the last.
-            var parts = Parts(message.Message.Text, MaxText);
-            TgMessage? sent = null;
+            // Telegram takes 4,096 characters per message: a longer answer goes in parts, the buttons on the last. A
+            // mail with only files attached has no text to send: the first file answers the customer instead.
+            var parts = string.IsNullOrWhiteSpace(message.Message.Text) ? [] : Parts(message.Message.Text, MaxText);
+            TgMessage? first = null;
             for (var i = 0; i < parts.Count; i++)
             {
                 var part = await bot.SendAsync(new SendMessage(chat, parts[i])
                 {
                     MessageThreadId = thread, ReplyParameters = i == 0 ? replyTo : null, ReplyMarkup = i == parts.Count - 1 ? Buttons(message) : null,
                 }, cancellationToken);
-                sent ??= part;
+                first ??= part;
             }
             foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
             {
-                var follows = new ReplyParameters(sent!.MessageId);
-                await bot.SendAsync<TgMessage>(TelegramMedia.IsPhoto(file.ContentType, content.LongLength)
+                var follows = first is null ? replyTo : new ReplyParameters(first.MessageId);
+                var sent = await bot.SendAsync<TgMessage>(TelegramMedia.IsPhoto(file.ContentType, content.LongLength)
                     ? new SendPhoto(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }
                     : new SendDocument(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }, cancellationToken);
+                first ??= sent;
             }
-            return new DeliveryReceipt($"{chat}:{sent!.MessageId}");
+            return new DeliveryReceipt(first is null ? null : $"{chat}:{first.MessageId}");
         }
         catch (TelegramApiException ex) when (ex.ErrorCode == 403)
         {
@@ -202,7 +204,8 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
     /// <summary>The resolution notice asks with two buttons, in the ticket's language.</summary>
     private static InlineKeyboard? Buttons(OutboundMessage message)
     {
-        if (message.Message.TechnicalDetails is not { } details || !details.Contains(TicketService.ResolutionPrompt, StringComparison.Ordinal))
+        if (message.Message.TechnicalDetails is not { } json
+            || System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.GetValueOrDefault(TicketService.PromptKey) != TicketService.ResolutionPrompt)
             return null;
         var russian = message.Ticket.Language == "ru";
         return new InlineKeyboard([[

@@ -67,6 +67,21 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         Assert.That((photo["file_name"]!.GetValue<string>(), photo["file_size"]!.GetValue<long>(), photo["chat_id"]!.GetValue<long>()), Is.EqualTo(("схема.png", (long)png.Length, 7100L)));
         Assert.That((document["file_name"]!.GetValue<string>(), document["file_size"]!.GetValue<long>()), Is.EqualTo(("инструкция.pdf", (long)pdf.Length)));
         Assert.That(document["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(text["_sent_message_id"]!.GetValue<long>()), "files follow the text");
+
+        // A mail with only a file and no words: the file itself answers the customer's last message.
+        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Олег Агентов", AgentAddress),
+            To = [.. notification.ReplyTo],
+            Subject = "Re: " + notification.Subject,
+            InReplyTo = notification.MessageId,
+            References = [notification.MessageId!],
+            Text = "",
+            Attachments = [new OutgoingAttachment("акт.pdf", "application/pdf", pdf)],
+        }));
+        var alone = await SentAsync(m => m["file_name"]?.GetValue<string>() == "акт.pdf", seconds: 30, method: "sendDocument");
+        Assert.That(alone["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(71));
+        Assert.That(Bot.Sent("sendMessage").Count(m => m["text"]!.GetValue<string>().Length == 0), Is.Zero, "no empty message");
     }
 
     [Test]
