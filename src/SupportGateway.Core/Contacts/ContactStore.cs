@@ -60,10 +60,19 @@ public sealed class ContactStore
             RETURNING id
             """, new { accountNumber, at }, cancellationToken);
 
-    /// <summary>The channel refused to deliver to this identity for good (a blocked bot): agents must reach the person another way.</summary>
-    public Task MarkUnreachableAsync(SqlScope db, string channel, string identity, string reason, long at, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE contact_identities SET unreachable_at = @at, unreachable_reason = @reason WHERE channel = @channel AND identity = @identity",
+    /// <summary>
+    /// The channel refused to deliver to this identity for good (a blocked bot): agents must reach the person another
+    /// way. False when it was marked so already, so the agents are told once, not at every answer.
+    /// </summary>
+    public async Task<bool> MarkUnreachableAsync(SqlScope db, string channel, string identity, string reason, long at, CancellationToken cancellationToken)
+    {
+        if (await db.ScalarAsync<long>("SELECT COUNT(*) FROM contact_identities WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL",
+            new { channel, identity }, cancellationToken) > 0)
+            return false;
+        await db.ExecuteAsync("UPDATE contact_identities SET unreachable_at = @at, unreachable_reason = @reason WHERE channel = @channel AND identity = @identity",
             new { channel, identity, reason, at }, cancellationToken);
+        return true;
+    }
 
     /// <summary>They wrote again, so the channel reaches them again.</summary>
     public Task MarkReachableAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>

@@ -157,12 +157,14 @@ public sealed class OutboxDispatcher(
 
     /// <summary>
     /// The customer cannot be reached on the channel any more: the identity is marked so, and the agents read it on
-    /// the ticket and in their notifications, so they can reach the customer another way.
+    /// the ticket and in their notifications, so they can reach the customer another way (once, until the customer
+    /// writes again and is reachable again).
     /// </summary>
     private async Task TellAgentsUnreachableAsync(DbSession session, OutboxRow row, TicketRow ticket, string reason, CancellationToken cancellationToken)
     {
         var now = Now();
-        await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken);
+        if (!await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken))
+            return;
         var text = $"Not delivered on {row.Channel} to {row.Recipient}: {reason}. The customer is marked unreachable there until they write again; " +
             "please contact them another way.\n" +
             $"Не доставлено через {row.Channel} ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";

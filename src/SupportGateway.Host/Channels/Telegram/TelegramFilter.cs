@@ -117,7 +117,8 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
         var mentioned = mentions.Any(m => username is null ? m.EndsWith("bot", StringComparison.Ordinal) : m == username);
         var addressed = mentioned
             || details.GetValueOrDefault(TelegramNormalizer.RepliedTo) == identity.Id.ToString(CultureInfo.InvariantCulture)
-            || command is not null
+            || (command is not null
+                && (details.GetValueOrDefault(TelegramNormalizer.CommandTarget) is not { } target || username is null || target == username))
             || (details.ContainsKey(TelegramNormalizer.Thread)
                 && await tickets.FindActiveInConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken) is not null)
             || (details.GetValueOrDefault(TelegramNormalizer.Kind) == "edit"

@@ -24,6 +24,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
     public const string Kind = "telegram.kind";
     public const string ChatType = "telegram.chat_type";
     public const string Command = "telegram.command";
+    public const string CommandTarget = "telegram.command_to";
     public const string Mentions = "telegram.mentions";
     public const string RepliedTo = "telegram.reply_to_user";
     public const string Files = "telegram.files";
@@ -72,6 +73,9 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         };
         if (command is not null)
             details[Command] = command;
+        // "/start@some_bot": in a group, a command can be for another bot.
+        if (command is not null && text.Split([' ', '\n'], 2)[0].Split('@') is [_, var target])
+            details[CommandTarget] = "@" + target.ToLowerInvariant();
         if (message.IsTopicMessage && message.MessageThreadId is { } thread)
             details[Thread] = thread.ToString(CultureInfo.InvariantCulture);
         var entities = message.Entities ?? message.CaptionEntities ?? [];

@@ -176,6 +176,12 @@ public sealed class TelegramConversationTests : TelegramScenario
             "SELECT unreachable_reason FROM contact_identities WHERE channel = 'telegram' AND identity = '7005'"), Does.Contain("blocked"));
         Assert.That(Bot.Sent("sendMessage").Count(m => m["text"]!.GetValue<string>() == "Возврат оформлен."), Is.EqualTo(1), "no retry after a 403");
 
+        // A second answer while still blocked fails too, but the agents were told already.
+        await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Деньги поступят за 3 дня." });
+        await SentAsync(m => m["text"]!.GetValue<string>() == "Деньги поступят за 3 дня.");
+        await Task.Delay(500);
+        Assert.That((await TicketAsync(number)).GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "contact_unreachable"), Is.EqualTo(1));
+
         // They unblock and write again: reachable again.
         Bot.Blocked.TryRemove(7005, out _);
         Bot.Push(FakeBotApi.Update("message.json", 2, userId: 7005, text: "Разблокировал", messageId: 61));

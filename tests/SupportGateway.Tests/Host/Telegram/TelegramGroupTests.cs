@@ -29,12 +29,15 @@ public sealed class TelegramGroupTests : TelegramScenario
 
         // Colleagues talking among themselves are not tickets.
         Bot.Push(FakeBotApi.Update("text.json", 2, userId: 8002, chatId: Group, text: "Коллеги, кто брал ключ от серверной?", messageId: 101, language: "ru"));
-        Bot.Push(FakeBotApi.Update("text.json", 3, userId: 8002, chatId: Group, text: "@sg_test_bot Принтер в бухгалтерии не печатает", messageId: 102, language: "ru"));
+        Bot.Push(FakeBotApi.Update("text.json", 20, userId: 8002, chatId: Group, text: "/status@other_helper_bot", messageId: 120, language: "ru"));
+        Bot.Push(FakeBotApi.Update("text.json", 21, userId: 8002, chatId: Group, text: "@sg_test_bot Принтер в бухгалтерии не печатает", messageId: 102, language: "ru"));
         var (_, second) = await AckAsync(102);
         Assert.That(second, Is.Not.EqualTo(first), "another member's problem is another ticket");
 
         // A reply to the bot's message continues that message's ticket.
-        Bot.Push(FakeBotApi.Update("text.json", 4, userId: 8001, chatId: Group, text: "Касса пишет «ошибка 3»", messageId: 103,
+        Assert.That(Bot.Sent("sendMessage").Any(m => m["text"]!.GetValue<string>().Contains("обращени", StringComparison.Ordinal)
+            && m["reply_parameters"]?["message_id"]?.GetValue<long>() == 120), Is.False, "a command for another bot is not ours");
+        Bot.Push(FakeBotApi.Update("text.json", 22, userId: 8001, chatId: Group, text: "Касса пишет «ошибка 3»", messageId: 103,
             replyTo: ackA["_sent_message_id"]!.GetValue<long>(), language: "ru"));
         await WaitAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
 
