@@ -10,6 +10,9 @@ public sealed record ContactRow
     public string? Phone { get; init; }
     public long? OrganisationId { get; init; }
     public long CreatedAt { get; init; }
+
+    /// <summary>When the identity it was found by refused delivery for good; only read with that identity.</summary>
+    public long? UnreachableAt { get; init; }
 }
 
 /// <summary>Contacts, their per-channel identities, and organisations.</summary>
@@ -20,7 +23,7 @@ public sealed class ContactStore
     /// <summary>The contact behind a channel identity, with what we know of it; null for a new sender.</summary>
     public Task<ContactRow?> FindContactByIdentityAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<ContactRow>("""
-            SELECT c.id, c.name, c.email, c.phone, c.organisation_id, c.created_at
+            SELECT c.id, c.name, c.email, c.phone, c.organisation_id, c.created_at, i.unreachable_at
             FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
             WHERE i.channel = @channel AND i.identity = @identity
             """, new { channel, identity }, cancellationToken);
@@ -76,10 +79,8 @@ public sealed class ContactStore
 
     /// <summary>They wrote again, so the channel reaches them again.</summary>
     public Task MarkReachableAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
-            UPDATE contact_identities SET unreachable_at = NULL, unreachable_reason = NULL
-            WHERE channel = @channel AND identity = @identity AND unreachable_at IS NOT NULL
-            """, new { channel, identity }, cancellationToken);
+        db.ExecuteAsync("UPDATE contact_identities SET unreachable_at = NULL, unreachable_reason = NULL WHERE channel = @channel AND identity = @identity",
+            new { channel, identity }, cancellationToken);
 
     /// <summary>Binds a chat (a customer's group) to an organisation: its members write for it and may continue its tickets.</summary>
     public Task BindConversationAsync(SqlScope db, string channel, string conversation, long organisationId, string boundBy, long at,

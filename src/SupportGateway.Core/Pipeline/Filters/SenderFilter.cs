@@ -49,7 +49,8 @@ public sealed class SenderFilter(ContactStore contacts, Microsoft.Extensions.Opt
         }
 
         context.ContactId = existing.Id;
-        await contacts.MarkReachableAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
+        if (existing.UnreachableAt is not null)
+            await contacts.MarkReachableAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
         context.OrganisationId = existing.OrganisationId ?? organisationId;
         if (Fills(existing.Name, sender.Name) || Fills(existing.Email, sender.Email) || Fills(existing.Phone, sender.Phone)
             || (existing.OrganisationId is null && organisationId is not null))
