@@ -6,6 +6,7 @@ using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Pipeline.Filters;
+using SupportGateway.Core.Sla;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
 
@@ -24,6 +25,8 @@ public static class CoreRegistration
         services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, CoreOptionsValidator>();
+        services.AddOptions<SlaOptions>().BindConfiguration(SlaOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SlaOptions>, SlaOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Database(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
@@ -37,6 +40,12 @@ public static class CoreRegistration
         services.AddSingleton<OutboundFiles>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<InboundSignal>();
+        services.AddSingleton(sp => new SlaCatalog(sp.GetRequiredService<IOptions<SlaOptions>>().Value,
+            sp.GetRequiredService<IOptions<List<OrganisationOptions>>>().Value, []));
+        services.AddSingleton<SlaSignal>();
+        services.AddSingleton<SlaTracker>();
+        services.AddSingleton<TicketTransitions>();
+        services.AddSingleton<SlaEscalation>();
         services.AddSingleton<TicketWriter>();
         services.AddSingleton<TicketService>();
         services.AddSingleton<InboundProcessor>();
@@ -49,6 +58,7 @@ public static class CoreRegistration
         services.AddHostedService<DatabaseMigration>();
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PendingInboundWorker>();
+        services.AddHostedService<SlaScheduler>();
         services.AddHostedService<SqliteCheckpointer>();
         return builder;
     }

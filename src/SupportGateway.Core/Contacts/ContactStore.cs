@@ -52,6 +52,9 @@ public sealed class ContactStore
             WHERE id = @id
             """, new { id, name, email, phone, organisationId }, cancellationToken);
 
+    public Task<string?> AccountNumberAsync(SqlScope db, long organisationId, CancellationToken cancellationToken) =>
+        db.ScalarAsync<string>("SELECT account_number FROM organisations WHERE id = @organisationId", new { organisationId }, cancellationToken);
+
     public Task<ContactRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<ContactRow>($"SELECT {Columns} FROM contacts WHERE id = @id", new { id }, cancellationToken);
 

@@ -15,6 +15,9 @@ public sealed class OrganisationOptions
 
     public List<string> Domains { get; set; } = [];
 
+    /// <summary>The service level of this customer's contract (a name in <c>SupportGateway:Sla:Policies</c>); the default when empty.</summary>
+    public string? SlaPolicy { get; set; }
+
     /// <summary>The organisation whose domains include <paramref name="email"/>'s domain.</summary>
     public static OrganisationOptions? ByEmail(IEnumerable<OrganisationOptions> organisations, string? email)
     {

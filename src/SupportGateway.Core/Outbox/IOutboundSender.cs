@@ -46,3 +46,14 @@ public interface IAgentNotifier
 
     IReadOnlyList<string> Recipients(TicketRow ticket);
 }
+
+/// <summary>
+/// A channel that reaches a customer at their e-mail address whatever channel the ticket came by: closure notices go
+/// there too, as the regulation asks. <see cref="Available"/> is false while it is not configured.
+/// </summary>
+public interface ICustomerMail
+{
+    string Channel { get; }
+
+    bool Available { get; }
+}

@@ -1,7 +1,10 @@
 namespace SupportGateway.Core.Tickets;
 
-/// <summary>What the customer says about a resolved ticket: a button pressed, or a message that only thanks.</summary>
-public enum CustomerVerdict { None, Confirms, Rejects }
+/// <summary>
+/// What the customer says about their ticket: a button pressed or a message that only thanks (about a resolution),
+/// or that the request is no longer needed (<see cref="Closes"/>: a <c>#close</c> line in a mail).
+/// </summary>
+public enum CustomerVerdict { None, Confirms, Rejects, Closes }
 
 /// <summary>
 /// Recognises a message that only thanks or confirms ("Спасибо!", "спс, всё работает", "Thanks a lot 👍"): after a

@@ -25,6 +25,17 @@ public sealed record TicketRow
     public long? ResolvedAt { get; init; }
     public long? ClosedAt { get; init; }
 
+    /// <summary>The service-level policy at registration; see <c>Sla/SlaTracker</c> for the other SLA columns.</summary>
+    public string? SlaPolicy { get; init; }
+
+    /// <summary>When the resolution target is used up while the clock runs; null while it is paused or stopped short of it.</summary>
+    public long? SlaDueAt { get; init; }
+
+    public long? SlaWarnAt { get; init; }
+
+    /// <summary>The next instant the scheduler has something to do for this ticket.</summary>
+    public long? SlaNextAt { get; init; }
+
     public TicketStatus StatusValue => WireName.Parse<TicketStatus>(Status);
 }
 

@@ -26,6 +26,20 @@ public sealed class TicketOptions
         ["ru"] = "Ваше обращение {number} отмечено как решённое. Если всё в порядке, подтвердите, пожалуйста; если нет — напишите, что осталось не так, и мы продолжим.",
     };
 
+    /// <summary>Sent on the ticket's channel, and by e-mail where the customer gave an address, when a ticket closes.</summary>
+    public Dictionary<string, string> ClosureNotice { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["en"] = "Your request {number} \"{subject}\" is closed. If the problem comes back, just write to us.",
+        ["ru"] = "Ваше обращение {number} «{subject}» закрыто. Если проблема повторится, просто напишите нам.",
+    };
+
+    /// <summary>The same when the ticket closed by itself: resolved, and no answer from the customer for the auto-close time.</summary>
+    public Dictionary<string, string> AutoClosureNotice { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["en"] = "Your request {number} \"{subject}\" was solved and is now closed, as we have not heard from you. If the problem comes back, just write to us.",
+        ["ru"] = "Ваше обращение {number} «{subject}» решено и закрыто, так как мы не получили от вас ответа. Если проблема повторится, просто напишите нам.",
+    };
+
     /// <summary>
     /// Per channel, at most this many acknowledgements go to one address per <see cref="AcknowledgementWindow"/>: a brake
     /// on loops with auto-responders, which only e-mail has. A channel not listed is not limited.
@@ -40,6 +54,11 @@ public sealed class TicketOptions
     public static readonly string[] Languages = ["en", "ru"];
 
     public TicketNumberFormat CreateNumberFormat() => new(NumberPrefix, NumberStart);
+
+    /// <summary>A template in the ticket's language (else English) with <c>{number}</c> and <c>{subject}</c> filled in.</summary>
+    public static string Fill(Dictionary<string, string> templates, TicketRow ticket) =>
+        (templates.GetValueOrDefault(ticket.Language) ?? templates.GetValueOrDefault("en") ?? "{number}")
+            .Replace("{number}", ticket.Number, StringComparison.Ordinal).Replace("{subject}", ticket.Subject, StringComparison.Ordinal);
 }
 
 /// <summary>Chooses the customer's language: the channel's hint, else the script of the text, else the default.</summary>

@@ -23,13 +23,8 @@ public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOn
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
-    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, Microsoft.Extensions.Options.IOptions<TicketOptions> options, TimeProvider time)
+    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TimeProvider time)
 {
-    /// <summary>Marks the outbound message that asks the customer to confirm a resolution; channels with buttons add them.</summary>
-    public const string PromptKey = "sg.prompt";
-
-    public const string ResolutionPrompt = "resolution";
-
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
         numbers.TryParse(number, out var seq) ? await tickets.GetAsync(db, seq, cancellationToken) : null;
 
@@ -95,7 +90,7 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         {
             await outbox.EnqueueAsync(session, messageId, ticket.Id, ticket.Channel, ticket.Account, ticket.ReplyAddress!, now, cancellationToken);
             if (ticket.StatusValue == TicketStatus.New)
-                ticket = await SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
+                ticket = await transitions.SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
         }
         await tickets.TouchAsync(session, ticket.Id, now, cancellationToken);
         return new CommandResult(CommandStatus.Ok, ticket, messageId);
@@ -132,9 +127,10 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
             }
             if (status == TicketStatus.Resolved && changes.Resolution is null)
                 return new CommandResult(CommandStatus.Invalid, Error: "Resolving needs a resolution: " + string.Join(", ", WireName.AllOf<TicketResolution>()) + ".", Field: "resolution");
-            ticket = await SetStatusAsync(session, ticket, status, changes.Resolution, actor, now, cancellationToken);
+            ticket = await transitions.SetStatusAsync(session, ticket, status, changes.Resolution, actor, now, cancellationToken);
         }
 
+        var priorityBefore = ticket.Priority;
         ticket = await ChangeAsync(session, ticket, "priority_changed", ticket.Priority, changes.Priority is { } p ? WireName.Of(p) : null,
             (t, v) => t with { Priority = v! }, actor, now, cancellationToken);
         ticket = await ChangeAsync(session, ticket, "type_changed", ticket.Type, changes.Type is { } ty ? WireName.Of(ty) : null,
@@ -146,41 +142,9 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
             ticket = ticket with { Assignee = newAssignee };
         }
         await tickets.UpdateAsync(session, ticket with { UpdatedAt = now }, cancellationToken);
+        if (ticket.Priority != priorityBefore)
+            ticket = await transitions.RecomputeAfterPriorityAsync(session, ticket, actor, now, cancellationToken);
         return new CommandResult(CommandStatus.Ok, ticket with { UpdatedAt = now });
-    }
-
-    private async Task<TicketRow> SetStatusAsync(DbSession session, TicketRow ticket, TicketStatus status, TicketResolution? resolution,
-        string actor, long now, CancellationToken cancellationToken)
-    {
-        var updated = ticket with
-        {
-            Status = WireName.Of(status),
-            Resolution = status == TicketStatus.Resolved ? WireName.Of(resolution!.Value) : status == TicketStatus.Closed ? ticket.Resolution : null,
-            ResolvedAt = status == TicketStatus.Resolved ? now : status == TicketStatus.Closed ? ticket.ResolvedAt : null,
-            ClosedAt = status == TicketStatus.Closed ? now : null,
-            UpdatedAt = now,
-        };
-        await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "status_changed", ticket.Status, updated.Status), cancellationToken);
-        if (updated.Resolution != ticket.Resolution)
-            await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "resolution_changed", ticket.Resolution, updated.Resolution), cancellationToken);
-        await tickets.UpdateAsync(session, updated, cancellationToken);
-        if (status == TicketStatus.Resolved && updated.ReplyAddress is { } address)
-            await AskToConfirmAsync(session, updated, address, now, cancellationToken);
-        return updated;
-    }
-
-    /// <summary>Tells the customer the ticket is resolved and asks them to confirm or object, on the ticket's channel.</summary>
-    private async Task AskToConfirmAsync(DbSession session, TicketRow ticket, string address, long now, CancellationToken cancellationToken)
-    {
-        var templates = options.Value.ResolutionNotice;
-        var text = (templates.GetValueOrDefault(ticket.Language) ?? templates.GetValueOrDefault("en") ?? "{number}")
-            .Replace("{number}", ticket.Number, StringComparison.Ordinal).Replace("{subject}", ticket.Subject, StringComparison.Ordinal);
-        var id = await messages.InsertAsync(session, new MessageRow
-        {
-            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = ticket.Channel, Text = text, CreatedAt = now,
-            TechnicalDetails = $"{{\"{PromptKey}\":\"{ResolutionPrompt}\"}}",
-        }, cancellationToken);
-        await outbox.EnqueueAsync(session, id, ticket.Id, ticket.Channel, ticket.Account, address, now, cancellationToken);
     }
 
     private async Task<TicketRow> ChangeAsync(DbSession session, TicketRow ticket, string action, string oldValue, string? newValue,

@@ -7,14 +7,17 @@ public sealed class TicketStore(Database database)
 {
     private const string Columns = """
         id, number, subject, status, priority, type, resolution, assignee, requester_id, organisation_id,
-        channel, account, conversation_key, reply_address, language, created_at, updated_at, resolved_at, closed_at
+        channel, account, conversation_key, reply_address, language, created_at, updated_at, resolved_at, closed_at,
+        sla_policy, sla_due_at, sla_warn_at, sla_next_at
         """;
 
     private const string InsertSql = """
         INSERT INTO tickets (id, number, subject, status, priority, type, requester_id, organisation_id,
-            channel, account, conversation_key, reply_address, language, created_at, updated_at)
+            channel, account, conversation_key, reply_address, language, created_at, updated_at,
+            sla_policy, sla_due_at, sla_warn_at, sla_next_at)
         VALUES (@Id, @Number, @Subject, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
-            @Channel, @Account, @ConversationKey, @ReplyAddress, @Language, @CreatedAt, @UpdatedAt)
+            @Channel, @Account, @ConversationKey, @ReplyAddress, @Language, @CreatedAt, @UpdatedAt,
+            @SlaPolicy, @SlaDueAt, @SlaWarnAt, @SlaNextAt)
         """;
 
     private const string ActiveInConversationSql = $"""

@@ -1,13 +1,15 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Sla;
 
 namespace SupportGateway.Core.Tickets;
 
 /// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
-public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, TicketNumberFormat numbers,
-    IOptions<TicketOptions> options, IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
+public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, ContactStore contacts, TicketNumberFormat numbers,
+    TicketTransitions transitions, SlaTracker sla, IOptions<TicketOptions> options, IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
 {
     private readonly IAgentNotifier[] _notifiers = [.. notifiers];
 
@@ -46,23 +48,20 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
         await AuditAsync(context, ticket.Id, now, customer, "message_added", null, messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         var verdict = context.Message.Verdict != CustomerVerdict.None ? context.Message.Verdict
             : Gratitude.IsGratitude(context.Message.Text) ? CustomerVerdict.Confirms : CustomerVerdict.None;
-        if (verdict != CustomerVerdict.None && ticket.StatusValue is TicketStatus.Resolved or TicketStatus.Closed)
+        if (verdict == CustomerVerdict.Closes && ticket.StatusValue != TicketStatus.Closed)
+            await AuditAsync(context, ticket.Id, now, customer, "customer_closed", null, null, cancellationToken);
+        else if (verdict is CustomerVerdict.Confirms or CustomerVerdict.Rejects && ticket.StatusValue is TicketStatus.Resolved or TicketStatus.Closed)
             await AuditAsync(context, ticket.Id, now, customer, verdict == CustomerVerdict.Confirms ? "customer_confirmed" : "customer_rejected", null, ticket.Resolution, cancellationToken);
         if (TicketWorkflow.AfterCustomerFollowUp(ticket.StatusValue, verdict) is { } next)
         {
-            ticket = ticket with
-            {
-                Status = WireName.Of(next), UpdatedAt = now,
-                ClosedAt = next == TicketStatus.Closed ? now : null,
-                Resolution = next == TicketStatus.Closed ? ticket.Resolution : null,
-                ResolvedAt = next == TicketStatus.Closed ? ticket.ResolvedAt : null,
-            };
-            await tickets.UpdateAsync(context.Session, ticket, cancellationToken);
-            await AuditAsync(context, ticket.Id, now, customer, "status_changed", context.Ticket!.Status, ticket.Status, cancellationToken);
+            ticket = await transitions.SetStatusAsync(context.Session, ticket, next, null, customer, now, cancellationToken);
         }
         else
         {
             await tickets.TouchAsync(context.Session, ticket.Id, now, cancellationToken);
+            // A customer's word on a resolved ticket starts the wait for their confirmation again.
+            if (ticket.StatusValue == TicketStatus.Resolved)
+                await sla.RecomputeAsync(context.Session, ticket, now, cancellationToken);
         }
         return (ticket, messageId, false);
     }
@@ -89,6 +88,8 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             CreatedAt = now,
             UpdatedAt = now,
         };
+        var organisation = context.OrganisationId is { } orgId ? await contacts.AccountNumberAsync(context.Session, orgId, cancellationToken) : null;
+        ticket = sla.Start(ticket, organisation);
         await tickets.InsertAsync(context.Session, ticket, cancellationToken);
         await tickets.AddParticipantAsync(context.Session, ticket.Id, ticket.RequesterId, "requester", cancellationToken);
         return ticket;

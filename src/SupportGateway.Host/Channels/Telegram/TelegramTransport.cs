@@ -205,7 +205,7 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
     private static InlineKeyboard? Buttons(OutboundMessage message)
     {
         if (message.Message.TechnicalDetails is not { } json
-            || System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.GetValueOrDefault(TicketService.PromptKey) != TicketService.ResolutionPrompt)
+            || System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.GetValueOrDefault(TicketTransitions.PromptKey) != TicketTransitions.ResolutionPrompt)
             return null;
         var russian = message.Ticket.Language == "ru";
         return new InlineKeyboard([[

@@ -63,6 +63,7 @@ public sealed class AgentApiTests
     public async Task Ticket_shows_messages_and_audit_trail()
     {
         await _agent.PostAsJsonAsync($"/api/v1/tickets/{_number}/replies", new { text = "Смотрим" });
+        // A higher priority has a shorter target: the due time moves, and the audit says so.
         await _agent.PatchAsJsonAsync($"/api/v1/tickets/{_number}", new { priority = "high", assignee = GatewayFactory.AgentEmail });
 
         var ticket = await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{_number}");
