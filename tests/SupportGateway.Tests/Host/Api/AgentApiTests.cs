@@ -68,7 +68,7 @@ public sealed class AgentApiTests
 
         var ticket = await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{_number}");
         var audit = ticket.GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
-        Assert.That(audit, Is.EqualTo(new[] { "created", "message_added", "status_changed", "priority_changed", "assignee_changed" }));
+        Assert.That(audit, Is.EqualTo(new[] { "created", "message_added", "status_changed", "priority_changed", "assignee_changed", "sla_due_changed" }));
         Assert.That(ticket.GetProperty("ticket").GetProperty("assignee").GetString(), Is.EqualTo(GatewayFactory.AgentEmail));
         Assert.That(ticket.GetProperty("messages").EnumerateArray().Last().GetProperty("author").GetString(), Is.EqualTo("Anna"));
     }
