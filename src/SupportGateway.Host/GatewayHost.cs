@@ -21,6 +21,7 @@ public static class GatewayHost
         services.AddOptions<List<AgentOptions>>().BindConfiguration(AgentDirectory.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<List<AgentOptions>>, AgentOptionsValidator>();
         services.AddSingleton<AgentDirectory>();
+        services.AddSingleton<SlaView>();
         services.AddSingleton<ChannelHealth>();
         builder.AddWebChatChannel();
         builder.AddIntakeChannel();

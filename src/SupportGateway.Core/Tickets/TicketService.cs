@@ -96,6 +96,30 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         return new CommandResult(CommandStatus.Ok, ticket, messageId);
     }
 
+    /// <summary>
+    /// The customer says the request is no longer needed (web chat's control, the intake API): it closes, once, and the
+    /// customer is told as on every closure. Only a participant may; <see cref="Participation"/> says why not.
+    /// </summary>
+    public async Task<(Participation Participation, CommandResult? Result)> CloseByCustomerAsync(string number, string channel, string identity,
+        CancellationToken cancellationToken)
+    {
+        await using var session = await database.BeginAsync(cancellationToken);
+        if (await FindAsync(session, number, cancellationToken) is not { } ticket)
+            return (Participation.NoTicket, null);
+        if (await contacts.FindByIdentityAsync(session, channel, identity, cancellationToken) is not { } contactId
+            || !await tickets.IsParticipantAsync(session, ticket.Id, contactId, cancellationToken))
+            return (Participation.NotParticipant, null);
+        if (ticket.StatusValue == TicketStatus.Closed)
+            return (Participation.Participant, new CommandResult(CommandStatus.Ok, ticket));
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var actor = $"customer:{contactId}";
+        await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "customer_closed", null, null), cancellationToken);
+        ticket = await transitions.SetStatusAsync(session, ticket, TicketStatus.Closed, null, actor, now, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        signal.NotifyAll();
+        return (Participation.Participant, new CommandResult(CommandStatus.Ok, ticket));
+    }
+
     public async Task<CommandResult> UpdateAsync(string number, string actor, TicketChanges changes, CancellationToken cancellationToken)
     {
         await using var session = await database.BeginAsync(cancellationToken);

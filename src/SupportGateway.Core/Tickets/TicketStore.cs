@@ -107,14 +107,25 @@ public sealed class TicketStore(Database database)
         db.ListAsync<AuditRow>("SELECT id, ticket_id, at, actor, action, old_value, new_value FROM audit WHERE ticket_id = @ticketId ORDER BY id",
             new { ticketId }, cancellationToken);
 
-    /// <summary>Newest first. <paramref name="query"/> matches the number or subject.</summary>
-    public Task<IReadOnlyList<TicketRow>> SearchAsync(SqlScope db, string? status, string? query, int limit, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Newest first, or by due time (<paramref name="byDue"/>: the soonest first, tickets without a running clock last).
+    /// <paramref name="query"/> matches the number or subject; <paramref name="sla"/> is <c>breached</c> (the target is
+    /// used up) or <c>at_risk</c> (past the first warning, not yet due), for open tickets.
+    /// </summary>
+    public Task<IReadOnlyList<TicketRow>> SearchAsync(SqlScope db, string? status, string? query, string? sla, bool byDue, long now, int limit,
+        CancellationToken cancellationToken) =>
         db.ListAsync<TicketRow>($"""
             SELECT {Columns} FROM tickets
             WHERE (@status IS NULL OR status = @status)
               AND (@like IS NULL OR LOWER(subject) LIKE @like OR LOWER(number) LIKE @like)
-            ORDER BY id DESC LIMIT @limit
-            """, new { status, like = query is null ? null : $"%{query.ToLowerInvariant()}%", limit }, cancellationToken);
+              {sla switch
+              {
+                  "breached" => "AND status <> 'closed' AND sla_due_at <= @now",
+                  "at_risk" => "AND status <> 'closed' AND sla_warn_at <= @now AND sla_due_at > @now",
+                  _ => "",
+              }}
+            ORDER BY {(byDue ? "CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END, sla_due_at, id" : "id DESC")} LIMIT @limit
+            """, new { status, like = query is null ? null : $"%{query.ToLowerInvariant()}%", now, limit }, cancellationToken);
 
     public Task<IReadOnlyList<TicketRow>> ListForContactAsync(SqlScope db, long contactId, int limit, CancellationToken cancellationToken) =>
         db.ListAsync<TicketRow>($"""

@@ -11,19 +11,32 @@ internal static class AgentEndpoints
     {
         var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent);
 
-        tickets.MapGet("", async Task<IResult> (string? status, string? q, int? limit, Database database, TicketStore store, CancellationToken ct) =>
+        tickets.MapGet("", async Task<IResult> (string? status, string? q, string? sla, string? sort, int? limit, Database database, TicketStore store,
+            SlaView slaView, TimeProvider time, CancellationToken ct) =>
         {
             if (status is not null && !WireName.TryParse<TicketStatus>(status, out _))
                 return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", WireName.AllOf<TicketStatus>())}.", "status");
+            if (sla is not (null or "breached" or "at_risk"))
+                return Problems.BadRequest($"Unknown sla filter '{sla}'; use breached or at_risk.", "sla");
+            if (sort is not (null or "due" or "newest"))
+                return Problems.BadRequest($"Unknown sort '{sort}'; use due or newest.", "sort");
             await using var connection = await database.OpenAsync(ct);
-            var rows = await store.SearchAsync(new SqlScope(connection), status, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), Math.Clamp(limit ?? 50, 1, 500), ct);
-            return TypedResults.Ok(rows.Select(TicketSummaryDto.From).ToList());
+            var db = new SqlScope(connection);
+            var rows = await store.SearchAsync(db, status, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), sla, sort == "due",
+                time.GetUtcNow().ToUnixTimeMilliseconds(), Math.Clamp(limit ?? 50, 1, 500), ct);
+            var list = new List<TicketSummaryDto>(rows.Count);
+            foreach (var row in rows)
+                list.Add(TicketSummaryDto.From(row, await slaView.ReadAsync(db, row, ct)));
+            return TypedResults.Ok(list);
         });
 
-        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, CancellationToken ct) =>
-            await service.GetViewAsync(number, includeInternal: true, ct) is { } view
-                ? TypedResults.Ok(TicketDetailDto.From(view))
-                : Problems.NotFound($"Ticket {number} does not exist."));
+        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, CancellationToken ct) =>
+        {
+            if (await service.GetViewAsync(number, includeInternal: true, ct) is not { } view)
+                return Problems.NotFound($"Ticket {number} does not exist.");
+            await using var connection = await database.OpenAsync(ct);
+            return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct)));
+        });
 
         tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -45,7 +58,7 @@ internal static class AgentEndpoints
                     Field<TicketStatus>(body.Status, "status"), Field<TicketResolution>(body.Resolution, "resolution"),
                     Field<TicketPriority>(body.Priority, "priority"), Field<TicketType>(body.Type, "type"), body.Assignee);
                 var result = await service.UpdateAsync(number, $"agent:{agent.Email}", changes, ct);
-                return ToResult(result, r => TypedResults.Ok(TicketSummaryDto.From(r.Ticket!)));
+                return ToResult(result, r => TypedResults.Ok(TicketSummaryDto.From(r.Ticket!, null)));
             }));
         return app;
     }

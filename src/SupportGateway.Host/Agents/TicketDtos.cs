@@ -5,10 +5,10 @@ namespace SupportGateway.Host.Agents;
 
 public sealed record TicketSummaryDto(string Number, string Subject, string Status, string Priority, string Type, string? Resolution,
     string? Assignee, string Channel, string Language, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt)
+    DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, SlaDto? Sla)
 {
-    public static TicketSummaryDto From(TicketRow t) => new(t.Number, t.Subject, t.Status, t.Priority, t.Type, t.Resolution, t.Assignee,
-        t.Channel, t.Language, Time(t.CreatedAt), Time(t.UpdatedAt), Time(t.ResolvedAt), Time(t.ClosedAt));
+    public static TicketSummaryDto From(TicketRow t, SlaDto? sla) => new(t.Number, t.Subject, t.Status, t.Priority, t.Type, t.Resolution, t.Assignee,
+        t.Channel, t.Language, Time(t.CreatedAt), Time(t.UpdatedAt), Time(t.ResolvedAt), Time(t.ClosedAt), sla);
 
     internal static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
@@ -35,7 +35,7 @@ public sealed record ContactDto(string? Name, string? Email, string? Phone)
 
 public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
 {
-    public static TicketDetailDto From(TicketView view) => new(TicketSummaryDto.From(view.Ticket), ContactDto.From(view.Requester),
+    public static TicketDetailDto From(TicketView view, SlaDto sla) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
         [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments))],
         [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
 }

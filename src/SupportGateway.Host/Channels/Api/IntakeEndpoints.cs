@@ -35,6 +35,21 @@ internal static class IntakeEndpoints
                 return Answer(await processor.IngestAsync(message, ct), http);
             }));
 
+        group.MapPost("/{ticketNumber}/close", (string ticketNumber, HttpContext http, TicketService tickets, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var body = await RequestBody.ReadJsonAsync<IntakeFollowUp>(http, 64 << 10, ct);
+                if (body.Contact is null)
+                    return Problems.BadRequest("'contact' is required: the ticket's contact closes it.", "contact");
+                var (participation, result) = await tickets.CloseByCustomerAsync(ticketNumber, IntakeNormalizer.Channel, IntakeNormalizer.Identity(body.Contact), ct);
+                return participation switch
+                {
+                    Participation.NoTicket => Problems.NotFound($"Ticket {ticketNumber} does not exist."),
+                    Participation.NotParticipant => Problems.Forbidden($"Only the contact of {ticketNumber} may close it."),
+                    _ => TypedResults.Ok(new { ticketNumber = result!.Ticket!.Number, status = result.Ticket.Status }),
+                };
+            }));
+
         group.MapGet("/{ticketNumber}", async Task<IResult> (string ticketNumber, TicketService tickets, CancellationToken ct) =>
             await tickets.GetViewAsync(ticketNumber, includeInternal: false, ct) is { } view
                 ? TypedResults.Ok(new

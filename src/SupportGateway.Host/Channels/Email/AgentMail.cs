@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Sla;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Agents;
 using SupportGateway.Mail.Mime;
@@ -73,8 +75,8 @@ internal sealed class AgentNotifier(IOptions<EmailOptions> options, AgentDirecto
 /// Sends agents' mail: a notification for a customer message (the text, the ticket's fields and the files), or,
 /// for a system message, the explanation of why an agent's mail was not relayed.
 /// </summary>
-internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> options, AgentMailTokens tokens, MailSubmission submission)
-    : IOutboundSender
+internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> options, AgentMailTokens tokens, MailSubmission submission,
+    SlaCatalog sla, TimeProvider time) : IOutboundSender
 {
     public string Channel => AgentNotifier.ChannelName;
 
@@ -89,11 +91,12 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
             From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
             To = [new MailAddress("", message.Recipient)],
             ReplyTo = [new MailAddress(mailbox.DisplayName ?? "", tokens.ReplyAddress(ticket, mailbox))],
-            Subject = notification ? $"[{ticket.Number}] {ticket.Subject}" : $"[{ticket.Number}] Not sent / не отправлено: {ticket.Subject}",
+            Subject = notification ? $"[{ticket.Number}] {ticket.Subject}"
+                : $"[{ticket.Number}] {Details(message.Message).GetValueOrDefault(SlaEscalation.SubjectKey) ?? $"Not sent / не отправлено: {ticket.Subject}"}",
             MessageId = messageId,
             References = [tokens.ThreadId(ticket, mailbox.Domain)],
             InReplyTo = tokens.ThreadId(ticket, mailbox.Domain),
-            Text = notification ? Notification(message) : message.Message.Text,
+            Text = notification ? Notification(message, DueLine(ticket)) : message.Message.Text,
             Attachments = notification ? await submission.FilesAsync(message, cancellationToken) : [],
             Headers =
             [
@@ -119,16 +122,32 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
         }, agentEmail, cancellationToken);
 
     /// <summary>What the agent reads: the customer's words first, then the ticket, then how to answer.</summary>
-    private static string Notification(OutboundMessage message)
+    private static string Notification(OutboundMessage message, string dueLine)
     {
         var ticket = message.Ticket;
         var text = new StringBuilder();
         text.Append(message.Message.Text.TrimEnd()).Append("\r\n\r\n");
         text.Append("-- \r\n");
         text.Append($"{ticket.Number} · {ticket.Status} · {ticket.Priority} · {ticket.Type}\r\n");
+        text.Append(dueLine).Append("\r\n");
         text.Append($"{message.Message.Author} via {ticket.Channel}{(ticket.Assignee is { } a ? $" · assigned to {a}" : "")}\r\n");
         text.Append("Reply to this mail to answer the customer. Commands on the first lines: #status, #resolve, #priority, #type, #assign, #internal.\r\n");
         text.Append("Ответьте на это письмо, чтобы ответить клиенту. Команды в первых строках: #статус, #решено, #приоритет, #тип, #назначить, #внутр.\r\n");
         return text.ToString();
     }
+
+    /// <summary>The service level as the agent needs it: when the ticket is due and how much business time is left.</summary>
+    private string DueLine(Core.Tickets.TicketRow ticket)
+    {
+        var policy = sla.Policy(ticket.SlaPolicy);
+        if (ticket.SlaDueAt is not { } dueMs)
+            return $"SLA {policy.Name}: paused, waiting for the customer / пауза, ждём клиента";
+        var due = NodaTime.Instant.FromUnixTimeMilliseconds(dueMs);
+        var now = NodaTime.Instant.FromDateTimeOffset(time.GetUtcNow());
+        var left = due > now ? SlaEscalation.Left(policy.Calendar.BusinessTimeBetween(now, due)) : "0 min";
+        return $"SLA {policy.Name}: due / срок {CalendarOptions.Format(due, policy.Calendar.Zone)} · left / осталось {left}{(due <= now ? " · BREACHED / НАРУШЕН" : "")}";
+    }
+
+    private static Dictionary<string, string> Details(Core.Tickets.MessageRow message) =>
+        message.TechnicalDetails is { } json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [] : [];
 }

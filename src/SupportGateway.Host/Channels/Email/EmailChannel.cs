@@ -20,8 +20,17 @@ internal static class EmailChannel
         services.AddSingleton<IOutboundSender, AgentNotificationSender>();
         services.AddSingleton<IInboundFilter, AgentMailFilter>();
         services.AddSingleton<IChannelStatus, EmailStatus>();
+        services.AddSingleton<ICustomerMail, CustomerMail>();
         services.AddHostedService<MailboxReader>();
         return builder;
+    }
+
+    /// <summary>Closure notices reach customers of other channels by mail, from the first mailbox.</summary>
+    private sealed class CustomerMail(IOptions<EmailOptions> options) : ICustomerMail
+    {
+        public string Channel => EmailNormalizer.Channel;
+
+        public bool Available => options.Value.Mailboxes.Count > 0;
     }
 
     private sealed class EmailStatus(IOptions<EmailOptions> options) : IChannelStatus

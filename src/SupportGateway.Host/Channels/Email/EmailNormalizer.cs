@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Tickets;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Mail.Replies;
 
@@ -72,6 +73,7 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
             IsAutoSubmitted = message.IsAutoReply,
             IsBounce = message.IsBounce,
             SentAt = message.Date,
+            Verdict = ClosesRequest(text) ? CustomerVerdict.Closes : CustomerVerdict.None,
         };
     }
 
@@ -111,4 +113,13 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
 
     [GeneratedRegex(@"^\s*Message-ID:\s*<([^<>\s]+)>", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
     private static partial Regex QuotedMessageId();
+
+    /// <summary>A customer closes their request with a reply whose first line is <c>#close</c> or <c>#закрыть</c>.</summary>
+    internal static bool ClosesRequest(string text)
+    {
+        var first = text.AsSpan().TrimStart();
+        var end = first.IndexOfAny('\r', '\n');
+        var line = (end < 0 ? first : first[..end]).Trim();
+        return line.Equals("#close", StringComparison.OrdinalIgnoreCase) || line.Equals("#закрыть", StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -45,7 +45,7 @@ internal static class WebChatEndpoints
                 var db = new SqlScope(connection);
                 var contactId = await contacts.FindByIdentityAsync(db, WebChatNormalizer.Channel, visitor, ct);
                 var rows = contactId is { } id ? await store.ListForContactAsync(db, id, 50, ct) : [];
-                return TypedResults.Ok(rows.Select(TicketSummaryDto.From));
+                return TypedResults.Ok(rows.Select(t => TicketSummaryDto.From(t, null)));
             }));
 
         api.MapGet("/requests/{number}", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
@@ -67,6 +67,15 @@ internal static class WebChatEndpoints
                     return Problems.Parked(result.InboundId);
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", Conversation(view!));
+            }));
+
+        api.MapPost("/requests/{number}/close", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
+            RequestBody.GuardAsync(async () =>
+            {
+                var (participation, result) = await tickets.CloseByCustomerAsync(number, WebChatNormalizer.Channel, Visitor(http), ct);
+                return participation == Participation.Participant
+                    ? TypedResults.Ok(new { ticketNumber = result!.Ticket!.Number, status = result.Ticket.Status })
+                    : Problems.NotFound($"Request {number} was not found.");
             }));
 
         api.MapGet("/attachments/{id:long}", (long id, HttpContext http, Database database, MessageStore messages, TicketStore store, TicketService tickets,
@@ -123,7 +132,7 @@ internal static class WebChatEndpoints
 
     private static object Conversation(TicketView view) => new
     {
-        ticket = TicketSummaryDto.From(view.Ticket),
+        ticket = TicketSummaryDto.From(view.Ticket, null),
         messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments)),
     };
 

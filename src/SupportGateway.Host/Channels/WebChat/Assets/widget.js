@@ -18,7 +18,7 @@
       email: "Email (optional)", description: "Describe the problem", type: "Request type", file: "Screenshot or file",
       submit: "Send request", sending: "Sending…", yours: "Your requests", registered: "Your request number",
       placeholder: "Write a message…", send: "Send", all: "All requests", failed: "Could not send: ",
-      you: "You", empty: "No requests yet.",
+      you: "You", empty: "No requests yet.", closeRequest: "Close request (no longer needed)",
       types: { incident: "Incident", mass_incident: "Mass incident", consultation: "Consultation",
         development: "Development request", defect: "Defect", complaint: "Complaint" },
       statuses: { "new": "New", in_progress: "In progress", clarification: "Waiting for your answer",
@@ -29,7 +29,7 @@
       email: "Email (необязательно)", description: "Опишите проблему", type: "Тип обращения", file: "Скриншот или файл",
       submit: "Отправить обращение", sending: "Отправляем…", yours: "Ваши обращения", registered: "Номер вашего обращения",
       placeholder: "Напишите сообщение…", send: "Отправить", all: "Все обращения", failed: "Не удалось отправить: ",
-      you: "Вы", empty: "Обращений пока нет.",
+      you: "Вы", empty: "Обращений пока нет.", closeRequest: "Закрыть обращение (больше не нужно)",
       types: { incident: "Инцидент", mass_incident: "Массовый инцидент", consultation: "Консультация",
         development: "Запрос на доработку", defect: "Дефект", complaint: "Жалоба" },
       statuses: { "new": "Новое", in_progress: "В работе", clarification: "Ожидает вашего ответа",
@@ -216,6 +216,14 @@
     body.appendChild(messages);
     body.appendChild(el("button", { id: "sg-all", "class": "sg-link", type: "button", text: "← " + TEXT.all, onclick: showHome }));
     body.appendChild(el("button", { id: "sg-new", "class": "sg-link", type: "button", text: "+ " + TEXT.newRequest, onclick: showHome }));
+    var closeRequest = el("button", { id: "sg-close-request", "class": "sg-link", type: "button", text: "✕ " + TEXT.closeRequest, onclick: function () {
+      closeRequest.disabled = true;
+      api("/requests/" + encodeURIComponent(number) + "/close", { method: "POST" })
+        .then(function () { return api("/requests/" + encodeURIComponent(number)); }).then(render)
+        .catch(function (e) { closeRequest.disabled = false; error.textContent = TEXT.failed + e.message; });
+    } });
+    body.appendChild(closeRequest);
+    thread.closeRequest = closeRequest;
 
     var error = errorLine();
     var send = el("button", { id: "sg-send", "class": "sg-primary", type: "submit", text: TEXT.send });
@@ -248,6 +256,7 @@
   function render(conversation) {
     if (!thread || conversation.ticket.number !== thread.number) return;
     thread.status.textContent = TEXT.statuses[conversation.ticket.status] || conversation.ticket.status;
+    thread.closeRequest.hidden = conversation.ticket.status === "closed";
     conversation.messages.forEach(append);
   }
 
@@ -318,6 +327,7 @@
     var event = JSON.parse(data);
     if (thread && event.ticketNumber === thread.number) {
       thread.status.textContent = TEXT.statuses[event.status] || event.status;
+      thread.closeRequest.hidden = event.status === "closed";
       append(event.message);
     }
   }
