@@ -61,11 +61,11 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
         while (true)
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            IReadOnlyList<long> due;
+            IReadOnlyList<TicketRow> due;
             await using (var connection = await database.OpenAsync(cancellationToken))
-                due = await new SqlScope(connection).ListAsync<long>(DueSql, new { now, batch = Batch }, cancellationToken);
-            foreach (var id in due)
-                handled += await ProcessAsync(id, cancellationToken) ? 1 : 0;
+                due = await new SqlScope(connection).ListAsync<TicketRow>(DueSql, new { now, batch = Batch }, cancellationToken);
+            foreach (var row in due)
+                handled += await ProcessAsync(row.Id, cancellationToken) ? 1 : 0;
             if (due.Count < Batch)
                 return handled;
         }

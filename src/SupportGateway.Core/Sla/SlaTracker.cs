@@ -37,10 +37,10 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
 
     public async Task<IReadOnlyList<StatusChange>> HistoryAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken)
     {
-        var changes = await db.ListAsync<(long At, string NewValue)>(
+        var changes = await db.ListAsync<AuditRow>(
             "SELECT at, new_value FROM audit WHERE ticket_id = @id AND action = 'status_changed' ORDER BY id", new { id = ticket.Id }, cancellationToken);
         return [new StatusChange(Instant.FromUnixTimeMilliseconds(ticket.CreatedAt), TicketStatus.New),
-            .. changes.Select(c => new StatusChange(Instant.FromUnixTimeMilliseconds(c.At), WireName.Parse<TicketStatus>(c.NewValue)))];
+            .. changes.Select(c => new StatusChange(Instant.FromUnixTimeMilliseconds(c.At), WireName.Parse<TicketStatus>(c.NewValue!)))];
     }
 
     public async Task<SlaSnapshot> ReadAsync(SqlScope db, TicketRow ticket, Instant now, CancellationToken cancellationToken)
@@ -81,7 +81,9 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
     public async Task<(SlaSnapshot Snapshot, SlaPlan Plan)> PlanAsync(SqlScope db, TicketRow ticket, Instant now, CancellationToken cancellationToken)
     {
         var snapshot = await ReadAsync(db, ticket, now, cancellationToken);
-        var done = (await db.ListAsync<string>("SELECT event FROM sla_events WHERE ticket_id = @id", new { id = ticket.Id }, cancellationToken)).ToHashSet();
+        // Rows, not scalars: the writer's prepared-statement cache maps rows.
+        var done = (await db.ListAsync<SlaEventRow>("SELECT event FROM sla_events WHERE ticket_id = @id", new { id = ticket.Id }, cancellationToken))
+            .Select(e => e.Event).ToHashSet();
         Instant? lastCustomer = null;
         if (ticket.StatusValue == TicketStatus.Resolved)
         {
@@ -130,6 +132,11 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
         SlaWarnAt = plan.WarnAt?.ToUnixTimeMilliseconds(),
         SlaNextAt = plan.NextAt?.ToUnixTimeMilliseconds(),
     };
+}
+
+internal sealed record SlaEventRow
+{
+    public string Event { get; init; } = "";
 }
 
 /// <summary>The stored schedule of a ticket and the events it is made of.</summary>

@@ -7,10 +7,10 @@ using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Cli;
 
-/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c> and <c>mail</c>.</summary>
+/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c>, <c>mail</c> and <c>sla</c>.</summary>
 internal static class GatewayCli
 {
-    private static readonly string[] Commands = ["check-config", "dead-letters", "mail"];
+    private static readonly string[] Commands = ["check-config", "dead-letters", "mail", "sla"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -32,11 +32,12 @@ internal static class GatewayCli
         deadLetters.Subcommands.Add(replay);
         root.Subcommands.Add(deadLetters);
         root.Subcommands.Add(MailCommands.Create());
+        root.Subcommands.Add(SlaCommands.Create());
 
         return root.Parse(args).InvokeAsync();
     }
 
-    private static async Task<int> WithHostAsync(CancellationToken ct, Func<IServiceProvider, CancellationToken, Task<int>> action)
+    internal static async Task<int> WithHostAsync(CancellationToken ct, Func<IServiceProvider, CancellationToken, Task<int>> action)
     {
         try
         {

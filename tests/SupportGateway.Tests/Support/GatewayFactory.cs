@@ -19,9 +19,12 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;
+    private readonly TimeProvider? _time;
 
-    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false)
+    /// <param name="time">A clock the test moves (<see cref="ManualTime"/>): SLA and auto-close tests pass days in milliseconds.</param>
+    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null)
     {
+        _time = time;
         Directory = TempDirectory.Create();
         _kestrel = kestrel;
         _settings = new Dictionary<string, string?>
@@ -53,6 +56,8 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        if (_time is not null)
+            builder.ConfigureServices(services => services.AddSingleton(_time));
     }
 
     public HttpClient Intake()
