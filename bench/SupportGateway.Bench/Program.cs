@@ -3,6 +3,7 @@
 // IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
 // Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
+// SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
 using System.Diagnostics;
@@ -20,6 +21,8 @@ if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
 if (args.FirstOrDefault() == "webhook")
     return await WebhookBench.RunAsync(Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64));
+if (args.FirstOrDefault() == "sla")
+    return await SlaBench.RunAsync(Option("--tickets", 100_000), Option("--messages", 5_000), Option("--due", 20_000));
 if (args.FirstOrDefault() == "imap")
     return await ImapBench.RunAsync(Option("--messages", 1000), Option("--rounds", 20));
 
