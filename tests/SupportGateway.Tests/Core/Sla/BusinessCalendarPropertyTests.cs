@@ -14,13 +14,17 @@ public sealed class BusinessCalendarPropertyTests
     // Berlin with a night interval over both changes, split day hours and an evening that runs to 24:00.
     private static readonly BusinessCalendar Berlin = Build("Europe/Berlin", "Mon-Sun", "01:00-04:00", "09:00-13:00", "14:00-18:00", "22:00-24:00");
 
+    // Santiago changes at midnight: the evening interval ends, and the night one starts, on a skipped or repeated time.
+    private static readonly BusinessCalendar Santiago = Build("America/Santiago", "Mon-Sun", "00:00-02:00", "08:00-18:00", "22:00-24:00");
+
     // Each change day of Berlin, as an instant to gather starts around.
     private static readonly Instant[] Changes = [At("2026-03-29T02:00+01:00"), At("2026-10-25T03:00+02:00")];
 
     private static IEnumerable<TestCaseData> Calendars() =>
         new[] { "ru-5day-2026", "moscow-6day", "daily-9-21", "24x7" }
             .Select(name => new TestCaseData(File(name)).SetArgDisplayNames(name))
-            .Append(new TestCaseData(Berlin).SetArgDisplayNames("berlin-split"));
+            .Append(new TestCaseData(Berlin).SetArgDisplayNames("berlin-split"))
+            .Append(new TestCaseData(Santiago).SetArgDisplayNames("santiago-night"));
 
     [TestCaseSource(nameof(Calendars))]
     public void Time_added_is_time_measured_and_grows_with_the_amount(BusinessCalendar calendar)

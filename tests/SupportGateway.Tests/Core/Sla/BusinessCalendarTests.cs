@@ -185,6 +185,9 @@ public sealed class BusinessCalendarTests
     [TestCase("America/New_York", "2026-03-08T00:00-05:00", "2026-03-09T00:00-04:00", 23)]
     [TestCase("America/New_York", "2026-11-01T00:00-04:00", "2026-11-02T00:00-05:00", 25)]
     [TestCase("America/New_York", "2026-01-01T00:00-05:00", "2027-01-01T00:00-05:00", 8760)]
+    // Santiago and Havana change at midnight, so a day's 24:00 and the next day's 00:00 are skipped or repeated together.
+    [TestCase("America/Santiago", "2026-01-01T00:00-03:00", "2027-01-01T00:00-03:00", 8760)]
+    [TestCase("America/Havana", "2026-01-01T00:00-05:00", "2027-01-01T00:00-05:00", 8760)]
     public void Round_the_clock_day_across_a_daylight_saving_change(string zone, string from, string to, int hours)
     {
         var calendar = Build(zone, "Mon-Sun", "00:00-24:00");
