@@ -37,7 +37,8 @@ public sealed class CalendarOptions
         var before = errors.Count;
         if (string.IsNullOrWhiteSpace(Name))
             errors.Add($"{key}:Name: must not be empty");
-        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(TimeZone.Trim());
+        // GetZoneOrNull would also take "UTC+03:00" as a fixed offset, which never follows a change of the zone's rules.
+        var zone = DateTimeZoneProviders.Tzdb.Ids.Contains(TimeZone.Trim()) ? DateTimeZoneProviders.Tzdb[TimeZone.Trim()] : null;
         if (zone is null)
             errors.Add($"{key}:TimeZone: '{TimeZone}' is not an IANA time zone id (e.g. Europe/Moscow)");
 

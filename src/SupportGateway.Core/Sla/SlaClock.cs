@@ -103,8 +103,16 @@ public static class SlaClock
                     break;
             }
         }
-        var state = history.Count == 0 ? ClockState.Stopped : StateOf(history[^1].Status);
-        return new SlaReading(calendar, target, now, state, running, elapsed, paused);
+        return new SlaReading(calendar, target, now, StateAt(history, now), running, elapsed, paused);
+    }
+
+    /// <summary>The state of the last change at or before now, as <see cref="Spans"/> reads the history; none yet is stopped.</summary>
+    private static ClockState StateAt(IReadOnlyList<StatusChange> history, Instant now)
+    {
+        var state = ClockState.Stopped;
+        for (var i = 0; i < history.Count && history[i].At <= now; i++)
+            state = StateOf(history[i].Status);
+        return state;
     }
 
     /// <summary>The ticket's life cut into running (inside open hours), outside hours, paused and stopped stretches.</summary>
