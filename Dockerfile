@@ -7,6 +7,7 @@ COPY src/SupportGateway.Core/SupportGateway.Core.csproj src/SupportGateway.Core/
 COPY src/SupportGateway.Host/SupportGateway.Host.csproj src/SupportGateway.Host/
 RUN dotnet restore src/SupportGateway.Host/SupportGateway.Host.csproj
 COPY appsettings.json ./
+COPY config/calendars/ config/calendars/
 COPY src/ src/
 RUN dotnet publish src/SupportGateway.Host/SupportGateway.Host.csproj -c Release -o /app --no-restore
 
