@@ -10,7 +10,7 @@ namespace SupportGateway.Host.Cli;
 /// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c> and <c>mail</c>.</summary>
 internal static class GatewayCli
 {
-    private static readonly string[] Commands = ["check-config", "dead-letters", "mail"];
+    private static readonly string[] Commands = ["check-config", "dead-letters", "mail", "report"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -32,6 +32,7 @@ internal static class GatewayCli
         deadLetters.Subcommands.Add(replay);
         root.Subcommands.Add(deadLetters);
         root.Subcommands.Add(MailCommands.Create());
+        root.Subcommands.Add(ReportCommands.Create(WithHostAsync));
 
         return root.Parse(args).InvokeAsync();
     }
