@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,9 +20,12 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;
+    private readonly Action<IServiceCollection>? _services;
 
-    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false)
+    /// <param name="services">Replacements applied after the gateway's own registrations (a <c>ManualTime</c> as <c>TimeProvider</c>).</param>
+    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Directory = TempDirectory.Create();
         _kestrel = kestrel;
         _settings = new Dictionary<string, string?>
@@ -53,6 +57,8 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        if (_services is not null)
+            builder.ConfigureTestServices(_services);
     }
 
     public HttpClient Intake()
