@@ -7,9 +7,9 @@ using SupportGateway.Core.Tickets;
 namespace SupportGateway.Host.Reports;
 
 /// <summary>
-/// The share met per week and priority as plain inline SVG: one line per priority over the weeks, 0–100 % on the
-/// vertical axis, a legend below. A week without closed tickets of a priority leaves a gap in its line rather than
-/// a fake 0 or 100 %.
+/// The share met per week and priority as plain inline SVG: a group of bars per week, one bar per priority, 0–100 %
+/// on the vertical axis, a legend below. Bars rather than lines, because priorities often share a value and lines
+/// would hide each other; a week without closed tickets of a priority has no bar rather than a fake 0 or 100 %.
 /// </summary>
 internal static class ReportChart
 {
@@ -29,13 +29,14 @@ internal static class ReportChart
         html.Append(Invariant($"<svg id=\"sla-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\" role=\"img\" aria-labelledby=\"sla-chart-title\">"));
         html.Append("<title id=\"sla-chart-title\">").Append(encoder.Encode(strings.Chart)).Append("</title>");
         Axes(html, weeks, strings, encoder);
-        foreach (var priority in SlaReport.Priorities)
-            Series(html, weeks, priority, strings, encoder);
+        for (var slot = 0; slot < SlaReport.Priorities.Count; slot++)
+            Series(html, weeks, SlaReport.Priorities[slot], slot, strings, encoder);
         Legend(html, strings, encoder);
         html.Append("</svg>");
     }
 
-    private static double X(int week, int count) => Left + (count == 1 ? PlotWidth / 2 : PlotWidth * week / (count - 1));
+    /// <summary>The middle of a week's group of bars.</summary>
+    private static double X(int week, int count) => Left + (PlotWidth * (week + 0.5) / count);
 
     private static double Y(double share) => Top + (PlotHeight * (1 - share));
 
@@ -59,30 +60,22 @@ internal static class ReportChart
         html.Append(Invariant($"<text x=\"{Left + (PlotWidth / 2)}\" y=\"{Top + PlotHeight + 36}\" text-anchor=\"middle\">{encoder.Encode(strings.Week)}</text></g>"));
     }
 
-    private static void Series(StringBuilder html, IReadOnlyList<SlaWeek> weeks, TicketPriority priority, ReportStrings strings, HtmlEncoder encoder)
+    /// <summary>One bar per week with closures of this priority; a 0 % week gets a sliver, so it differs from a week without any.</summary>
+    private static void Series(StringBuilder html, IReadOnlyList<SlaWeek> weeks, TicketPriority priority, int slot, ReportStrings strings, HtmlEncoder encoder)
     {
         var colour = Colours[priority];
-        html.Append(Invariant($"<g class=\"series\" data-priority=\"{WireName.Of(priority)}\" stroke=\"{colour}\" fill=\"{colour}\">"));
-        var run = new List<string>();
-        for (var i = 0; i <= weeks.Count; i++)
-        {
-            var share = i < weeks.Count ? weeks[i].Priorities.First(p => p.Priority == priority) : null;
-            if (share?.ShareMet is { } value)
-            {
-                run.Add(Invariant($"{X(i, weeks.Count):0.##},{Y(value):0.##}"));
-                continue;
-            }
-            if (run.Count > 1)
-                html.Append("<polyline fill=\"none\" stroke-width=\"2\" points=\"").Append(string.Join(' ', run)).Append("\"/>");
-            run.Clear();
-        }
+        var group = PlotWidth / weeks.Count;
+        var bar = group * 0.8 / SlaReport.Priorities.Count;
+        html.Append(Invariant($"<g class=\"series\" data-priority=\"{WireName.Of(priority)}\" fill=\"{colour}\">"));
         for (var i = 0; i < weeks.Count; i++)
         {
             if (weeks[i].Priorities.First(p => p.Priority == priority) is not { ShareMet: { } value } share)
                 continue;
-            var title = $"{strings.Name(priority)}, {strings.Week} {weeks[i].Monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}: {strings.Percent(value)} ({strings.Closed}: {share.Closed})";
-            html.Append(Invariant($"<circle cx=\"{X(i, weeks.Count):0.##}\" cy=\"{Y(value):0.##}\" r=\"4\" data-week=\"{weeks[i].Monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}\" data-share=\"{value.ToString("0.####", CultureInfo.InvariantCulture)}\">"));
-            html.Append("<title>").Append(encoder.Encode(title)).Append("</title></circle>");
+            var monday = weeks[i].Monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var height = Math.Max(PlotHeight * value, 2);
+            var title = $"{strings.Name(priority)}, {strings.Week} {monday}: {strings.Percent(value)} ({strings.Closed}: {share.Closed})";
+            html.Append(Invariant($"<rect x=\"{Left + (group * i) + (group * 0.1) + (bar * slot):0.##}\" y=\"{Top + PlotHeight - height:0.##}\" width=\"{bar:0.##}\" height=\"{height:0.##}\" data-week=\"{monday}\" data-share=\"{value.ToString("0.####", CultureInfo.InvariantCulture)}\">"));
+            html.Append("<title>").Append(encoder.Encode(title)).Append("</title></rect>");
         }
         html.Append("</g>");
     }
