@@ -44,6 +44,7 @@ public static class CoreRegistration
             sp.GetRequiredService<IOptions<List<OrganisationOptions>>>().Value, []));
         services.AddSingleton<SlaSignal>();
         services.AddSingleton<SlaTracker>();
+        services.AddSingleton<SlaReport>();
         services.AddSingleton<TicketTransitions>();
         services.AddSingleton<SlaEscalation>();
         services.AddSingleton<TicketWriter>();

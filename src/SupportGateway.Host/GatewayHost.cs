@@ -6,6 +6,7 @@ using SupportGateway.Host.Channels.Email;
 using SupportGateway.Host.Channels.Telegram;
 using SupportGateway.Host.Channels.WebChat;
 using SupportGateway.Host.Health;
+using SupportGateway.Host.Reports;
 
 namespace SupportGateway.Host;
 
@@ -66,6 +67,7 @@ public static class GatewayHost
         app.MapOpenApi();
         app.MapHealth();
         app.MapAgentApi();
+        app.MapSlaReports();
         app.MapIntakeEndpoints();
         app.MapTelegramWebhook();
         if (app.Services.GetRequiredService<IOptions<WebChatOptions>>().Value.Enabled)

@@ -80,9 +80,9 @@ internal static class AgentEndpoints
             : throw new ProblemException(Problems.BadRequest($"'{value}' is not a valid {name}; use one of {string.Join(", ", WireName.AllOf<T>())}.", name));
     }
 
-    private static AgentOptions CurrentAgent(HttpContext http) => (AgentOptions)http.Items[typeof(AgentOptions)]!;
+    internal static AgentOptions CurrentAgent(HttpContext http) => (AgentOptions)http.Items[typeof(AgentOptions)]!;
 
-    private static async ValueTask<object?> RequireAgent(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> RequireAgent(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();

@@ -7,10 +7,10 @@ using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Cli;
 
-/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c>, <c>mail</c> and <c>sla</c>.</summary>
+/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c>, <c>mail</c>, <c>sla</c> and <c>report</c>.</summary>
 internal static class GatewayCli
 {
-    private static readonly string[] Commands = ["check-config", "dead-letters", "mail", "sla"];
+    private static readonly string[] Commands = ["check-config", "dead-letters", "mail", "sla", "report"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -33,6 +33,7 @@ internal static class GatewayCli
         root.Subcommands.Add(deadLetters);
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(SlaCommands.Create());
+        root.Subcommands.Add(ReportCommands.Create(WithHostAsync));
 
         return root.Parse(args).InvokeAsync();
     }

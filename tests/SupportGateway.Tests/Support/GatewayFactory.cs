@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,12 +20,14 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;
-    private readonly TimeProvider? _time;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="time">A clock the test moves (<see cref="ManualTime"/>): SLA and auto-close tests pass days in milliseconds.</param>
-    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null)
+    /// <param name="services">Replacements applied after the gateway's own registrations.</param>
+    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
-        _time = time;
+        _services = time is null ? services : s => { s.AddSingleton(time); services?.Invoke(s); };
         Directory = TempDirectory.Create();
         _kestrel = kestrel;
         _settings = new Dictionary<string, string?>
@@ -56,8 +59,8 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
-        if (_time is not null)
-            builder.ConfigureServices(services => services.AddSingleton(_time));
+        if (_services is not null)
+            builder.ConfigureTestServices(_services);
     }
 
     public HttpClient Intake()
