@@ -23,11 +23,9 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _services;
 
     /// <param name="time">A clock the test moves (<see cref="ManualTime"/>): SLA and auto-close tests pass days in milliseconds.</param>
-    /// <param name="services">Replacements applied after the gateway's own registrations.</param>
-    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null,
-        Action<IServiceCollection>? services = null)
+    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null)
     {
-        _services = time is null ? services : s => { s.AddSingleton(time); services?.Invoke(s); };
+        _services = time is null ? null : s => s.AddSingleton(time);
         Directory = TempDirectory.Create();
         _kestrel = kestrel;
         _settings = new Dictionary<string, string?>

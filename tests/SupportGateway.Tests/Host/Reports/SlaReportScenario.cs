@@ -73,7 +73,7 @@ internal static class SlaReportScenario
         var all = new Dictionary<string, string?>(Settings);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             all[key] = value;
-        return new GatewayFactory(all, kestrel, services => services.AddSingleton<TimeProvider>(clock));
+        return new GatewayFactory(all, kestrel, time: clock);
     }
 
     /// <summary>Plays the steps; returns the ticket numbers by the letters above.</summary>
