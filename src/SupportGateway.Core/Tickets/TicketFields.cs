@@ -9,7 +9,8 @@ public enum TicketPriority { Emergency, High, Medium, Low }
 
 public enum TicketType { Incident, MassIncident, Consultation, Development, Defect, Complaint }
 
-public enum TicketResolution { Solved, NotReproducible, UserError, Infrastructure, Complaint }
+/// <summary>How a ticket was resolved; <see cref="Declined"/> is a request not carried out (a low-priority one may be refused), with an answer.</summary>
+public enum TicketResolution { Solved, NotReproducible, UserError, Infrastructure, Complaint, Declined }
 
 public enum MessageDirection { In, Out }
 

@@ -26,6 +26,13 @@ public sealed class TicketOptions
         ["ru"] = "Ваше обращение {number} отмечено как решённое. Если всё в порядке, подтвердите, пожалуйста; если нет — напишите, что осталось не так, и мы продолжим.",
     };
 
+    /// <summary>Sent instead of <see cref="ResolutionNotice"/> when a request is declined (not carried out).</summary>
+    public Dictionary<string, string> DeclineNotice { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["en"] = "Your request {number} will not be carried out; our answer above says why. If you disagree, reply and we will look at it again.",
+        ["ru"] = "Ваше обращение {number} не будет выполнено; причину мы объяснили выше. Если вы не согласны, ответьте, и мы вернёмся к нему.",
+    };
+
     /// <summary>Sent on the ticket's channel, and by e-mail where the customer gave an address, when a ticket closes.</summary>
     public Dictionary<string, string> ClosureNotice { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -38,7 +38,8 @@ public sealed class TicketTransitions(TicketStore tickets, MessageStore messages
         await tickets.UpdateAsync(session, updated, cancellationToken);
         var (_, due) = await sla.RecomputeAsync(session, updated, now, cancellationToken);
         if (status == TicketStatus.Resolved)
-            await TellCustomerAsync(session, updated, TicketOptions.Fill(options.Value.ResolutionNotice, updated), $"{{\"{PromptKey}\":\"{ResolutionPrompt}\"}}", now, alsoByMail: false, cancellationToken);
+            await TellCustomerAsync(session, updated,
+                TicketOptions.Fill(resolution == TicketResolution.Declined ? options.Value.DeclineNotice : options.Value.ResolutionNotice, updated), $"{{\"{PromptKey}\":\"{ResolutionPrompt}\"}}", now, alsoByMail: false, cancellationToken);
         if (status == TicketStatus.Closed)
         {
             var notice = TicketOptions.Fill(autoClosed ? options.Value.AutoClosureNotice : options.Value.ClosureNotice, updated);

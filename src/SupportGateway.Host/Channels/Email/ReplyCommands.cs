@@ -31,6 +31,7 @@ internal sealed record ReplyCommands(TicketChanges Changes, bool Internal, IRead
     {
         ["решено"] = TicketResolution.Solved, ["решена"] = TicketResolution.Solved, ["не воспроизводится"] = TicketResolution.NotReproducible,
         ["ошибка пользователя"] = TicketResolution.UserError, ["инфраструктура"] = TicketResolution.Infrastructure, ["жалоба"] = TicketResolution.Complaint,
+        ["отказ"] = TicketResolution.Declined, ["отклонено"] = TicketResolution.Declined,
     };
 
     private static readonly Dictionary<string, TicketPriority> Priorities = new(StringComparer.OrdinalIgnoreCase)

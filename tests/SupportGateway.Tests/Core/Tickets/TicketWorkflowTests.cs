@@ -38,7 +38,7 @@ public sealed class TicketWorkflowTests
         Assert.That(WireName.AllOf<TicketType>(),
             Is.EqualTo(new[] { "incident", "mass_incident", "consultation", "development", "defect", "complaint" }));
         Assert.That(WireName.AllOf<TicketResolution>(),
-            Is.EqualTo(new[] { "solved", "not_reproducible", "user_error", "infrastructure", "complaint" }));
+            Is.EqualTo(new[] { "solved", "not_reproducible", "user_error", "infrastructure", "complaint", "declined" }));
     }
 
     [TestCase(null, "Принтер не печатает", "en", "ru")]

@@ -182,6 +182,63 @@ public sealed class ServiceLevelTests
     }
 }
 
+/// <summary>The customer's own close and a declined request, on the channels without a browser.</summary>
+public sealed class CustomerCloseTests
+{
+    [Test]
+    public async Task The_customer_closes_a_request_from_the_web_chat_and_a_stranger_cannot()
+    {
+        using var gateway = new GatewayFactory();
+        using var visitor = gateway.CreateClient();
+        var form = new MultipartFormDataContent { { new StringContent("Ivan"), "name" }, { new StringContent("Printer is broken"), "description" } };
+        var created = await (await visitor.PostAsync("/webchat/api/requests", form)).Content.ReadFromJsonAsync<JsonElement>();
+        var number = created.GetProperty("conversation").GetProperty("ticket").GetProperty("number").GetString()!;
+        using var stranger = gateway.CreateClient();
+        stranger.DefaultRequestHeaders.Add("X-Visitor-Token", new string('z', 43));
+        Assert.That((await stranger.PostAsync($"/webchat/api/requests/{number}/close", null)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+
+        visitor.DefaultRequestHeaders.Add("X-Visitor-Token", created.GetProperty("token").GetString());
+        var closed = await visitor.PostAsync($"/webchat/api/requests/{number}/close", null);
+        Assert.That(closed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var conversation = await visitor.GetFromJsonAsync<JsonElement>($"/webchat/api/requests/{number}");
+        Assert.That(conversation.GetProperty("ticket").GetProperty("status").GetString(), Is.EqualTo("closed"));
+        Assert.That(conversation.GetProperty("messages").EnumerateArray().Last().GetProperty("text").GetString(), Does.Contain("is closed"));
+        // Closing twice changes nothing and tells nobody twice.
+        await visitor.PostAsync($"/webchat/api/requests/{number}/close", null);
+        var again = await visitor.GetFromJsonAsync<JsonElement>($"/webchat/api/requests/{number}");
+        Assert.That(again.GetProperty("messages").GetArrayLength(), Is.EqualTo(conversation.GetProperty("messages").GetArrayLength()));
+    }
+
+    [TestCase("#close\r\n\r\n> earlier text", true)]
+    [TestCase("  #ЗАКРЫТЬ  \nбольше не нужно", true)]
+    [TestCase("Please #close it later", false)]
+    [TestCase("Не закрывайте, проблема осталась", false)]
+    public void A_mail_whose_first_line_is_close_closes_the_request(string text, bool closes) =>
+        Assert.That(SupportGateway.Host.Channels.Email.EmailNormalizer.ClosesRequest(text), Is.EqualTo(closes));
+
+    [Test]
+    public void Closing_by_the_customer_closes_from_any_open_status_and_leaves_a_closed_one_alone()
+    {
+        foreach (var status in new[] { global::SupportGateway.Core.Tickets.TicketStatus.New, global::SupportGateway.Core.Tickets.TicketStatus.InProgress, global::SupportGateway.Core.Tickets.TicketStatus.Clarification, global::SupportGateway.Core.Tickets.TicketStatus.Resolved })
+            Assert.That(global::SupportGateway.Core.Tickets.TicketWorkflow.AfterCustomerFollowUp(status, global::SupportGateway.Core.Tickets.CustomerVerdict.Closes), Is.EqualTo(global::SupportGateway.Core.Tickets.TicketStatus.Closed), status.ToString());
+        Assert.That(global::SupportGateway.Core.Tickets.TicketWorkflow.AfterCustomerFollowUp(global::SupportGateway.Core.Tickets.TicketStatus.Closed, global::SupportGateway.Core.Tickets.CustomerVerdict.Closes), Is.Null);
+    }
+
+    [Test]
+    public async Task A_declined_request_is_resolved_with_an_answer_saying_so()
+    {
+        using var gateway = new GatewayFactory();
+        using var intake = gateway.Intake();
+        using var agent = gateway.Agent();
+        var number = await gateway.FileRequestAsync(intake, "Please add a dark theme");
+        var response = await agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "declined" });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var request = await intake.GetFromJsonAsync<JsonElement>($"/api/v1/requests/{number}");
+        Assert.That(request.GetProperty("resolution").GetString(), Is.EqualTo("declined"));
+        Assert.That(request.GetProperty("messages").EnumerateArray().Last().GetProperty("text").GetString(), Does.Contain("will not be carried out"));
+    }
+}
+
 /// <summary>Auto-close with the real clock: the scheduler wakes at the due instant, not on a coarse poll.</summary>
 public sealed class AutoCloseRealTimeTests
 {
