@@ -22,6 +22,9 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
     /// <summary>The longest sleep: a safety net for clocks that jump, not the way work is found.</summary>
     private static readonly TimeSpan MaxSleep = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a ticket's turn waits for the writer to be free: ingest first, the scheduler in the gaps.</summary>
+    private static readonly TimeSpan YieldToIngest = TimeSpan.FromMilliseconds(5);
+
     private const string DueSql = "SELECT id FROM tickets WHERE sla_next_at <= @now ORDER BY sla_next_at LIMIT @batch";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -84,7 +87,7 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
 
     private async Task<bool> ProcessAsync(long id, CancellationToken cancellationToken)
     {
-        await using var session = await database.BeginAsync(cancellationToken);
+        await using var session = await database.BeginBackgroundAsync(YieldToIngest, cancellationToken);
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         // Another instance (or a change since the query) may have moved it.
         if (await tickets.GetAsync(session, id, cancellationToken) is not { SlaNextAt: { } next } ticket || next > nowMs)
@@ -117,7 +120,8 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
                     told = true;
                 }
             }
-            await tracker.RecomputeAsync(session, ticket, nowMs, cancellationToken);
+            // The clock did not change, only what is left to do: no second read of the history.
+            await tracker.StoreAsync(session, ticket, plan.Without([.. escalations.Select(e => e.Name)]), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
         outboxSignal.NotifyAll();

@@ -68,13 +68,19 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
     public async Task<(long? Before, long? After)> RecomputeAsync(SqlScope db, TicketRow ticket, long now, CancellationToken cancellationToken)
     {
         var plan = await PlanAsync(db, ticket, Instant.FromUnixTimeMilliseconds(now), cancellationToken);
-        var updated = Apply(ticket, plan.Plan);
+        return (ticket.SlaDueAt, await StoreAsync(db, ticket, plan.Plan, cancellationToken));
+    }
+
+    /// <summary>Stores a plan already computed (the scheduler's, less what it just did); returns the stored due instant.</summary>
+    public async Task<long?> StoreAsync(SqlScope db, TicketRow ticket, SlaPlan plan, CancellationToken cancellationToken)
+    {
+        var updated = Apply(ticket, plan);
         await db.ExecuteAsync("""
             UPDATE tickets SET sla_due_at = @SlaDueAt, sla_warn_at = @SlaWarnAt, sla_next_at = @SlaNextAt WHERE id = @Id
             """, updated, cancellationToken);
         if (updated.SlaNextAt != ticket.SlaNextAt)
             signal.Notify();
-        return (ticket.SlaDueAt, updated.SlaDueAt);
+        return updated.SlaDueAt;
     }
 
     /// <summary>The events of a ticket not done yet, read from the database.</summary>
@@ -140,7 +146,15 @@ internal sealed record SlaEventRow
 }
 
 /// <summary>The stored schedule of a ticket and the events it is made of.</summary>
-public sealed record SlaPlan(Instant? DueAt, Instant? WarnAt, Instant? NextAt, IReadOnlyList<SlaEvent> Events);
+public sealed record SlaPlan(Instant? DueAt, Instant? WarnAt, Instant? NextAt, IReadOnlyList<SlaEvent> Events)
+{
+    /// <summary>The same schedule once the named events are done: the clock is unchanged, only the next instant moves.</summary>
+    public SlaPlan Without(IReadOnlyCollection<string> done)
+    {
+        var left = Events.Where(e => !done.Contains(e.Name)).ToList();
+        return this with { Events = left, NextAt = left.Count == 0 ? null : left.Min(e => e.ActAt) };
+    }
+}
 
 /// <summary>Wakes the scheduler when a ticket's next instant may have moved earlier.</summary>
 public sealed class SlaSignal

@@ -41,6 +41,19 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
+    /// A write transaction for background chores (the SLA scheduler): on a single-writer engine it waits, up to
+    /// <paramref name="patience"/>, for the writer to be free instead of queueing in front of the next ingest batch,
+    /// so ingest keeps its pace while the chore works through a backlog; then it takes its turn like anyone.
+    /// </summary>
+    public async Task<DbSession> BeginBackgroundAsync(TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_writerGate is { CurrentCount: 0 } && waited.Elapsed < patience)
+            await Task.Delay(2, cancellationToken);
+        return await BeginAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Opens a write transaction. Dispose without commit rolls back. On a single-writer engine the
     /// writer gate owns one long-lived connection whose prepared statements are reused.
     /// </summary>
