@@ -5,6 +5,7 @@ using SupportGateway.Host.Channels.Api;
 using SupportGateway.Host.Channels.Email;
 using SupportGateway.Host.Channels.Telegram;
 using SupportGateway.Host.Channels.WebChat;
+using SupportGateway.Host.Channels.WhatsApp;
 using SupportGateway.Host.Health;
 using SupportGateway.Host.Reports;
 
@@ -28,6 +29,7 @@ public static class GatewayHost
         builder.AddIntakeChannel();
         builder.AddEmailChannel();
         builder.AddTelegramChannel();
+        builder.AddWhatsAppChannel();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }
@@ -70,6 +72,7 @@ public static class GatewayHost
         app.MapSlaReports();
         app.MapIntakeEndpoints();
         app.MapTelegramWebhook();
+        app.MapWhatsAppWebhooks();
         if (app.Services.GetRequiredService<IOptions<WebChatOptions>>().Value.Enabled)
             app.MapWebChatEndpoints();
         return app;
