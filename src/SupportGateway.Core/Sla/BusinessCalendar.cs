@@ -39,6 +39,9 @@ public sealed class BusinessCalendar
 
     public string Name { get; }
 
+    /// <summary>The last year the calendar lists dates for (holidays, working days); null when it lists none.</summary>
+    public int? LastDatedYear => _holidays.Concat(_specialDays.Keys).Select(d => (int?)d.Year).Max();
+
     public DateTimeZone Zone { get; }
 
     /// <summary>The hours of a date: its own hours if it has any, none on a holiday, else its weekday's.</summary>

@@ -57,6 +57,15 @@ public sealed class SlaCatalog
 
     public BusinessCalendar? Calendar(string name) => _calendars.GetValueOrDefault(name);
 
+    public IReadOnlyCollection<SlaPolicy> Policies => _policies.Values;
+
+    /// <summary>
+    /// Calendars a policy uses whose dated entries (holidays from decrees) end before <paramref name="year"/>: past
+    /// them every weekday counts as open, so the next year's calendar is due.
+    /// </summary>
+    public IEnumerable<BusinessCalendar> WithoutYear(int year) =>
+        _policies.Values.Select(p => p.Calendar).Distinct().Where(c => c.LastDatedYear < year);
+
     /// <summary>A ticket's policy by the name stored with it; a policy removed from the configuration falls back to the default.</summary>
     public SlaPolicy Policy(string? name) => name is not null && _policies.TryGetValue(name, out var policy) ? policy : Default;
 

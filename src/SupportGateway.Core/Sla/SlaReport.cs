@@ -49,15 +49,6 @@ public sealed class SlaReport(SlaCatalog catalog)
         ORDER BY t.closed_at, t.id
         """;
 
-    private const string HistorySql = """
-        SELECT ticket_id, at, new_value FROM audit
-        WHERE action = 'status_changed' AND ticket_id IN @ids
-        ORDER BY ticket_id, id
-        """;
-
-    /// <summary>Keeps each IN list well below SQLite's and PostgreSQL's parameter limits.</summary>
-    private const int IdsPerQuery = 500;
-
     public SlaCatalog Catalog => catalog;
 
     public Task<bool> OrganisationExistsAsync(SqlScope db, string accountNumber, CancellationToken cancellationToken) =>
@@ -67,23 +58,9 @@ public sealed class SlaReport(SlaCatalog catalog)
     {
         var parameters = new { from = request.From.ToUnixTimeMilliseconds(), to = request.To.ToUnixTimeMilliseconds(), organisation = request.Organisation };
         var tickets = await db.ListAsync<TicketRow>(request.Organisation is null ? ClosedSql : ClosedForOrganisationSql, parameters, cancellationToken);
-        var histories = await HistoriesAsync(db, tickets, cancellationToken);
+        var histories = await SlaTracker.HistoriesAsync(db, tickets, cancellationToken);
         var measured = tickets.Select(t => Measure(t, histories[t.Id], catalog.Policy(t.SlaPolicy))).ToList();
         return Summarise(request, measured);
-    }
-
-    /// <summary>The status histories of many tickets in one query per <see cref="IdsPerQuery"/>, shaped as <see cref="SlaTracker.HistoryAsync"/> shapes one.</summary>
-    private static async Task<Dictionary<long, List<StatusChange>>> HistoriesAsync(SqlScope db, IReadOnlyList<TicketRow> tickets, CancellationToken cancellationToken)
-    {
-        var histories = tickets.ToDictionary(t => t.Id,
-            t => new List<StatusChange> { new(Instant.FromUnixTimeMilliseconds(t.CreatedAt), TicketStatus.New) });
-        foreach (var chunk in tickets.Select(t => t.Id).Chunk(IdsPerQuery))
-        {
-            var changes = await db.ListAsync<(long TicketId, long At, string NewValue)>(HistorySql, new { ids = chunk }, cancellationToken);
-            foreach (var change in changes)
-                histories[change.TicketId].Add(new StatusChange(Instant.FromUnixTimeMilliseconds(change.At), WireName.Parse<TicketStatus>(change.NewValue)));
-        }
-        return histories;
     }
 
     /// <summary>

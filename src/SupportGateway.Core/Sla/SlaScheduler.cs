@@ -29,6 +29,7 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        WarnAboutCalendarsWithoutThisYear();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -54,6 +55,20 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
                 var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, failures))) * (0.8 + Random.Shared.NextDouble() * 0.4);
                 await Task.Delay(backoff, time, stoppingToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// A calendar of holidays from decrees covers the years it lists: past them every weekday is a working day. Said
+    /// once at start, for the calendars a policy uses.
+    /// </summary>
+    private void WarnAboutCalendarsWithoutThisYear()
+    {
+        var year = time.GetUtcNow().Year;
+        foreach (var calendar in tracker.Catalog.WithoutYear(year))
+        {
+            logger.LogWarning("Calendar {Calendar} lists holidays up to {LastYear} only: from {Year} every weekday counts as open; add that year's calendar",
+                calendar.Name, calendar.LastDatedYear, year);
         }
     }
 

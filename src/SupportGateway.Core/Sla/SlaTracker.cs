@@ -22,6 +22,9 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
     public const string BreachEvent = "breach";
     public const string AutoCloseEvent = "auto_close";
 
+    /// <summary>Keeps each IN list well below SQLite's and PostgreSQL's parameter limits.</summary>
+    private const int IdsPerQuery = 500;
+
     public SlaCatalog Catalog => catalog;
 
     public static string WarningEvent(double share) => FormattableString.Invariant($"warn:{share:0.###}");
@@ -43,20 +46,60 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
             .. changes.Select(c => new StatusChange(Instant.FromUnixTimeMilliseconds(c.At), WireName.Parse<TicketStatus>(c.NewValue!)))];
     }
 
-    public async Task<SlaSnapshot> ReadAsync(SqlScope db, TicketRow ticket, Instant now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The status histories of many tickets, one query per <see cref="IdsPerQuery"/> ids, shaped as
+    /// <see cref="HistoryAsync"/> shapes one (for lists and the report, on a reading connection).
+    /// </summary>
+    public static async Task<Dictionary<long, List<StatusChange>>> HistoriesAsync(SqlScope db, IReadOnlyList<TicketRow> tickets,
+        CancellationToken cancellationToken)
+    {
+        var histories = tickets.ToDictionary(t => t.Id,
+            t => new List<StatusChange> { new(Instant.FromUnixTimeMilliseconds(t.CreatedAt), TicketStatus.New) });
+        foreach (var chunk in tickets.Select(t => t.Id).Chunk(IdsPerQuery))
+        {
+            var changes = await db.ListAsync<(long TicketId, long At, string NewValue)>("""
+                SELECT ticket_id, at, new_value FROM audit WHERE action = 'status_changed' AND ticket_id IN @ids ORDER BY ticket_id, id
+                """, new { ids = chunk }, cancellationToken);
+            foreach (var change in changes)
+                histories[change.TicketId].Add(new StatusChange(Instant.FromUnixTimeMilliseconds(change.At), WireName.Parse<TicketStatus>(change.NewValue)));
+        }
+        return histories;
+    }
+
+    public async Task<SlaSnapshot> ReadAsync(SqlScope db, TicketRow ticket, Instant now, CancellationToken cancellationToken) =>
+        Snapshot(ticket, await HistoryAsync(db, ticket, cancellationToken), await FirstAnswerAsync(db, ticket, cancellationToken), now);
+
+    /// <summary>The clocks of a list of tickets: their histories in one query, not one each.</summary>
+    public async Task<IReadOnlyList<SlaSnapshot>> ReadManyAsync(SqlScope db, IReadOnlyList<TicketRow> tickets, Instant now, CancellationToken cancellationToken)
+    {
+        var histories = await HistoriesAsync(db, tickets, cancellationToken);
+        var snapshots = new List<SlaSnapshot>(tickets.Count);
+        foreach (var ticket in tickets)
+            snapshots.Add(Snapshot(ticket, histories[ticket.Id], await FirstAnswerAsync(db, ticket, cancellationToken), now));
+        return snapshots;
+    }
+
+    /// <summary>When an agent first answered the customer; read only for a policy with first-response targets.</summary>
+    private async Task<Instant?> FirstAnswerAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken)
+    {
+        if (catalog.Policy(ticket.SlaPolicy).FirstResponse is null)
+            return null;
+        var at = await db.ScalarAsync<long?>("""
+            SELECT MIN(created_at) FROM messages WHERE ticket_id = @id AND author_kind = 'agent' AND internal = @no
+            """, new { id = ticket.Id, no = false }, cancellationToken);
+        return at is { } v ? Instant.FromUnixTimeMilliseconds(v) : null;
+    }
+
+    private SlaSnapshot Snapshot(TicketRow ticket, IReadOnlyList<StatusChange> history, Instant? answeredAt, Instant now)
     {
         var policy = catalog.Policy(ticket.SlaPolicy);
-        var history = await HistoryAsync(db, ticket, cancellationToken);
         var target = policy.TargetFor(ticket.Priority);
         Instant? firstResponseDue = null;
         if (policy.FirstResponse is { } first)
         {
-            var answeredAt = await db.ScalarAsync<long?>("""
-                SELECT MIN(created_at) FROM messages WHERE ticket_id = @id AND author_kind = 'agent' AND internal = @no
-                """, new { id = ticket.Id, no = false }, cancellationToken);
             // The first-response clock is the same clock, stopped at the first answer.
-            var stopped = answeredAt is { } at && Instant.FromUnixTimeMilliseconds(at) < now
-                ? [.. history.Where(h => h.At < Instant.FromUnixTimeMilliseconds(at)), new StatusChange(Instant.FromUnixTimeMilliseconds(at), TicketStatus.Closed)]
+            var stopped = answeredAt is { } at && at < now
+                ? [.. history.Where(h => h.At < at), new StatusChange(at, TicketStatus.Closed)]
                 : history;
             var reading = SlaClock.Read(stopped, policy.Calendar, first[WireName.Parse<TicketPriority>(ticket.Priority)], now);
             firstResponseDue = reading.DueAt ?? reading.When(reading.Target);

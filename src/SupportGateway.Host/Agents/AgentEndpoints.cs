@@ -24,10 +24,8 @@ internal static class AgentEndpoints
             var db = new SqlScope(connection);
             var rows = await store.SearchAsync(db, status, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), sla, sort == "due",
                 time.GetUtcNow().ToUnixTimeMilliseconds(), Math.Clamp(limit ?? 50, 1, 500), ct);
-            var list = new List<TicketSummaryDto>(rows.Count);
-            foreach (var row in rows)
-                list.Add(TicketSummaryDto.From(row, await slaView.ReadAsync(db, row, ct)));
-            return TypedResults.Ok(list);
+            var slas = await slaView.ReadManyAsync(db, rows, ct);
+            return TypedResults.Ok(rows.Select((row, i) => TicketSummaryDto.From(row, slas[i])).ToList());
         });
 
         tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, CancellationToken ct) =>

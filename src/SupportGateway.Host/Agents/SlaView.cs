@@ -12,9 +12,14 @@ public sealed record SlaDto(string Policy, string Calendar, double TargetHours, 
 /// <summary>Reads a ticket's clock for the agent API.</summary>
 public sealed class SlaView(SlaTracker tracker, TimeProvider time)
 {
-    public async Task<SlaDto> ReadAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken)
+    public async Task<SlaDto> ReadAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
+        ToDto(await tracker.ReadAsync(db, ticket, Instant.FromDateTimeOffset(time.GetUtcNow()), cancellationToken));
+
+    public async Task<IReadOnlyList<SlaDto>> ReadManyAsync(SqlScope db, IReadOnlyList<TicketRow> tickets, CancellationToken cancellationToken) =>
+        [.. (await tracker.ReadManyAsync(db, tickets, Instant.FromDateTimeOffset(time.GetUtcNow()), cancellationToken)).Select(ToDto)];
+
+    private static SlaDto ToDto(SlaSnapshot snapshot)
     {
-        var snapshot = await tracker.ReadAsync(db, ticket, Instant.FromDateTimeOffset(time.GetUtcNow()), cancellationToken);
         var reading = snapshot.Reading;
         var zone = snapshot.Policy.Calendar.Zone;
         return new SlaDto(snapshot.Policy.Name, snapshot.Policy.Calendar.Name, snapshot.Target.TotalHours, Offset(reading.DueAt, zone),

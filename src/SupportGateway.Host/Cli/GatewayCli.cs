@@ -71,6 +71,10 @@ internal static class GatewayCli
             Console.WriteLine($"{channel.Channel}: {state.ToString().ToLowerInvariant()} ({detail})");
         }
         Console.WriteLine($"agents: {services.GetRequiredService<AgentDirectory>().All.Count}");
+        var sla = services.GetRequiredService<Core.Sla.SlaCatalog>();
+        Console.WriteLine($"sla: default {sla.Default.Name}; policies {string.Join(", ", sla.Policies.Select(p => $"{p.Name} ({p.Calendar.Name})"))}");
+        foreach (var calendar in sla.WithoutYear(services.GetRequiredService<TimeProvider>().GetUtcNow().Year))
+            Console.WriteLine($"warning: calendar {calendar.Name} lists holidays up to {calendar.LastDatedYear} only; add this year's calendar");
         return Task.FromResult(0);
     }
 

@@ -45,6 +45,28 @@ public sealed class SlaCliTests
     }
 
     [Test]
+    public async Task Check_config_names_the_policies_and_warns_of_a_calendar_whose_years_are_over()
+    {
+        var env = GatewayProcess.Environment(_directory);
+        env["SupportGateway__Sla__Calendars__0__Name"] = "old-office";
+        env["SupportGateway__Sla__Calendars__0__TimeZone"] = "Europe/Moscow";
+        env["SupportGateway__Sla__Calendars__0__Hours__Mon__0"] = "09:00-18:00";
+        env["SupportGateway__Sla__Calendars__0__Holidays__0"] = "2020-01-01";
+        env["SupportGateway__Sla__Policies__0__Name"] = "contract";
+        env["SupportGateway__Sla__Policies__0__Calendar"] = "old-office";
+        env["SupportGateway__Sla__DefaultPolicy"] = "contract";
+        var (exit, output) = await GatewayProcess.RunAsync(_directory, env, "check-config");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("sla: default contract; policies contract (old-office)"));
+        Assert.That(output, Does.Contain("warning: calendar old-office lists holidays up to 2020 only"));
+
+        env["SupportGateway__Sla__Policies__0__Calendar"] = "nowhere";
+        (exit, output) = await GatewayProcess.RunAsync(_directory, env, "check-config");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("error: SupportGateway:Sla:Policies:0:Calendar: 'nowhere' is not a calendar"));
+    }
+
+    [Test]
     public async Task Sla_explain_prints_the_intervals_and_totals_of_a_ticket()
     {
         // In the past: the CLI reads the ticket at the real now.
