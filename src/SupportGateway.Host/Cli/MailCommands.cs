@@ -8,7 +8,7 @@ namespace SupportGateway.Host.Cli;
 
 /// <summary>
 /// <c>mail inspect &lt;file.eml&gt;</c>: what the gateway reads from a message, as JSON;
-/// <c>mail reply-text &lt;file.eml&gt;</c>: only the new text of a reply, without quotes and signature.
+/// <c>mail reply-text &lt;file.eml&gt; [--signature]</c>: only the new text of a reply, without quotes and signature (or the signature).
 /// </summary>
 internal static class MailCommands
 {
@@ -27,18 +27,20 @@ internal static class MailCommands
         var inspect = new Command("inspect", "Print the parsed message as JSON.") { file };
         inspect.SetAction((parse, ct) => InspectAsync(parse.GetValue(file)!, ct));
         mail.Subcommands.Add(inspect);
-        var replyText = new Command("reply-text", "Print only the new text of a reply: quotes and signature removed.") { file };
-        replyText.SetAction((parse, ct) => ReplyTextAsync(parse.GetValue(file)!, ct));
+        var signature = new Option<bool>("--signature") { Description = "Print the signature (sign-off, delimited block, client footer) instead." };
+        var replyText = new Command("reply-text", "Print only the new text of a reply: quotes and signature removed.") { file, signature };
+        replyText.SetAction((parse, ct) => ReplyTextAsync(parse.GetValue(file)!, parse.GetValue(signature), ct));
         mail.Subcommands.Add(replyText);
         return mail;
     }
 
-    private static async Task<int> ReplyTextAsync(FileInfo file, CancellationToken cancellationToken)
+    private static async Task<int> ReplyTextAsync(FileInfo file, bool signature, CancellationToken cancellationToken)
     {
         var (message, exitCode) = await ReadAsync(file, cancellationToken);
         if (message is null)
             return exitCode;
-        Console.WriteLine(ReplyExtractor.FromMessage(message).Reply);
+        var reply = ReplyExtractor.FromMessage(message);
+        Console.WriteLine(signature ? reply.Signature : reply.Reply);
         return 0;
     }
 

@@ -21,7 +21,7 @@ namespace SupportGateway.Mail.Replies;
 /// </remarks>
 public static class ReplyExtractor
 {
-    private enum Part : byte { Reply, Quote, Dropped, Signature }
+    private enum Part : byte { Reply, Quote, Dropped, Signature, SignOff }
 
     /// <summary>Splits a plain-text body.</summary>
     public static ReplyText FromText(string text) => Split(text, html: false);
@@ -37,9 +37,10 @@ public static class ReplyExtractor
         if (reply.Length == 0)
         {
             var whole = Trim(string.Join('\n', lines));
-            return new ReplyText(whole, "", "", whole);
+            return ReplyText.Whole(whole);
         }
-        return new ReplyText(reply, Join(lines, parts, Part.Quote), Join(lines, parts, Part.Signature), Join(lines, parts, Part.Reply, Part.Signature));
+        return new ReplyText(reply, Join(lines, parts, Part.Quote), Join(lines, parts, Part.SignOff, Part.Signature),
+            Join(lines, parts, Part.Reply, Part.Signature, Part.SignOff), Join(lines, parts, Part.SignOff), Join(lines, parts, Part.Reply, Part.SignOff));
     }
 
     /// <summary>Splits an HTML body: quotes are found in its text rendering, with blockquotes marked.</summary>
@@ -51,7 +52,7 @@ public static class ReplyExtractor
             return result;
         // Nothing was taken out: give the text without the quote marks added for the analysis.
         var text = HtmlText.ToText(document, markQuotes: false);
-        return new ReplyText(text, "", "", text);
+        return ReplyText.Whole(text);
     }
 
     /// <summary>Splits the body of a message, preferring its plain text to its HTML.</summary>
@@ -161,12 +162,17 @@ public static class ReplyExtractor
         {
             if (parts[i] != Part.Reply)
                 continue;
-            if (seenText && Signatures.Starts(lines, i))
+            if (seenText && Signatures.Starts(lines, i, n => parts[n] == Part.Reply) is var start and not SignatureStart.None)
             {
+                // A sign-off runs until a delimiter or footer under it; from there on it is the signature proper.
+                var part = start == SignatureStart.SignOff ? Part.SignOff : Part.Signature;
                 for (var n = i; n < lines.Count; n++)
                 {
-                    if (parts[n] == Part.Reply)
-                        parts[n] = Part.Signature;
+                    if (parts[n] != Part.Reply)
+                        continue;
+                    if (part == Part.SignOff && n > i && Signatures.IsDelimiter(lines[n]))
+                        part = Part.Signature;
+                    parts[n] = part;
                 }
                 return;
             }
@@ -174,12 +180,12 @@ public static class ReplyExtractor
         }
     }
 
-    private static string Join(List<string> lines, Part[] parts, Part part, Part? orPart = null)
+    private static string Join(List<string> lines, Part[] parts, params ReadOnlySpan<Part> wanted)
     {
         var text = new StringBuilder();
         for (var i = 0; i < lines.Count; i++)
         {
-            if (parts[i] == part || parts[i] == orPart)
+            if (wanted.Contains(parts[i]))
                 text.Append(lines[i]).Append('\n');
         }
         return Trim(text.ToString());

@@ -11,8 +11,10 @@ namespace SupportGateway.Tests.Mail;
 /// Runs reply extraction over ../shared/corpus/replies and scores it against every expectation there
 /// (conventions in its README). Each fixture set keeps its own comparison rule; fixtures that need a
 /// setting of the upstream library we do not have are counted apart, as "not applicable".
-/// talon's extractors remove quotations only (signatures are another talon module), so talon cases are
-/// compared with <see cref="ReplyText.Unquoted"/>; the other sets strip signatures too and use the reply.
+/// Signatures are compared as each set defines them: talon's extractors remove quotations only (signatures are
+/// another talon module), so talon cases are compared with <see cref="ReplyText.Unquoted"/>; discourse's trimmer
+/// removes a delimited signature but keeps a sign-off ("Best regards,\nName"), so it is compared with
+/// <see cref="ReplyText.ReplyWithSignOff"/>; the other sets strip signatures of every kind and use the reply.
 /// </summary>
 public sealed class ReplyCorpusTests
 {
@@ -61,8 +63,8 @@ public sealed class ReplyCorpusTests
             var name = Path.GetFileName(file);
             var result = ReplyExtractor.FromText(File.ReadAllText(file));
             var trimmed = File.ReadAllText(Path.Combine(root, "trimmed", name)).Trim();
-            score.Check(result.Reply.Trim() == trimmed, $"discourse/{name}: got «{Short(result.Reply)}»");
-            var removed = NoSpace(result.Signature + result.Quote);
+            score.Check(result.ReplyWithSignOff.Trim() == trimmed, $"discourse/{name}: got «{Short(result.ReplyWithSignOff)}»");
+            var removed = NoSpace(result.Signature[result.SignOff.Length..] + result.Quote);
             elided.Check(removed == NoSpace(File.ReadAllText(Path.Combine(root, "elided", name))), $"discourse/{name}");
         }
     }

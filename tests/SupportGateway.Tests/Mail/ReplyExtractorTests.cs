@@ -16,9 +16,44 @@ public sealed class ReplyExtractorTests
     public void Reply_above_a_russian_client_quote_is_extracted(string client, string text)
     {
         var result = ReplyExtractor.FromText(text);
-        Assert.That(result.Reply, Is.EqualTo("Принтер снова не печатает.\n\nС уважением,\nИван"), client);
+        Assert.That(result.Reply, Is.EqualTo("Принтер снова не печатает."), client);
+        Assert.That(result.Signature, Is.EqualTo("С уважением,\nИван"), client);
         Assert.That(result.Quote, Does.Contain("Здравствуйте!"), client);
     }
+
+    [TestCase("Счёт не пришёл.\n\nС уважением,\nОльга Смирнова\nглавный бухгалтер\nООО «Ромашка»\n+7 495 123-45-67", "С уважением,")]
+    [TestCase("Счёт не пришёл.\n\nС наилучшими пожеланиями,\nОльга", "С наилучшими пожеланиями,")]
+    [TestCase("The export fails again.\n\nBest regards,\nJohn Smith\nIT Manager, Acme Ltd", "Best regards,")]
+    [TestCase("The export fails again.\n\nKind regards\nJohn", "Kind regards")]
+    [TestCase("The export fails again.\n\nThanks,\nJohn", "Thanks,")]
+    [TestCase("Счёт не пришёл.\n\nОтправлено с iPhone", "Отправлено с iPhone")]
+    [TestCase("Счёт не пришёл.\n\nОтправлено из мобильной Яндекс Почты", "Отправлено из мобильной Яндекс Почты")]
+    [TestCase("Счёт не пришёл.\n\nОтправлено из Почты для Windows", "Отправлено из Почты для Windows")]
+    [TestCase("Счёт не пришёл.\n\nПолучить Outlook для Android", "Получить Outlook для Android")]
+    [TestCase("The export fails again.\n\nGet Outlook for iOS", "Get Outlook for iOS")]
+    public void Sign_offs_and_client_footers_are_the_signature_not_the_reply(string text, string signatureStart)
+    {
+        var result = ReplyExtractor.FromText(text);
+        Assert.That(result.Reply, Is.EqualTo(text[..text.IndexOf("\n\n", StringComparison.Ordinal)]));
+        Assert.That(result.Signature, Does.StartWith(signatureStart));
+        Assert.That(result.Unquoted, Is.EqualTo(text), "nothing of the author's is lost");
+    }
+
+    [Test]
+    public void A_sign_off_above_a_delimited_signature_is_kept_apart_from_it()
+    {
+        var result = ReplyExtractor.FromText("Не открывается отчёт.\n\nСпасибо,\nИван\n-- \nООО «Ромашка», отдел продаж");
+        Assert.That(result.Reply, Is.EqualTo("Не открывается отчёт."));
+        Assert.That(result.SignOff, Is.EqualTo("Спасибо,\nИван"));
+        Assert.That(result.Signature, Is.EqualTo("Спасибо,\nИван\n-- \nООО «Ромашка», отдел продаж"));
+        Assert.That(result.ReplyWithSignOff, Is.EqualTo("Не открывается отчёт.\n\nСпасибо,\nИван"));
+    }
+
+    [TestCase("Спасибо, всё работает")]
+    [TestCase("Please check the report.\n\nThanks,\nthe numbers in the March export are still wrong after the update, and the totals row is empty as well, so nobody here can close the month")]
+    [TestCase("Проверьте, пожалуйста.\n\nСпасибо!")]
+    public void Thanks_that_are_the_message_stay_in_the_reply(string text) =>
+        Assert.That(ReplyExtractor.FromText(text).Reply, Is.EqualTo(text));
 
     [Test]
     public void Mobile_signature_is_split_from_the_reply()

@@ -63,9 +63,9 @@ public sealed class MailInspectTests
     }
 
     [Test]
-    public async Task Mail_reply_text_prints_only_the_new_text_of_a_windows_1251_reply()
+    public async Task Mail_reply_text_prints_only_the_new_text_of_a_windows_1251_reply_and_the_signature_on_request()
     {
-        var body = "Спасибо, заработало.\r\n\r\n-----Исходное сообщение-----\r\nОт: Поддержка\r\nОтправлено: 21 ноября 2026 г. 10:15\r\nТема: [SG-10429]\r\n\r\nПерезагрузите роутер.\r\n";
+        var body = "Спасибо, заработало.\r\n\r\nС уважением,\r\nОльга Смирнова\r\nглавный бухгалтер\r\n\r\n-----Исходное сообщение-----\r\nОт: Поддержка\r\nОтправлено: 21 ноября 2026 г. 10:15\r\nТема: [SG-10429]\r\n\r\nПерезагрузите роутер.\r\n";
         var head = "From: ivan@example.ru\r\nSubject: RE: [SG-10429]\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
         System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
         var file = Path.Combine(Path.GetTempPath(), $"reply-{Guid.NewGuid():N}.eml");
@@ -73,7 +73,9 @@ public sealed class MailInspectTests
         try
         {
             var (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "reply-text", file);
-            Assert.That((exit, output.Trim()), Is.EqualTo((0, "Спасибо, заработало.")));
+            Assert.That((exit, output.Trim()), Is.EqualTo((0, "Спасибо, заработало.")), "no quote, no signature");
+            (exit, output) = await GatewayProcess.RunAsync(Path.GetTempPath(), new Dictionary<string, string>(), "mail", "reply-text", file, "--signature");
+            Assert.That((exit, output.Trim().ReplaceLineEndings("\n")), Is.EqualTo((0, "С уважением,\nОльга Смирнова\nглавный бухгалтер")));
         }
         finally
         {
