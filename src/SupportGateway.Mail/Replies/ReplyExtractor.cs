@@ -12,9 +12,10 @@ namespace SupportGateway.Mail.Replies;
 /// <item>A quote header ("On … wrote:", "-----Original Message-----", a From/Sent/To block) opens a quote. If "&gt; "
 /// lines follow it, the quote is that run and text after it is still the reply (bottom-posting and inline answers);
 /// otherwise the quote runs to the end, as Outlook quotes without markers.</item>
-/// <item>A run of "&gt; " lines at the very end is a quote even without a header. One in the middle, followed by
-/// text, is an inline answer and stays.</item>
-/// <item>In what remains, a signature delimiter or a "Sent from my …" line opens the signature.</item>
+/// <item>A run of "&gt; " lines at the very end is a quote even without a header. In a reply that quotes, runs
+/// between the author's blocks are the quoted questions of an interleaved answer and go with the quote; the
+/// author's blocks stay, in order.</item>
+/// <item>In what remains, a signature delimiter, a "Sent from my …" line or a sign-off with a name block under it opens the signature.</item>
 /// </list>
 /// HTML is read through the same rules: blockquotes become "&gt; " lines first. Each line is looked at a bounded
 /// number of times, so the work is linear in the size of the text.
@@ -31,6 +32,7 @@ public static class ReplyExtractor
         var lines = Lines(text);
         var parts = new Part[lines.Count];
         MarkQuotes(lines, parts);
+        MarkInterleavedQuotes(lines, parts);
         MarkSignature(lines, parts);
         MarkLastQuote(lines, parts, evenWithTextAfter: html);
         var reply = Join(lines, parts, Part.Reply);
@@ -104,6 +106,27 @@ public static class ReplyExtractor
             for (; end < lines.Count && IsBlank(lines[end]); end++)
                 parts[end] = Part.Dropped;
             i = end;
+        }
+    }
+
+    /// <summary>
+    /// In a reply that quotes (a quote header was found), the "&gt; " runs left between the author's blocks are the
+    /// quoted questions of an interleaved answer: they go with the quote, and the author's blocks stay in order.
+    /// </summary>
+    private static void MarkInterleavedQuotes(List<string> lines, Part[] parts)
+    {
+        if (!parts.Contains(Part.Quote))
+            return;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (parts[i] != Part.Reply || !IsQuoted(lines[i]))
+                continue;
+            var end = i;
+            while (end < lines.Count && parts[end] == Part.Reply && (IsQuoted(lines[end]) || IsWrappedRemnant(lines, end)))
+                parts[end++] = Part.Quote;
+            for (; end < lines.Count && parts[end] == Part.Reply && IsBlank(lines[end]); end++)
+                parts[end] = Part.Dropped;
+            i = end - 1;
         }
     }
 

@@ -49,6 +49,18 @@ public sealed class ReplyExtractorTests
         Assert.That(result.ReplyWithSignOff, Is.EqualTo("Не открывается отчёт.\n\nСпасибо,\nИван"));
     }
 
+    [Test]
+    public void An_interleaved_answer_keeps_the_authors_blocks_in_order_without_the_quoted_questions()
+    {
+        // Thunderbird (RU) answering between the lines of the agent's questions.
+        var result = ReplyExtractor.FromText(
+            "21.11.2026 10:15, Поддержка пишет:\n> Какая модель принтера?\n\nHP LaserJet 1020.\n\n> Горит ли индикатор ошибки?\n> Каким цветом?\n\n" +
+            "Да, мигает оранжевым.\n\n-- \nИван");
+        Assert.That(result.Reply, Is.EqualTo("HP LaserJet 1020.\n\nДа, мигает оранжевым."));
+        Assert.That(result.Quote, Does.Contain("Какая модель").And.Contain("Каким цветом?"));
+        Assert.That(result.Signature, Is.EqualTo("-- \nИван"));
+    }
+
     [TestCase("Спасибо, всё работает")]
     [TestCase("Please check the report.\n\nThanks,\nthe numbers in the March export are still wrong after the update, and the totals row is empty as well, so nobody here can close the month")]
     [TestCase("Проверьте, пожалуйста.\n\nСпасибо!")]
