@@ -25,6 +25,9 @@ public sealed record InboundMessage
     /// <summary>Sanitised HTML, when the channel had any.</summary>
     public string? Html { get; init; }
 
+    /// <summary>The signature under the text (a mail's sign-off, "-- " block or client footer), kept apart from it.</summary>
+    public string? Signature { get; init; }
+
     public IReadOnlyList<InboundAttachment> Attachments { get; init; } = [];
 
     /// <summary>Language the channel reported (<c>ru</c>, <c>en</c>), if it knows.</summary>

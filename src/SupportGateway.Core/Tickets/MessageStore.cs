@@ -7,15 +7,15 @@ namespace SupportGateway.Core.Tickets;
 public sealed class MessageStore
 {
     private const string Columns = """
-        id, ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html, internal,
+        id, ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html, signature, internal,
         technical_details, inbound_id, created_at
         """;
 
     private const string InsertSql = """
         INSERT INTO messages (ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html,
-            internal, technical_details, inbound_id, created_at)
+            signature, internal, technical_details, inbound_id, created_at)
         VALUES (@TicketId, @Direction, @AuthorKind, @Author, @ContactId, @Channel, @ExternalId, @Text, @Html,
-            @Internal, @TechnicalDetails, @InboundId, @CreatedAt)
+            @Signature, @Internal, @TechnicalDetails, @InboundId, @CreatedAt)
         RETURNING id
         """;
 

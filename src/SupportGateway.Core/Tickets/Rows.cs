@@ -51,6 +51,8 @@ public sealed record MessageRow
     public string? ExternalId { get; init; }
     public string Text { get; init; } = "";
     public string? Html { get; init; }
+    /// <summary>The signature under a customer's mail, kept apart from <see cref="Text"/>.</summary>
+    public string? Signature { get; init; }
     public bool Internal { get; init; }
     public string? TechnicalDetails { get; init; }
     public long? InboundId { get; init; }

@@ -109,6 +109,7 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             ExternalId = message.ExternalId,
             Text = message.Text,
             Html = message.Html,
+            Signature = message.Signature,
             TechnicalDetails = message.TechnicalDetails is { Count: > 0 } details ? JsonSerializer.Serialize(details, CoreJson.Options) : null,
             InboundId = context.RawId,
             CreatedAt = now,

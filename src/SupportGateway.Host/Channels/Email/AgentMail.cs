@@ -127,6 +127,8 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
         var ticket = message.Ticket;
         var text = new StringBuilder();
         text.Append(message.Message.Text.TrimEnd()).Append("\r\n\r\n");
+        if (message.Message.Signature is { Length: > 0 } signature)
+            text.Append(signature.TrimEnd()).Append("\r\n\r\n");
         text.Append("-- \r\n");
         text.Append($"{ticket.Number} · {ticket.Status} · {ticket.Priority} · {ticket.Type}\r\n");
         text.Append(dueLine).Append("\r\n");

@@ -45,10 +45,13 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
         var references = message.InReplyTo.Concat(message.References).ToList();
         if (message.IsBounce)
             references.AddRange(OriginalMessageIds(message));
-        // A reply keeps only what its author wrote; a new message (a forward included) keeps everything.
+        // A reply keeps only what its author wrote; a new message (a forward included) keeps everything. Either way
+        // the signature under the author's text is kept apart from it.
         var text = message.Text;
-        if (references.Count > 0 && !message.IsBounce && ReplyExtractor.FromMessage(message).Reply is { Length: > 0 } reply)
-            text = reply;
+        string? signature = null;
+        var split = message.IsBounce ? null : ReplyExtractor.FromMessage(message);
+        if (split is { Reply.Length: > 0 } && (references.Count > 0 || split.Quote.Length == 0))
+            (text, signature) = (split.Reply, split.Signature.Length > 0 ? split.Signature : null);
 
         return new InboundMessage
         {
@@ -67,6 +70,7 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
             CopiedTo = [.. message.To.Concat(message.Cc).Select(a => a.Address.ToLowerInvariant()).Where(a => a.Contains('@') && !IsOurs(a))],
             Subject = message.Subject,
             Text = text.Trim(),
+            Signature = signature,
             Attachments = [.. message.Attachments.Select(Attachment)],
             RequestedType = mailbox?.DefaultType,
             RequestedPriority = mailbox?.DefaultPriority,

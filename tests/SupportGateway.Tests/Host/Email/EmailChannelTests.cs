@@ -104,6 +104,30 @@ public sealed class EmailChannelTests
     }
 
     [Test]
+    public async Task The_signature_is_kept_beside_the_text_and_shown_to_the_agents_at_the_end()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
+        {
+            From = new MailAddress("Ольга Смирнова", "customer@sg.test"),
+            To = [new MailAddress("", _support)],
+            Subject = $"Не выгружается отчёт {marker}",
+            MessageId = $"{marker}@client.sg.test",
+            Text = "Отчёт за ноябрь не выгружается, ошибка 500.\r\n\r\nС уважением,\r\nОльга Смирнова\r\nглавный бухгалтер\r\nООО «Ромашка»\r\n",
+        }));
+
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var number = System.Text.RegularExpressions.Regex.Match(notification.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
+        var first = (await TicketAsync(number)).GetProperty("messages")[0];
+        Assert.That(first.GetProperty("text").GetString(), Is.EqualTo("Отчёт за ноябрь не выгружается, ошибка 500."));
+        Assert.That(first.GetProperty("signature").GetString(), Is.EqualTo("С уважением,\nОльга Смирнова\nглавный бухгалтер\nООО «Ромашка»"));
+        var text = notification.Text.ReplaceLineEndings("\n");
+        Assert.That(text.IndexOf("ошибка 500.", StringComparison.Ordinal), Is.LessThan(text.IndexOf("главный бухгалтер", StringComparison.Ordinal)),
+            "the agents see the signature under the text");
+        Assert.That(text.IndexOf("главный бухгалтер", StringComparison.Ordinal), Is.LessThan(text.IndexOf(number + " ·", StringComparison.Ordinal)));
+    }
+
+    [Test]
     public async Task Auto_replies_and_bounces_open_no_ticket_and_get_no_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
