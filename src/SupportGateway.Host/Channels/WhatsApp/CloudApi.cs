@@ -47,6 +47,9 @@ public sealed record CloudText([property: JsonPropertyName("body")] string Body)
     [JsonPropertyName("preview_url")] public bool PreviewUrl { get; init; }
 }
 
+/// <summary>The body of an interactive message: <c>{"text": …}</c>, unlike a text message's <c>{"body": …}</c>.</summary>
+public sealed record CloudBody([property: JsonPropertyName("text")] string Text);
+
 public sealed record CloudContext([property: JsonPropertyName("message_id")] string MessageId);
 
 public sealed record CloudReply([property: JsonPropertyName("id")] string Id, [property: JsonPropertyName("title")] string Title);
@@ -59,7 +62,7 @@ public sealed record CloudButton([property: JsonPropertyName("reply")] CloudRepl
 public sealed record CloudAction([property: JsonPropertyName("buttons")] IReadOnlyList<CloudButton> Buttons);
 
 /// <summary>An interactive "button" message: a body of at most 1,024 characters and up to 3 reply buttons (titles ≤ 20).</summary>
-public sealed record CloudInteractive([property: JsonPropertyName("body")] CloudText Body, [property: JsonPropertyName("action")] CloudAction Action)
+public sealed record CloudInteractive([property: JsonPropertyName("body")] CloudBody Body, [property: JsonPropertyName("action")] CloudAction Action)
 {
     [JsonPropertyName("type")] public string Type => "button";
 

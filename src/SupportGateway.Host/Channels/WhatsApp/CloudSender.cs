@@ -38,7 +38,7 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
             for (var i = 0; i < parts.Count; i++)
             {
                 var request = buttons is not null && i == parts.Count - 1
-                    ? new SendMessage(phone, to, "interactive") { Interactive = new CloudInteractive(new CloudText(parts[i]), buttons) }
+                    ? new SendMessage(phone, to, "interactive") { Interactive = new CloudInteractive(new CloudBody(parts[i]), buttons) }
                     : new SendMessage(phone, to, "text") { Text = new CloudText(parts[i]) };
                 first ??= await SendOneAsync(request with { Context = i == 0 ? context : null }, cancellationToken);
             }
