@@ -101,6 +101,23 @@ public sealed class CloudConversationTests : CloudScenario
     }
 
     [Test]
+    public async Task A_failed_status_is_recorded_on_the_ticket_and_told_to_the_agents_in_a_note()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.FAIL1", text: "Не работает касса"));
+        var (ack, number) = await AckAsync("wamid.FAIL1");
+        var sentId = ack["_id"]!.GetValue<string>();
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await PostAsync(Status(sentId, "failed"));
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM audit WHERE action = 'delivery_status'") == 1);
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT new_value FROM audit WHERE action = 'delivery_status'"),
+            Does.StartWith("failed: 130472 User's number is part of an experiment"));
+        var note = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT text FROM messages WHERE internal = 1 AND author_kind = 'system'");
+        Assert.That(note, Does.StartWith("WhatsApp did not deliver message").And.Contain("+" + Customer));
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1), "a status opens nothing");
+        Assert.That(number, Does.StartWith("SG-"));
+    }
+
+    [Test]
     public async Task A_throughput_error_is_waited_out_and_the_message_still_goes()
     {
         Graph.ThroughputErrorsLeft = 1;
