@@ -1,9 +1,28 @@
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Pipeline;
+
 namespace SupportGateway.Host.Channels.WhatsApp;
 
-/// <summary>The Cloud API's side of the channel (to be built: webhook, normaliser, typed client, sender).</summary>
+/// <summary>
+/// The Cloud API's side of the channel: the webhook (<see cref="CloudWebhook"/>), the normaliser with its media
+/// prefetch, the filter for statuses and reactions, our typed Graph API client and the sender.
+/// </summary>
 internal static class CloudProvider
 {
-    public static IServiceCollection AddCloudProvider(this IServiceCollection services) => services;
+    public static IServiceCollection AddCloudProvider(this IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var cloud = sp.GetRequiredService<IOptions<WhatsAppOptions>>().Value.Cloud;
+            return new CloudApiClient(cloud.ApiBaseUrl, cloud.ApiVersion, cloud.AccessToken ?? "", sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<CloudMedia>();
+        services.AddSingleton<IInboundNormalizer, CloudNormalizer>();
+        services.AddSingleton<CloudEventStore>();
+        services.AddSingleton<IInboundFilter, CloudEventFilter>();
+        services.AddSingleton<IWhatsAppProvider, CloudSender>();
+        return services;
+    }
 
-    public static IEndpointRouteBuilder MapCloudWebhook(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapCloudWebhook(this IEndpointRouteBuilder app) => app.MapCloudEndpoints();
 }

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Tickets;
+
+namespace SupportGateway.Host.Channels.WhatsApp;
+
+/// <summary>
+/// Answers through the Cloud API: text in parts below 4,096 characters, the first as a reply to the customer's last
+/// message; an agent's files uploaded and sent by media id; the resolution notice as an interactive message with two
+/// reply buttons. 131047 (more than 24 h since the customer wrote) fails the row for good with a message that says
+/// so; the approved template that would open the window is a later slice. Rate limits and 5xx are waited out in
+/// <see cref="CloudApiClient"/> and then left to the outbox's retries; any other 4xx will not get better.
+/// </summary>
+internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOptions<WhatsAppOptions> options) : IWhatsAppProvider
+{
+    public string Name => CloudNormalizer.Account;
+
+    public bool Enabled => options.Value.Cloud.Enabled;
+
+    public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var phone = options.Value.Cloud.PhoneNumberId!;
+        var to = (WhatsAppNumbers.ToE164(message.Recipient) ?? message.Recipient).TrimStart('+');
+        // Only a Cloud API message can be quoted: the ticket's last inbound may have come through Twilio (an SM… sid).
+        var context = message.InReplyTo is { Channel: WhatsAppChannel.Name, ExternalId: ['w', 'a', ':', .. var id] } && id.StartsWith("wamid.", StringComparison.Ordinal)
+            ? new CloudContext(id)
+            : null;
+        try
+        {
+            string? first = null;
+            var buttons = Buttons(message);
+            var text = message.Message.Text;
+            var parts = string.IsNullOrWhiteSpace(text) ? [] : Parts(text, SendMessage.MaxText);
+            // The buttons' body takes at most 1,024 characters: a longer notice goes as text, the buttons with its end.
+            if (buttons is not null && parts.Count > 0 && parts[^1].Length > CloudInteractive.MaxBody)
+                parts = [.. parts[..^1], .. Parts(parts[^1], CloudInteractive.MaxBody)];
+            for (var i = 0; i < parts.Count; i++)
+            {
+                var request = buttons is not null && i == parts.Count - 1
+                    ? new SendMessage(phone, to, "interactive") { Interactive = new CloudInteractive(new CloudBody(parts[i]), buttons) }
+                    : new SendMessage(phone, to, "text") { Text = new CloudText(parts[i]) };
+                first ??= await SendOneAsync(request with { Context = i == 0 ? context : null }, cancellationToken);
+            }
+            foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
+            {
+                var uploaded = await api.SendAsync(new UploadMedia(phone, file.FileName, file.ContentType, content), cancellationToken);
+                var media = new CloudMediaObject(uploaded.Id);
+                var request = IsImage(file.ContentType, content.LongLength)
+                    ? new SendMessage(phone, to, "image") { Image = media }
+                    : new SendMessage(phone, to, "document") { Document = media with { FileName = file.FileName } };
+                first ??= await SendOneAsync(request with { Context = context }, cancellationToken);
+            }
+            return new DeliveryReceipt(first is null ? null : "wa:" + first);
+        }
+        catch (CloudApiException ex) when (ex.Code == CloudApiException.OutsideWindow)
+        {
+            throw new PermanentDeliveryException(
+                $"WhatsApp refused: more than 24 hours since the customer's last message (131047), so only an approved template may be sent; " +
+                $"the customer must write first ({ex.Message})", ex);
+        }
+        catch (CloudApiException ex) when (!ex.Transient)
+        {
+            throw new PermanentDeliveryException(ex.Message, ex);
+        }
+    }
+
+    private async Task<string?> SendOneAsync(SendMessage request, CancellationToken cancellationToken) =>
+        (await api.SendAsync(request, cancellationToken)).Messages.FirstOrDefault()?.Id;
+
+    /// <summary>Pictures WhatsApp shows inline (JPEG and PNG up to 5 MB); everything else goes as a document.</summary>
+    private static bool IsImage(string contentType, long size) => contentType is "image/jpeg" or "image/png" && size <= 5 * 1024 * 1024;
+
+    /// <summary>The resolution notice asks with two reply buttons, in the ticket's language (titles at most 20 characters).</summary>
+    private static CloudAction? Buttons(OutboundMessage message)
+    {
+        if (message.Message.TechnicalDetails is not { } json
+            || JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.GetValueOrDefault(TicketTransitions.PromptKey) != TicketTransitions.ResolutionPrompt)
+            return null;
+        var russian = message.Ticket.Language == "ru";
+        return new CloudAction([
+            new CloudButton(new CloudReply(CloudNormalizer.VerdictId(CustomerVerdict.Confirms, message.Ticket.Number), russian ? "Решено ✅" : "Solved ✅")),
+            new CloudButton(new CloudReply(CloudNormalizer.VerdictId(CustomerVerdict.Rejects, message.Ticket.Number), russian ? "Не решено ❌" : "Not solved ❌")),
+        ]);
+    }
+
+    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
+    internal static List<string> Parts(string text, int max)
+    {
+        var parts = new List<string>();
+        var rest = text.Trim().AsSpan();
+        while (rest.Length > max)
+        {
+            var window = rest[..max];
+            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
+                : window.LastIndexOf('\n') is var line and > 0 ? line
+                : window.LastIndexOf(' ') is var space and > 0 ? space
+                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
+            parts.Add(rest[..cut].TrimEnd().ToString());
+            rest = rest[cut..].TrimStart();
+        }
+        if (rest.Length > 0)
+            parts.Add(rest.ToString());
+        return parts;
+    }
+}

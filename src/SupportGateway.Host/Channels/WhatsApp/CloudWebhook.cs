@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Host.Http;
+
+namespace SupportGateway.Host.Channels.WhatsApp;
+
+/// <summary><c>X-Hub-Signature-256: sha256=&lt;hex HMAC-SHA256 of the raw body, keyed with the app secret&gt;</c>.</summary>
+internal static class CloudSignature
+{
+    public const string Header = "X-Hub-Signature-256";
+
+    /// <summary>
+    /// Checks the bytes as they came off the wire: Meta signs its own serialisation (non-ASCII written as \uXXXX), so
+    /// hashing anything parsed and written again would fail on every message with a Cyrillic letter.
+    /// </summary>
+    public static bool IsValid(string appSecret, ReadOnlySpan<byte> body, string? header)
+    {
+        const string prefix = "sha256=";
+        if (header is null || !header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || header.Length != prefix.Length + 64)
+            return false;
+        Span<byte> given = stackalloc byte[32];
+        if (Convert.FromHexString(header.AsSpan(prefix.Length), given, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
+            return false;
+        Span<byte> expected = stackalloc byte[32];
+        HMACSHA256.HashData(Encoding.UTF8.GetBytes(appSecret), body, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+}
+
+/// <summary>
+/// <c>GET /webhooks/whatsapp/cloud</c> answers Meta's verification; <c>POST</c> checks the signature on the raw bytes,
+/// splits the delivery into one stored row per message and per status (so a retry of the whole POST, or one message
+/// in two deliveries, is stored once by its wamid), and answers 200 once they are committed. Processing comes later.
+/// </summary>
+internal static class CloudWebhook
+{
+    public const string Path = "/webhooks/whatsapp/cloud";
+
+    // A delivery batches at most a few hundred small events; anything near this is not one.
+    private const int Limit = 4 << 20;
+
+    public static IEndpointRouteBuilder MapCloudEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Path, (HttpRequest request, IOptions<WhatsAppOptions> options) =>
+        {
+            var cloud = options.Value.Cloud;
+            if (!cloud.Enabled)
+                return (IResult)Problems.NotFound("The WhatsApp Cloud API webhook is not enabled here.");
+            var query = request.Query;
+            return query["hub.mode"] == "subscribe" && Secrets.FixedTimeEquals(cloud.VerifyToken ?? "", query["hub.verify_token"].ToString())
+                ? TypedResults.Text(query["hub.challenge"].ToString(), "text/plain")
+                : Problems.Forbidden("Wrong hub.mode or hub.verify_token.");
+        }).ExcludeFromDescription();
+        app.MapPost(Path, ReceiveAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpContext http, IOptions<WhatsAppOptions> options, InboundProcessor processor,
+        ILoggerFactory logs, CancellationToken ct)
+    {
+        var cloud = options.Value.Cloud;
+        if (!cloud.Enabled)
+            return Problems.NotFound("The WhatsApp Cloud API webhook is not enabled here.");
+        if (http.Request.ContentLength > Limit)
+            return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
+        var body = await ReadAsync(http.Request.Body, ct);
+        if (body is null)
+            return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
+        if (!CloudSignature.IsValid(cloud.AppSecret ?? "", body, http.Request.Headers[CloudSignature.Header].ToString() is { Length: > 0 } h ? h : null))
+            return Problems.Forbidden($"Wrong or missing {CloudSignature.Header}.");
+        List<RawInbound> rows;
+        try
+        {
+            rows = CloudEnvelope.Split(body);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return Problems.BadRequest("The body is not a WhatsApp Business Account webhook.", "entry");
+        }
+        // Stored together, they share one commit.
+        await Task.WhenAll(rows.Select(row => processor.StoreAsync(row, ct)));
+        if (rows.Count == 0)
+            logs.CreateLogger(typeof(CloudWebhook)).LogDebug("A WhatsApp Cloud delivery with no messages or statuses");
+        return TypedResults.Ok();
+    }
+
+    private static async Task<byte[]?> ReadAsync(Stream body, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > Limit)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
+
+/// <summary>
+/// What one stored row holds: one message (or one status) of a delivery with the <c>metadata</c> and the
+/// <c>contacts</c> entry of its sender, copied byte for byte from the signed body:
+/// <c>{"metadata":{…},"contact":{…},"message":{…}}</c> or <c>{"metadata":{…},"status":{…}}</c>.
+/// </summary>
+internal static class CloudEnvelope
+{
+    public const string Format = "whatsapp.cloud";
+
+    /// <summary>Meta's own message and status events (field "messages"); echoes and group events are for a later slice.</summary>
+    public static List<RawInbound> Split(byte[] body)
+    {
+        using var json = JsonDocument.Parse(body);
+        var rows = new List<RawInbound>();
+        foreach (var entry in json.RootElement.GetProperty("entry").EnumerateArray())
+        {
+            if (!entry.TryGetProperty("changes", out var changes))
+                continue;
+            foreach (var change in changes.EnumerateArray())
+            {
+                if (change.TryGetProperty("field", out var field) && field.GetString() != "messages" || !change.TryGetProperty("value", out var value))
+                    continue;
+                var metadata = value.TryGetProperty("metadata", out var m) ? m.GetRawText() : "{}";
+                foreach (var message in Items(value, "messages"))
+                {
+                    var from = message.TryGetProperty("from", out var f) ? f.GetString() : null;
+                    var contact = Items(value, "contacts").FirstOrDefault(c => c.TryGetProperty("wa_id", out var w) && w.GetString() == from);
+                    var raw = $"{{\"metadata\":{metadata},\"contact\":{(contact.ValueKind == JsonValueKind.Object ? contact.GetRawText() : "null")},\"message\":{message.GetRawText()}}}";
+                    rows.Add(Row("wa:" + message.GetProperty("id").GetString(), raw));
+                }
+                foreach (var status in Items(value, "statuses"))
+                {
+                    // Each state of a sent message is its own event: "sent", then "delivered", then "read".
+                    var id = $"wa:{status.GetProperty("id").GetString()}:{status.GetProperty("status").GetString()}";
+                    rows.Add(Row(id, $"{{\"metadata\":{metadata},\"status\":{status.GetRawText()}}}"));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static IEnumerable<JsonElement> Items(JsonElement value, string name) =>
+        value.TryGetProperty(name, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
+
+    private static RawInbound Row(string externalId, string payload) => new(WhatsAppChannel.Name, externalId, Format, Encoding.UTF8.GetBytes(payload));
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Http.Json;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.WhatsApp;
+
+/// <summary>A customer's WhatsApp conversation through the Cloud API: ticket, acknowledgement, answers, buttons, files, statuses.</summary>
+[NonParallelizable]
+public sealed class CloudConversationTests : CloudScenario
+{
+    [Test]
+    public async Task A_message_opens_a_ticket_a_follow_up_continues_it_and_an_agents_reply_answers_the_last_message()
+    {
+        Assert.That((await PostAsync(Delivery("message__text.json", "wamid.LOOP1", text: "Не работает касса"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var (ack, number) = await AckAsync("wamid.LOOP1");
+        Assert.That((ack["to"]!.GetValue<string>(), ack["messaging_product"]!.GetValue<string>(), ack["type"]!.GetValue<string>()),
+            Is.EqualTo((Customer, "whatsapp", "text")));
+        var ticket = await TicketAsync(number);
+        Assert.That(ticket.GetProperty("ticket").GetProperty("channel").GetString(), Is.EqualTo("whatsapp"));
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT account FROM tickets"), Is.EqualTo("cloud"));
+        Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(), Is.EqualTo("Не работает касса"));
+
+        await PostAsync(Delivery("message__text.json", "wamid.LOOP2", text: "Ошибка ФН-12"));
+        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 2);
+
+        var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
+        Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
+        var answer = await SentAsync(m => Body(m) == "Перезагрузите кассу, пожалуйста.");
+        Assert.That((answer["to"]!.GetValue<string>(), answer["context"]!["message_id"]!.GetValue<string>()), Is.EqualTo((Customer, "wamid.LOOP2")),
+            "a reply to the customer's last message");
+
+        // Meta reports what became of it; the ticket records it, and the customer's reply to the answer continues the ticket.
+        var sentId = answer["_id"]!.GetValue<string>();
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await PostAsync(Status(sentId, "delivered"));
+        await PostAsync(Status(sentId, "read"));
+        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "delivery_status") == 2);
+        await PostAsync(Delivery("message__reply.json", "wamid.LOOP3", text: "Перезагрузил, не помогло", replyTo: sentId));
+        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 3);
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1));
+        Assert.That(Graph.Unauthorized, Is.Zero);
+    }
+
+    [Test]
+    public async Task The_resolution_notice_has_two_buttons_and_the_solved_button_closes_the_ticket_as_confirmed()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.RES1", text: "Не открывается отчёт"));
+        var (_, number) = await AckAsync("wamid.RES1");
+        var patch = await Agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        Assert.That(patch.StatusCode, Is.EqualTo(HttpStatusCode.OK), await patch.Content.ReadAsStringAsync());
+        var notice = await SentAsync(m => m["type"]?.GetValue<string>() == "interactive" && Body(m).Contains(number, StringComparison.Ordinal));
+        var buttons = notice["interactive"]!["action"]!["buttons"]!.AsArray();
+        Assert.That(buttons.Select(b => b!["reply"]!["title"]!.GetValue<string>()), Is.EqualTo(new[] { "Решено ✅", "Не решено ❌" }));
+        Assert.That(notice["interactive"]!["type"]!.GetValue<string>(), Is.EqualTo("button"));
+
+        // The customer taps "Решено": Meta sends an interactive button_reply with the button's id, in reply to the notice.
+        var tap = Delivery("callback_button__button.json", "wamid.RES2", replyTo: notice["_id"]!.GetValue<string>());
+        var choice = tap["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!["interactive"]!["button_reply"]!;
+        choice["id"] = buttons[0]!["reply"]!["id"]!.GetValue<string>();
+        choice["title"] = "Решено ✅";
+        await PostAsync(tap);
+        await WaitAsync(async () => await StatusOfAsync(number) == "closed");
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(audit, Does.Contain("customer_confirmed"));
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_file_download_that_fails_first_succeeds_on_retry_and_a_lost_one_is_named_in_the_message()
+    {
+        var photo = new byte[40_000];
+        Random.Shared.NextBytes(photo);
+        Graph.Files["65463453"] = ("image/jpeg", photo);
+        Graph.DownloadFailuresLeft = 1;
+        await PostAsync(Delivery("message__image.json", "wamid.IMG1"));
+        var (_, number) = await AckAsync("wamid.IMG1");
+        var first = (await InboundOfAsync(number))[0];
+        Assert.That(first.GetProperty("text").GetString(), Is.EqualTo("[image]"));
+        var attachment = first.GetProperty("attachments").EnumerateArray().Single();
+        Assert.That((attachment.GetProperty("fileName").GetString(), attachment.GetProperty("size").GetInt64()), Is.EqualTo(("image-65463453.jpg", 40_000L)));
+
+        // A media id Meta no longer knows: the message still counts, and says which file is missing.
+        await PostAsync(Delivery("message__document.json", "wamid.DOC1"));
+        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 2);
+        var lost = (await InboundOfAsync(number))[1];
+        Assert.That(lost.GetProperty("text").GetString(), Is.EqualTo("caption\n[filename.pdf: could not be downloaded from WhatsApp]"));
+    }
+
+    [Test]
+    public async Task Outside_the_24_hour_window_the_answer_fails_for_good_with_a_reason_naming_the_window()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.WIN1", text: "Касса не печатает"));
+        var (_, number) = await AckAsync("wamid.WIN1");
+        Graph.WindowClosed[Customer] = true;
+        var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Проверьте бумагу." });
+        Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        string? error = null;
+        await WaitAsync(async () => (error = await DbProbe.ScalarAsync<string?>(Gateway.Directory,
+            "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'failed'")) is not null);
+        Assert.That(error, Does.Contain("24 hours").And.Contain("131047"));
+    }
+
+    [Test]
+    public async Task A_failed_status_is_recorded_on_the_ticket_and_told_to_the_agents_in_a_note()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.FAIL1", text: "Не работает касса"));
+        var (ack, number) = await AckAsync("wamid.FAIL1");
+        var sentId = ack["_id"]!.GetValue<string>();
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await PostAsync(Status(sentId, "failed"));
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM audit WHERE action = 'delivery_status'") == 1);
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT new_value FROM audit WHERE action = 'delivery_status'"),
+            Does.StartWith("failed: 130472 User's number is part of an experiment"));
+        var note = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT text FROM messages WHERE internal = 1 AND author_kind = 'system'");
+        Assert.That(note, Does.StartWith("WhatsApp did not deliver message").And.Contain("+" + Customer));
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1), "a status opens nothing");
+        Assert.That(number, Does.StartWith("SG-"));
+    }
+
+    [Test]
+    public async Task A_throughput_error_is_waited_out_and_the_message_still_goes()
+    {
+        Graph.ThroughputErrorsLeft = 1;
+        await PostAsync(Delivery("message__text.json", "wamid.RATE1", text: "Не работает сканер"));
+        var (_, number) = await AckAsync("wamid.RATE1");
+        Assert.That(number, Does.StartWith("SG-"));
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace SupportGateway.Tests.Support;
+
+/// <summary>
+/// A stand-in for graph.facebook.com on loopback, speaking the Cloud API's documented JSON and checking the bearer
+/// token on every call: <c>POST /{version}/{phone-number-id}/messages</c> answers
+/// <c>{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid…"}]}</c>; <c>GET /{version}/{media-id}</c>
+/// gives a URL on this server, fetched with the same token; errors are <c>{"error":{"message","type","code",…}}</c>.
+/// Faults can be scheduled: a closed 24-hour window per recipient, throughput errors, failing downloads.
+/// </summary>
+internal sealed class FakeGraphApi : IAsyncDisposable
+{
+    public const string Token = "EAAG-test-access-token-never-logged";
+    public const string PhoneNumberId = "106540352242922";
+    public const string Version = "v21.0";
+
+    private readonly WebApplication _app;
+    private long _nextMessage = 5000;
+
+    public FakeGraphApi()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/{version}/{phone}/messages", SendAsync);
+        _app.MapPost("/{version}/{phone}/media", UploadAsync);
+        _app.MapGet("/media-files/{id}", Download);
+        _app.MapGet("/{version}/{mediaId}", MediaInfo);
+        _app.StartAsync().GetAwaiter().GetResult();
+    }
+
+    public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    /// <summary>Every message sent, as its JSON body with "_id" (the wamid answered) added.</summary>
+    public ConcurrentQueue<JsonObject> Messages { get; } = new();
+
+    /// <summary>Customers' files: media id to (content type, bytes).</summary>
+    public ConcurrentDictionary<string, (string Type, byte[] Content)> Files { get; } = new();
+
+    /// <summary>Recipients (digits) more than 24 hours past their last message: sending gets 131047.</summary>
+    public ConcurrentDictionary<string, bool> WindowClosed { get; } = new();
+
+    /// <summary>This many sends answer 130429 (throughput) before they succeed again.</summary>
+    public int ThroughputErrorsLeft { get; set; }
+
+    /// <summary>This many file downloads answer 500 before they succeed.</summary>
+    public int DownloadFailuresLeft { get; set; }
+
+    public int Unauthorized { get; private set; }
+
+    public int Uploads { get; private set; }
+
+    private bool Authorized(HttpRequest request)
+    {
+        var ok = request.Headers.Authorization.ToString() == "Bearer " + Token;
+        if (!ok)
+            Unauthorized++;
+        return ok;
+    }
+
+    private async Task<IResult> SendAsync(string version, string phone, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Error(401, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+        var body = (JsonObject)(await JsonNode.ParseAsync(request.Body))!;
+        if (phone != PhoneNumberId || version != Version)
+            return Error(400, 100, $"Unsupported post request. Object with ID '{phone}' does not exist", "GraphMethodException");
+        var to = body["to"]!.GetValue<string>();
+        // The shapes Meta requires: a text's body, or an interactive message's body text and at most 3 buttons of ≤ 20 characters.
+        var type = body["type"]?.GetValue<string>();
+        var valid = body["messaging_product"]?.GetValue<string>() == "whatsapp" && type switch
+        {
+            "text" => body["text"]?["body"]?.GetValue<string>() is { Length: > 0 and <= 4096 },
+            "interactive" => body["interactive"]?["body"]?["text"]?.GetValue<string>() is { Length: > 0 and <= 1024 }
+                && body["interactive"]!["action"]?["buttons"]?.AsArray() is { Count: > 0 and <= 3 } buttons
+                && buttons.All(b => b!["reply"]?["title"]?.GetValue<string>() is { Length: > 0 and <= 20 }),
+            "image" or "document" => body[type]?["id"] is not null,
+            _ => false,
+        };
+        if (!valid)
+            return Error(400, 100, "(#100) Invalid parameter", "OAuthException", body.ToJsonString());
+        if (WindowClosed.ContainsKey(to))
+            return Error(400, 131047, "Re-engagement message", "OAuthException",
+                "Message failed to send because more than 24 hours have passed since the customer last replied to this number.");
+        if (ThroughputErrorsLeft > 0)
+        {
+            ThroughputErrorsLeft--;
+            return Error(400, 130429, "Rate limit hit", "OAuthException", "Cloud API message throughput has been reached.");
+        }
+        var id = $"wamid.TEST{Interlocked.Increment(ref _nextMessage)}";
+        body["_id"] = id;
+        Messages.Enqueue(body);
+        return Results.Json(new { messaging_product = "whatsapp", contacts = new[] { new { input = to, wa_id = to } }, messages = new[] { new { id } } });
+    }
+
+    private async Task<IResult> UploadAsync(string version, string phone, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        var form = await request.ReadFormAsync();
+        if (form["messaging_product"] != "whatsapp" || form.Files.Count != 1)
+            return Error(400, 100, "Param file must be a file with one of the following types…", "OAuthException");
+        Uploads++;
+        var id = $"{Interlocked.Increment(ref _nextMessage)}";
+        Files[id] = (form.Files[0].ContentType, []);
+        return Results.Json(new { id });
+    }
+
+    private IResult MediaInfo(string version, string mediaId, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        return Files.TryGetValue(mediaId, out var file)
+            ? Results.Json(new { messaging_product = "whatsapp", url = $"{BaseUrl}/media-files/{mediaId}?hash=x", mime_type = file.Type, sha256 = "", file_size = file.Content.Length.ToString(), id = mediaId })
+            : Error(400, 100, $"Unsupported get request. Object with ID '{mediaId}' does not exist", "GraphMethodException");
+    }
+
+    private IResult Download(string id, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Results.StatusCode(401);
+        if (DownloadFailuresLeft > 0)
+        {
+            DownloadFailuresLeft--;
+            return Results.StatusCode(500);
+        }
+        return Files.TryGetValue(id, out var file) ? Results.Bytes(file.Content, file.Type) : Results.NotFound();
+    }
+
+    private static IResult Error(int status, int code, string message, string type, string? details = null) => Results.Json(new
+    {
+        error = new { message, type, code, error_data = new { messaging_product = "whatsapp", details = details ?? message }, fbtrace_id = "Atest" },
+    }, statusCode: status);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
