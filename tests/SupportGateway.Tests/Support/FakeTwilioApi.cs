@@ -81,9 +81,18 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         Messages.Enqueue(fields);
         var message = new JsonObject
         {
-            ["account_sid"] = account, ["api_version"] = "2010-04-01", ["body"] = fields.GetValueOrDefault("Body"),
-            ["direction"] = "outbound-api", ["error_code"] = null, ["error_message"] = null, ["from"] = fields["From"], ["to"] = to,
-            ["num_media"] = "0", ["num_segments"] = "1", ["sid"] = sid, ["status"] = "queued",
+            ["account_sid"] = account,
+            ["api_version"] = "2010-04-01",
+            ["body"] = fields.GetValueOrDefault("Body"),
+            ["direction"] = "outbound-api",
+            ["error_code"] = null,
+            ["error_message"] = null,
+            ["from"] = fields["From"],
+            ["to"] = to,
+            ["num_media"] = "0",
+            ["num_segments"] = "1",
+            ["sid"] = sid,
+            ["status"] = "queued",
             ["uri"] = $"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
         };
         return Results.Text(message.ToJsonString(), "application/json", Encoding.UTF8, 201);
@@ -112,9 +121,20 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
     /// <summary>The fields of an inbound WhatsApp message as Twilio posts them.</summary>
     public static Dictionary<string, string> Inbound(string sid, string from, string body, string? profileName = "Jane Doe") => new()
     {
-        ["SmsMessageSid"] = sid, ["SmsSid"] = sid, ["MessageSid"] = sid, ["AccountSid"] = AccountSid, ["NumMedia"] = "0", ["ProfileName"] = profileName ?? "",
-        ["WaId"] = from.TrimStart('+'), ["SmsStatus"] = "received", ["To"] = "whatsapp:+14155238886", ["From"] = "whatsapp:" + from,
-        ["NumSegments"] = "1", ["ApiVersion"] = "2010-04-01", ["MessageType"] = "text", ["Body"] = body,
+        ["SmsMessageSid"] = sid,
+        ["SmsSid"] = sid,
+        ["MessageSid"] = sid,
+        ["AccountSid"] = AccountSid,
+        ["NumMedia"] = "0",
+        ["ProfileName"] = profileName ?? "",
+        ["WaId"] = from.TrimStart('+'),
+        ["SmsStatus"] = "received",
+        ["To"] = "whatsapp:+14155238886",
+        ["From"] = "whatsapp:" + from,
+        ["NumSegments"] = "1",
+        ["ApiVersion"] = "2010-04-01",
+        ["MessageType"] = "text",
+        ["Body"] = body,
     };
 
     public static string MediaUrl(string messageSid, string mediaSid) =>

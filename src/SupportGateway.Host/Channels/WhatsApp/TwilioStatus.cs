@@ -41,7 +41,12 @@ internal sealed class TwilioStatusCallbacks(Database database, TicketStore ticke
             var value = code is null ? status : $"{status} ({code})";
             await tickets.AuditAsync(session, new AuditRow
             {
-                TicketId = row.TicketId, At = now, Actor = "twilio", Action = "delivery_status", OldValue = externalId, NewValue = value,
+                TicketId = row.TicketId,
+                At = now,
+                Actor = "twilio",
+                Action = "delivery_status",
+                OldValue = externalId,
+                NewValue = value,
             }, cancellationToken);
             if (failed)
                 await db.ExecuteAsync(LastErrorSql, new { id = row.Id, error = $"twilio: {value}" }, cancellationToken);
@@ -64,11 +69,23 @@ internal sealed class TwilioStatusCallbacks(Database database, TicketStore ticke
             $"Не доставлено в WhatsApp ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";
         var id = await messages.InsertAsync(session, new MessageRow
         {
-            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = row.Channel, Text = text, Internal = true, CreatedAt = now,
+            TicketId = ticket.Id,
+            Direction = "out",
+            AuthorKind = "system",
+            Author = "system",
+            Channel = row.Channel,
+            Text = text,
+            Internal = true,
+            CreatedAt = now,
         }, cancellationToken);
         await tickets.AuditAsync(session, new AuditRow
         {
-            TicketId = ticket.Id, At = now, Actor = "system", Action = "contact_unreachable", OldValue = row.Channel, NewValue = row.Recipient,
+            TicketId = ticket.Id,
+            At = now,
+            Actor = "system",
+            Action = "contact_unreachable",
+            OldValue = row.Channel,
+            NewValue = row.Recipient,
         }, cancellationToken);
         foreach (var notifier in notifiers)
         {
