@@ -38,8 +38,13 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
         var settings = options.Value.Twilio;
         var to = new PhoneNumber("whatsapp:" + message.Recipient);
         var callback = string.IsNullOrWhiteSpace(settings.StatusCallbackUrl) ? null : new Uri(settings.StatusCallbackUrl);
+        var parts = Parts(message.Message.Text, MaxText);
+        // Files go out as MediaUrl to signed links of ours (a later slice); until then an answer of files alone must fail
+        // loudly, never show as sent.
+        if (parts.Count == 0 && message.Attachments.Count > 0)
+            throw new PermanentDeliveryException("Files are not sent on WhatsApp through Twilio yet; send them another way.");
         string? first = null;
-        foreach (var part in Parts(message.Message.Text, MaxText))
+        foreach (var part in parts)
         {
             var created = await CreateAsync(new CreateMessageOptions(to) { From = new PhoneNumber(settings.From), Body = part, StatusCallback = callback },
                 cancellationToken);
