@@ -1,9 +1,140 @@
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Pipeline;
+using SupportGateway.Host.Http;
+using Twilio.Security;
+
 namespace SupportGateway.Host.Channels.WhatsApp;
 
-/// <summary>Twilio's side of the channel (to be built: webhook, normaliser, sender).</summary>
+/// <summary>
+/// Twilio's side of the channel: <c>POST /webhooks/whatsapp/twilio</c> (messages, stored now and processed later) and
+/// <c>…/status</c> (delivery reports), both signed with the auth token; the normaliser, the media fetch and the sender.
+/// </summary>
 internal static class TwilioProvider
 {
-    public static IServiceCollection AddTwilioProvider(this IServiceCollection services) => services;
+    public const string WebhookPath = "/webhooks/whatsapp/twilio";
+    public const string StatusPath = WebhookPath + "/status";
+    private const string SignatureHeader = "X-Twilio-Signature";
 
-    public static IEndpointRouteBuilder MapTwilioWebhook(this IEndpointRouteBuilder app) => app;
+    // Twilio's form posts are a few kilobytes; 4,096 Cyrillic characters percent-encoded are under 40 KB.
+    private const int MaxBody = 256 * 1024;
+
+    // Twilio reads the webhook's answer as TwiML: an empty Response means "no reply from here" (ours go by the REST API).
+    private const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+    public static IServiceCollection AddTwilioProvider(this IServiceCollection services)
+    {
+        services.AddSingleton<TwilioApi>();
+        services.AddSingleton<TwilioMedia>();
+        services.AddSingleton<TwilioStatusCallbacks>();
+        services.AddSingleton<IInboundNormalizer, TwilioNormalizer>();
+        services.AddSingleton<IInboundFilter, TwilioMediaFilter>();
+        // Shared by both providers: whichever registers it first, it runs once.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInboundFilter, WhatsAppFilter>());
+        services.AddSingleton<IWhatsAppProvider, TwilioSender>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTwilioWebhook(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(WebhookPath, async Task<IResult> (HttpContext http, IOptions<WhatsAppOptions> options, InboundProcessor processor, CancellationToken ct) =>
+        {
+            var settings = options.Value.Twilio;
+            var (form, refused) = await ReadSignedAsync(http, settings, settings.WebhookUrl, ct);
+            if (refused is not null)
+                return refused;
+            if (Value(form.Fields, "MessageSid") is not { } sid)
+                return Problems.BadRequest("A Twilio message webhook carries MessageSid.", "MessageSid");
+            // A repeat (Twilio retries what did not get 200 in time) meets the inbound table's unique key: stored once, 200 again.
+            await processor.StoreAsync(TwilioNormalizer.ToRaw(form.Body, sid), ct);
+            return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
+        }).ExcludeFromDescription();
+
+        app.MapPost(StatusPath, async Task<IResult> (HttpContext http, IOptions<WhatsAppOptions> options, TwilioStatusCallbacks callbacks, CancellationToken ct) =>
+        {
+            var settings = options.Value.Twilio;
+            var (form, refused) = await ReadSignedAsync(http, settings, settings.StatusCallbackUrl, ct);
+            if (refused is not null)
+                return refused;
+            if (Value(form.Fields, "MessageSid") is not { } sid || Value(form.Fields, "MessageStatus") is not { } status)
+                return Problems.BadRequest("A Twilio status callback carries MessageSid and MessageStatus.", "MessageStatus");
+            await callbacks.RecordAsync(sid, status, Value(form.Fields, "ErrorCode"), ct);
+            return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
+        }).ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>The body, read up to the limit and checked against the signature before anything else happens; or the refusal.</summary>
+    private static async Task<(TwilioForm Form, IResult? Refused)> ReadSignedAsync(HttpContext http, TwilioOptions settings, string? configuredUrl,
+        CancellationToken cancellationToken)
+    {
+        if (!settings.Enabled || string.IsNullOrWhiteSpace(configuredUrl))
+            return (TwilioForm.Empty, Problems.NotFound("This Twilio webhook is not configured here."));
+        if (http.Request.ContentLength > MaxBody)
+            return (TwilioForm.Empty, Problems.TooLarge("A Twilio webhook is far smaller than this body."));
+        using var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > MaxBody)
+                return (TwilioForm.Empty, Problems.TooLarge("A Twilio webhook is far smaller than this body."));
+            body.Write(buffer, 0, read);
+        }
+        var bytes = body.ToArray();
+        // The URL Twilio signed is the public one configured, never this request's Host (a proxy may rewrite it).
+        var url = TwilioSignature.SigningUrl(configuredUrl, http.Request.QueryString.Value);
+        if (!TwilioSignature.IsValid(settings.AuthToken ?? "", url, http.Request.ContentType, bytes, http.Request.Headers[SignatureHeader].ToString()))
+            return (TwilioForm.Empty, Problems.Forbidden($"Wrong or missing {SignatureHeader}."));
+        if (http.Request.HasJsonContentType())
+            return (TwilioForm.Empty, Problems.BadRequest("A Twilio messaging webhook is a form post, not JSON."));
+        return (new TwilioForm(bytes, TwilioForm.Parse(bytes)), null);
+    }
+
+    public static string? Value(IReadOnlyDictionary<string, string> form, string name) =>
+        form.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+}
+
+/// <summary>A webhook's form body as received, and its fields (the first value of each name).</summary>
+internal sealed record TwilioForm(byte[] Body, IReadOnlyDictionary<string, string> Fields)
+{
+    public static TwilioForm Empty { get; } = new([], new Dictionary<string, string>());
+
+    public static IReadOnlyDictionary<string, string> Parse(byte[] body) =>
+        QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.Count > 0 ? p.Value[0] ?? "" : "", StringComparer.Ordinal);
+}
+
+/// <summary>
+/// X-Twilio-Signature through the official <see cref="RequestValidator"/>: Base64(HMAC-SHA1(auth token, URL + the
+/// parameters sorted by name, each name followed by its value)), compared in constant time, with the URL also tried
+/// with and without the default port. A JSON body is signed by URL alone with its SHA-256 in <c>bodySHA256</c>.
+/// </summary>
+internal static class TwilioSignature
+{
+    /// <summary>The configured public URL; a query string Twilio added (bodySHA256) is signed too, so it is kept.</summary>
+    public static string SigningUrl(string configuredUrl, string? requestQuery) =>
+        configuredUrl.Contains('?', StringComparison.Ordinal) || string.IsNullOrEmpty(requestQuery) ? configuredUrl : configuredUrl + requestQuery;
+
+    public static bool IsValid(string authToken, string url, string? contentType, byte[] body, string? signature)
+    {
+        if (string.IsNullOrEmpty(authToken) || string.IsNullOrEmpty(signature))
+            return false;
+        var validator = new RequestValidator(authToken);
+        if (contentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+            return validator.Validate(url, Encoding.UTF8.GetString(body), signature);
+        return validator.Validate(url, Flatten(QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body))), signature);
+    }
+
+    /// <summary>
+    /// RequestValidator takes one value per name, but Twilio signs every value of a repeated name (sorted, duplicates
+    /// dropped) as name+value each; joining the values with the name between them gives it exactly that string.
+    /// </summary>
+    private static Dictionary<string, string> Flatten(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> form) =>
+        form.ToDictionary(p => p.Key, p =>
+        {
+            var values = p.Value.Select(v => v ?? "").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            return string.Join(p.Key, values);
+        }, StringComparer.Ordinal);
 }

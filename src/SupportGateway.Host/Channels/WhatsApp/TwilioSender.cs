@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Options;
+using SupportGateway.Core.Outbox;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+
+namespace SupportGateway.Host.Channels.WhatsApp;
+
+/// <summary>
+/// Answers on WhatsApp through Twilio's Messages API (<c>POST /2010-04-01/Accounts/{AccountSid}/Messages.json</c>):
+/// the text in parts, from the configured sender, with the status callback when one is configured. Twilio's errors
+/// sort into three: the recipient is gone (unreachable, the agents are told), the request will never succeed
+/// (permanent), and throughput or Twilio's own trouble (a normal exception: the outbox tries again with backoff).
+/// </summary>
+internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> options) : IWhatsAppProvider
+{
+    // Twilio refuses a Body over 1,600 characters (error 21617), below WhatsApp's own 4,096.
+    public const int MaxText = 1600;
+
+    /// <summary>Outside the 24-hour customer-service window a free-form message is refused.</summary>
+    public const int WindowClosed = 63016;
+
+    /// <summary>
+    /// The number is not on WhatsApp or cannot get messages from us: 63003 (channel could not find the To address),
+    /// 63024 (invalid message recipient), 21211 (invalid To number), 21610 (the recipient unsubscribed).
+    /// </summary>
+    public static readonly IReadOnlySet<int> Unreachable = new HashSet<int> { 63003, 63024, 21211, 21610 };
+
+    // 20429 (too many requests), 63018 (the channel's rate limit), 63038 (the account's daily limit): later will do.
+    private static readonly HashSet<int> Throttled = [20429, 63018, 63038];
+
+    public string Name => TwilioNormalizer.Account;
+
+    public bool Enabled => options.Value.Twilio.Enabled;
+
+    public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Twilio;
+        var to = new PhoneNumber("whatsapp:" + message.Recipient);
+        var callback = string.IsNullOrWhiteSpace(settings.StatusCallbackUrl) ? null : new Uri(settings.StatusCallbackUrl);
+        var parts = Parts(message.Message.Text, MaxText);
+        // Files go out as MediaUrl to signed links of ours (a later slice); until then an answer of files alone must fail
+        // loudly, never show as sent.
+        if (parts.Count == 0 && message.Attachments.Count > 0)
+            throw new PermanentDeliveryException("Files are not sent on WhatsApp through Twilio yet; send them another way.");
+        string? first = null;
+        foreach (var part in parts)
+        {
+            var created = await CreateAsync(new CreateMessageOptions(to) { From = new PhoneNumber(settings.From), Body = part, StatusCallback = callback },
+                cancellationToken);
+            // A customer's reply to the first part finds the ticket; the sid is Twilio's, "tw:" like inbound messages.
+            first ??= created.Sid;
+        }
+        return new DeliveryReceipt(first is null ? null : TwilioNormalizer.Prefix + first);
+    }
+
+    private async Task<MessageResource> CreateAsync(CreateMessageOptions request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The SDK takes no cancellation token; its HttpClient has a timeout of its own.
+            return await MessageResource.CreateAsync(request, api.Rest).WaitAsync(cancellationToken);
+        }
+        catch (ApiException ex) when (ex.Code == WindowClosed)
+        {
+            throw new PermanentDeliveryException(
+                $"Twilio {WindowClosed}: the customer last wrote more than 24 hours ago, and WhatsApp allows only an approved template outside that window; " +
+                "the answer was not sent (the customer must write first).", ex);
+        }
+        catch (ApiException ex) when (Unreachable.Contains(ex.Code))
+        {
+            throw new RecipientUnreachableException($"Twilio {ex.Code}: {ex.Message}", ex);
+        }
+        catch (ApiException ex) when (ex.Status is >= 400 and < 500 and not 429 and not 408 && !Throttled.Contains(ex.Code))
+        {
+            throw new PermanentDeliveryException($"Twilio refused ({ex.Status}, error {ex.Code}): {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
+    internal static IReadOnlyList<string> Parts(string text, int max)
+    {
+        var parts = new List<string>();
+        var rest = text.AsSpan().Trim();
+        while (rest.Length > max)
+        {
+            var window = rest[..max];
+            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
+                : window.LastIndexOf('\n') is var line and > 0 ? line
+                : window.LastIndexOf(' ') is var space and > 0 ? space
+                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
+            parts.Add(rest[..cut].TrimEnd().ToString());
+            rest = rest[cut..].TrimStart();
+        }
+        if (rest.Length > 0)
+            parts.Add(rest.ToString());
+        return parts;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.RegularExpressions;
+using SupportGateway.Host.Channels.WhatsApp;
+using SupportGateway.Tests.Support;
+
+namespace SupportGateway.Tests.Host.WhatsApp;
+
+/// <summary>A customer's WhatsApp conversation through Twilio: tickets, follow-ups, agents' answers, files and send errors.</summary>
+[NonParallelizable]
+public sealed class TwilioConversationTests : TwilioScenario
+{
+    private const string Customer = "+447700900123";
+
+    [Test]
+    public async Task A_message_opens_a_ticket_the_ack_names_it_a_follow_up_continues_it_and_an_agent_reply_reaches_the_customer()
+    {
+        await SendAsync("SM000000000000000000000000000000b1", Customer, "Не работает касса");
+        var ack = await SentAsync(Customer);
+        var number = Regex.Match(ack["Body"], @"SG-\d+").Value;
+        Assert.That(number, Is.Not.Empty, ack["Body"]);
+        Assert.That((ack["From"], ack["StatusCallback"]), Is.EqualTo((Sender, StatusUrl)));
+        Assert.That(await ProcessedAsync("SM000000000000000000000000000000b1"), Is.EqualTo(number));
+
+        var ticket = await TicketAsync(number);
+        Assert.That(ticket.GetProperty("ticket").GetProperty("channel").GetString(), Is.EqualTo("whatsapp"));
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT account FROM tickets"), Is.EqualTo("twilio"), "answers go back through Twilio");
+
+        await SendAsync("SM000000000000000000000000000000b2", Customer, "Ошибка ФН-12");
+        Assert.That(await ProcessedAsync("SM000000000000000000000000000000b2"), Is.EqualTo(number));
+
+        var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
+        Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
+        var answer = await SentAsync(Customer, m => m["Body"] == "Перезагрузите кассу, пожалуйста.");
+        Assert.That(answer["From"], Is.EqualTo(Sender));
+
+        // The customer answers that very message (WhatsApp's reply): it finds the ticket by the sid we got back.
+        await SendAsync("SM000000000000000000000000000000b3", Customer, "Не помогло", f => f["OriginalRepliedMessageSid"] = answer["_sid"]);
+        Assert.That(await ProcessedAsync("SM000000000000000000000000000000b3"), Is.EqualTo(number));
+    }
+
+    [Test]
+    public async Task New_request_words_open_a_second_ticket_and_a_stranger_naming_a_ticket_gets_their_own()
+    {
+        await SendAsync("SM000000000000000000000000000000c1", Customer, "Не печатает чек");
+        var first = await ProcessedAsync("SM000000000000000000000000000000c1");
+        await SendAsync("SM000000000000000000000000000000c2", Customer, "Новая заявка: не открывается личный кабинет");
+        var second = await ProcessedAsync("SM000000000000000000000000000000c2");
+        Assert.That(second, Is.Not.EqualTo(first).And.Not.Empty);
+        var text = (await TicketAsync(second)).GetProperty("messages")[0].GetProperty("text").GetString();
+        Assert.That(text, Is.EqualTo("не открывается личный кабинет"));
+
+        // "/new" alone opens nothing; the next message does.
+        await SendAsync("SM000000000000000000000000000000c3", Customer, "/new");
+        Assert.That(await ProcessedAsync("SM000000000000000000000000000000c3"), Is.Empty);
+        await SendAsync("SM000000000000000000000000000000c4", Customer, "Сканер не видит штрихкод");
+        var third = await ProcessedAsync("SM000000000000000000000000000000c4");
+        Assert.That(third, Is.Not.EqualTo(second).And.Not.Empty);
+
+        // Someone else writing the number does not get into the ticket.
+        await SendAsync("SM000000000000000000000000000000c5", "+447700900999", $"Что с {first}?");
+        var strangers = await ProcessedAsync("SM000000000000000000000000000000c5");
+        Assert.That(strangers, Is.Not.EqualTo(first).And.Not.Empty);
+        // The customer writing it does.
+        await SendAsync("SM000000000000000000000000000000c6", Customer, $"По {first}: чек так и не печатается");
+        Assert.That(await ProcessedAsync("SM000000000000000000000000000000c6"), Is.EqualTo(first));
+    }
+
+    [Test]
+    public async Task A_media_download_that_fails_first_is_fetched_again_and_one_that_keeps_failing_is_named_in_the_text()
+    {
+        Twilio.Media["ME000000000000000000000000000000d1"] = ("photo"u8.ToArray(), "image/jpeg");
+        Twilio.MediaFailures["ME000000000000000000000000000000d1"] = 1;
+        Twilio.MediaFailures["ME000000000000000000000000000000d2"] = 100;
+        await SendAsync("MM000000000000000000000000000000d1", Customer, "Экран с ошибкой", f =>
+        {
+            f["NumMedia"] = "2";
+            f["MediaUrl0"] = FakeTwilioApi.MediaUrl("MM000000000000000000000000000000d1", "ME000000000000000000000000000000d1");
+            f["MediaContentType0"] = "image/jpeg";
+            f["MediaUrl1"] = FakeTwilioApi.MediaUrl("MM000000000000000000000000000000d1", "ME000000000000000000000000000000d2");
+            f["MediaContentType1"] = "application/pdf";
+        });
+        var number = await ProcessedAsync("MM000000000000000000000000000000d1");
+        var ticket = await TicketAsync(number);
+        var attachments = ticket.GetProperty("messages")[0].GetProperty("attachments").EnumerateArray().Select(a => a.GetProperty("fileName").GetString()).ToList();
+        Assert.That(attachments, Is.EqualTo(new[] { "ME000000000000000000000000000000d1.jpg" }));
+        Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(),
+            Does.StartWith("Экран с ошибкой").And.Contain("ME000000000000000000000000000000d2.pdf").And.Contain("could not be downloaded"));
+    }
+
+    [Test]
+    public async Task Twilio_errors_sort_into_retry_window_closed_and_unreachable()
+    {
+        // A 500 is Twilio's trouble: tried again, then sent.
+        Twilio.Faults.Enqueue((500, 20500));
+        await SendAsync("SM000000000000000000000000000000e1", Customer, "Не работает касса");
+        var number = await ProcessedAsync("SM000000000000000000000000000000e1");
+        await SentAsync(Customer);
+
+        // Outside the 24-hour window: not retried, and the reason names the window.
+        Twilio.Faults.Enqueue((400, TwilioSender.WindowClosed));
+        await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Ответ через двое суток" });
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'") == 1);
+        var error = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT last_error FROM outbox WHERE state = 'failed'");
+        Assert.That(error, Does.Contain("63016").And.Contain("24 hours"));
+
+        // A number that is not on WhatsApp: the customer is unreachable there and the agents read it on the ticket.
+        Twilio.Faults.Enqueue((400, 63024));
+        await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Ещё один ответ" });
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+            "SELECT COUNT(*) FROM contact_identities WHERE channel = 'whatsapp' AND unreachable_at IS NOT NULL") == 1);
+        Assert.That(Twilio.Messages.Count(m => m["To"] == "whatsapp:" + Customer), Is.EqualTo(1), "only the acknowledgement went out");
+    }
+
+    [Test]
+    public async Task A_long_answer_goes_in_parts_under_twilios_limit()
+    {
+        await SendAsync("SM000000000000000000000000000000f1", Customer, "Нужна инструкция");
+        var number = await ProcessedAsync("SM000000000000000000000000000000f1");
+        var paragraphs = string.Join("\n\n", Enumerable.Range(1, 12).Select(i => $"Шаг {i}. " + new string('ж', 300)));
+        await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = paragraphs });
+        await WaitAsync(() => Task.FromResult(Twilio.Messages.Count(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)) >= 3));
+        var parts = Twilio.Messages.Where(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)).Select(m => m["Body"]).ToList();
+        Assert.That(parts, Has.All.Length.LessThanOrEqualTo(TwilioSender.MaxText));
+        Assert.That(string.Join("\n\n", parts), Is.EqualTo(paragraphs));
+    }
+
+    [Test]
+    public void Parts_cut_at_a_paragraph_then_a_line_then_a_space_and_never_inside_a_character()
+    {
+        Assert.That(TwilioSender.Parts("aaa\n\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
+        Assert.That(TwilioSender.Parts("aaa\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
+        Assert.That(TwilioSender.Parts("aaaa bbbb cccc", 10), Is.EqualTo(new[] { "aaaa bbbb", "cccc" }));
+        var emoji = new StringBuilder().Insert(0, "😀", 5).ToString();
+        Assert.That(TwilioSender.Parts(emoji, 5).SelectMany(p => p).Count(char.IsHighSurrogate), Is.EqualTo(5));
+        Assert.That(TwilioSender.Parts("   ", 10), Is.Empty);
+    }
+
+    [Test]
+    public void New_request_words_are_found_at_the_start_only()
+    {
+        Assert.That(WhatsAppFilter.StartsNew("/new"), Is.EqualTo(""));
+        Assert.That(WhatsAppFilter.StartsNew("Новая заявка: касса"), Is.EqualTo("касса"));
+        Assert.That(WhatsAppFilter.StartsNew("new request - printer"), Is.EqualTo("printer"));
+        Assert.That(WhatsAppFilter.StartsNew("/newest"), Is.Null);
+        Assert.That(WhatsAppFilter.StartsNew("У меня новая заявка"), Is.Null);
+    }
+}
