@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Host.Http;
@@ -32,7 +31,6 @@ internal static class TwilioProvider
         services.AddSingleton<IInboundNormalizer, TwilioNormalizer>();
         services.AddSingleton<IInboundFilter, TwilioMediaFilter>();
         // Shared by both providers: whichever registers it first, it runs once.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInboundFilter, WhatsAppFilter>());
         services.AddSingleton<IWhatsAppProvider, TwilioSender>();
         return services;
     }

@@ -40,6 +40,7 @@ internal static class WhatsAppChannel
         services.AddOptions<WhatsAppOptions>().BindConfiguration(WhatsAppOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WhatsAppOptions>, WhatsAppOptionsValidator>();
         services.AddSingleton<IOutboundSender, WhatsAppSender>();
+        services.AddSingleton<SupportGateway.Core.Pipeline.IInboundFilter, WhatsAppFilter>();
         services.AddSingleton<IChannelStatus, WhatsAppStatus>();
         services.AddTwilioProvider();
         services.AddCloudProvider();
