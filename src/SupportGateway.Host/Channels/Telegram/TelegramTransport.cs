@@ -149,7 +149,7 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
         {
             // Telegram takes 4,096 characters per message: a longer answer goes in parts, the buttons on the last. A
             // mail with only files attached has no text to send: the first file answers the customer instead.
-            var parts = string.IsNullOrWhiteSpace(message.Message.Text) ? [] : Parts(message.Message.Text, MaxText);
+            var parts = string.IsNullOrWhiteSpace(message.Message.Text) ? [] : TextParts.Split(message.Message.Text, MaxText);
             TgMessage? first = null;
             for (var i = 0; i < parts.Count; i++)
             {
@@ -180,26 +180,6 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
     }
 
     public const int MaxText = 4096;
-
-    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
-    internal static IReadOnlyList<string> Parts(string text, int max)
-    {
-        var parts = new List<string>();
-        var rest = text.AsSpan();
-        while (rest.Length > max)
-        {
-            var window = rest[..max];
-            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
-                : window.LastIndexOf('\n') is var line and > 0 ? line
-                : window.LastIndexOf(' ') is var space and > 0 ? space
-                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
-            parts.Add(rest[..cut].TrimEnd().ToString());
-            rest = rest[cut..].TrimStart();
-        }
-        if (rest.Length > 0 || parts.Count == 0)
-            parts.Add(rest.ToString());
-        return parts;
-    }
 
     /// <summary>The resolution notice asks with two buttons, in the ticket's language.</summary>
     private static InlineKeyboard? Buttons(OutboundMessage message)

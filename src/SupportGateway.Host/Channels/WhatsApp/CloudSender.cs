@@ -31,10 +31,10 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
             string? first = null;
             var buttons = Buttons(message);
             var text = message.Message.Text;
-            var parts = string.IsNullOrWhiteSpace(text) ? [] : Parts(text, SendMessage.MaxText);
+            var parts = string.IsNullOrWhiteSpace(text) ? [] : TextParts.Split(text, SendMessage.MaxText);
             // The buttons' body takes at most 1,024 characters: a longer notice goes as text, the buttons with its end.
             if (buttons is not null && parts.Count > 0 && parts[^1].Length > CloudInteractive.MaxBody)
-                parts = [.. parts[..^1], .. Parts(parts[^1], CloudInteractive.MaxBody)];
+                parts = [.. parts[..^1], .. TextParts.Split(parts[^1], CloudInteractive.MaxBody)];
             for (var i = 0; i < parts.Count; i++)
             {
                 var request = buttons is not null && i == parts.Count - 1
@@ -84,23 +84,4 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
         ]);
     }
 
-    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
-    internal static List<string> Parts(string text, int max)
-    {
-        var parts = new List<string>();
-        var rest = text.Trim().AsSpan();
-        while (rest.Length > max)
-        {
-            var window = rest[..max];
-            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
-                : window.LastIndexOf('\n') is var line and > 0 ? line
-                : window.LastIndexOf(' ') is var space and > 0 ? space
-                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
-            parts.Add(rest[..cut].TrimEnd().ToString());
-            rest = rest[cut..].TrimStart();
-        }
-        if (rest.Length > 0)
-            parts.Add(rest.ToString());
-        return parts;
-    }
 }

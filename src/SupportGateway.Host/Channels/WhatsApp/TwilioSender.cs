@@ -38,7 +38,7 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
         var settings = options.Value.Twilio;
         var to = new PhoneNumber("whatsapp:" + message.Recipient);
         var callback = string.IsNullOrWhiteSpace(settings.StatusCallbackUrl) ? null : new Uri(settings.StatusCallbackUrl);
-        var parts = Parts(message.Message.Text, MaxText);
+        var parts = TextParts.Split(message.Message.Text, MaxText);
         // Files go out as MediaUrl to signed links of ours (a later slice); until then an answer of files alone must fail
         // loudly, never show as sent.
         if (parts.Count == 0 && message.Attachments.Count > 0)
@@ -77,23 +77,4 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
         }
     }
 
-    /// <summary>Cuts a text into parts of at most <paramref name="max"/> UTF-16 units: at a paragraph, else a line, else a space, never inside a character.</summary>
-    internal static IReadOnlyList<string> Parts(string text, int max)
-    {
-        var parts = new List<string>();
-        var rest = text.AsSpan().Trim();
-        while (rest.Length > max)
-        {
-            var window = rest[..max];
-            var cut = window.LastIndexOf("\n\n") is var paragraph and > 0 ? paragraph
-                : window.LastIndexOf('\n') is var line and > 0 ? line
-                : window.LastIndexOf(' ') is var space and > 0 ? space
-                : char.IsHighSurrogate(window[^1]) ? max - 1 : max;
-            parts.Add(rest[..cut].TrimEnd().ToString());
-            rest = rest[cut..].TrimStart();
-        }
-        if (rest.Length > 0)
-            parts.Add(rest.ToString());
-        return parts;
-    }
 }

@@ -153,15 +153,15 @@ public sealed class TelegramChannelTests : TelegramScenario
     {
         var paragraph = string.Concat(Enumerable.Repeat("Проверьте настройки принтера. ", 60)).Trim();
         var text = string.Join("\n\n", Enumerable.Repeat(paragraph, 5));
-        var parts = TelegramSender.Parts(text, TelegramSender.MaxText);
+        var parts = SupportGateway.Host.Channels.TextParts.Split(text, TelegramSender.MaxText);
         Assert.That(parts, Has.All.Length.LessThanOrEqualTo(TelegramSender.MaxText));
         Assert.That(string.Join("\n\n", parts), Is.EqualTo(text), "cut at paragraph breaks, nothing lost");
         Assert.That(parts, Has.Count.GreaterThan(1));
 
         var emoji = string.Concat(Enumerable.Repeat("😀", 3000));
-        var cut = TelegramSender.Parts(emoji, 4095);
+        var cut = SupportGateway.Host.Channels.TextParts.Split(emoji, 4095);
         Assert.That(string.Concat(cut), Is.EqualTo(emoji), "no character is split");
-        Assert.That(TelegramSender.Parts("коротко", TelegramSender.MaxText), Is.EqualTo(new[] { "коротко" }));
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split("коротко", TelegramSender.MaxText), Is.EqualTo(new[] { "коротко" }));
     }
 
     [Test]

@@ -129,12 +129,12 @@ public sealed class TwilioConversationTests : TwilioScenario
     [Test]
     public void Parts_cut_at_a_paragraph_then_a_line_then_a_space_and_never_inside_a_character()
     {
-        Assert.That(TwilioSender.Parts("aaa\n\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
-        Assert.That(TwilioSender.Parts("aaa\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
-        Assert.That(TwilioSender.Parts("aaaa bbbb cccc", 10), Is.EqualTo(new[] { "aaaa bbbb", "cccc" }));
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split("aaa\n\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split("aaa\nbbb ccc", 8), Is.EqualTo(new[] { "aaa", "bbb ccc" }));
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split("aaaa bbbb cccc", 10), Is.EqualTo(new[] { "aaaa bbbb", "cccc" }));
         var emoji = new StringBuilder().Insert(0, "😀", 5).ToString();
-        Assert.That(TwilioSender.Parts(emoji, 5).SelectMany(p => p).Count(char.IsHighSurrogate), Is.EqualTo(5));
-        Assert.That(TwilioSender.Parts("   ", 10), Is.Empty);
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split(emoji, 5).SelectMany(p => p).Count(char.IsHighSurrogate), Is.EqualTo(5));
+        Assert.That(SupportGateway.Host.Channels.TextParts.Split("   ", 10), Is.Empty);
     }
 
     [Test]
