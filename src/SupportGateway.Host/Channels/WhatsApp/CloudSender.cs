@@ -83,5 +83,4 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
             new CloudButton(new CloudReply(CloudNormalizer.VerdictId(CustomerVerdict.Rejects, message.Ticket.Number), russian ? "Не решено ❌" : "Not solved ❌")),
         ]);
     }
-
 }

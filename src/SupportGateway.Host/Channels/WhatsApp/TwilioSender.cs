@@ -76,5 +76,4 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
             throw new PermanentDeliveryException($"Twilio refused ({ex.Status}, error {ex.Code}): {ex.Message}", ex);
         }
     }
-
 }
