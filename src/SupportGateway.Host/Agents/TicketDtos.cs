@@ -19,12 +19,12 @@ public sealed record AttachmentDto(long Id, string FileName, string ContentType,
 
 public sealed record MessageDto(long Id, string Direction, string AuthorKind, string Author, string Channel, string Text, bool Internal,
     DateTimeOffset CreatedAt, IReadOnlyList<AttachmentDto> Attachments, IReadOnlyDictionary<string, string>? TechnicalDetails = null,
-    string? Signature = null)
+    string? Signature = null, string? Html = null)
 {
     public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments) => new(m.Id, m.Direction, m.AuthorKind, m.Author,
         m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
         [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline))],
-        m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null, m.Signature);
+        m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null, m.Signature, m.Html);
 }
 
 public sealed record AuditDto(DateTimeOffset At, string Actor, string Action, string? OldValue, string? NewValue);

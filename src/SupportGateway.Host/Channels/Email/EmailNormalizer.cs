@@ -70,6 +70,7 @@ internal sealed partial class EmailNormalizer(IOptionsMonitor<EmailOptions> opti
             CopiedTo = [.. message.To.Concat(message.Cc).Select(a => a.Address.ToLowerInvariant()).Where(a => a.Contains('@') && !IsOurs(a))],
             Subject = message.Subject,
             Text = text.Trim(),
+            Html = HtmlSanitizing.Sanitize(message.HtmlBody),
             Signature = signature,
             Attachments = [.. message.Attachments.Select(Attachment)],
             RequestedType = mailbox?.DefaultType,

@@ -128,6 +128,20 @@ public sealed class EmailChannelTests
     }
 
     [Test]
+    public async Task A_mails_html_is_stored_cleaned_and_returned_to_agents()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await MailServers.SubmitAsync("customer@sg.test", System.Text.Encoding.UTF8.GetBytes(
+            $"From: customer@sg.test\r\nTo: {_support}\r\nSubject: HTML {marker}\r\nMessage-ID: <{marker}@client.sg.test>\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: text/html; charset=utf-8\r\n\r\n<p><b>Report</b> fails</p><script>alert(1)</script><img src=x onerror=alert(2)>\r\n"));
+        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var number = System.Text.RegularExpressions.Regex.Match(notification.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
+        var html = (await TicketAsync(number)).GetProperty("messages")[0].GetProperty("html").GetString();
+        Assert.That(html, Does.Contain("<b>Report</b>"));
+        Assert.That(html, Does.Not.Contain("script").And.Not.Contain("onerror"));
+    }
+
+    [Test]
     public async Task Auto_replies_and_bounces_open_no_ticket_and_get_no_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
