@@ -105,13 +105,14 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
                 new("X-SupportGateway-Ticket", ticket.Number),
             ],
         };
-        await MailSubmission.SubmitAsync(mailbox, outgoing, message.Recipient, cancellationToken);
+        await submission.SubmitAsync(mailbox, outgoing, message.Recipient, cancellationToken);
         return new DeliveryReceipt(messageId);
     }
 
     /// <summary>The explanation for an agent's mail that named no ticket, so none could hold a queued one.</summary>
-    public static Task ExplainAsync(MailboxOptions mailbox, string agentEmail, string subject, string reason, CancellationToken cancellationToken) =>
-        MailSubmission.SubmitAsync(mailbox, new OutgoingMessage
+    public static Task ExplainAsync(MailSubmission submission, MailboxOptions mailbox, string agentEmail, string subject, string reason,
+        CancellationToken cancellationToken) =>
+        submission.SubmitAsync(mailbox, new OutgoingMessage
         {
             From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
             To = [new MailAddress("", agentEmail)],

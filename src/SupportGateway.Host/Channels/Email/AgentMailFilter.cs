@@ -20,6 +20,7 @@ internal sealed class AgentMailFilter(
     TicketNumberFormat numbers,
     MessageStore messages,
     OutboxStore outbox,
+    MailSubmission submission,
     TimeProvider time,
     ILogger<AgentMailFilter> logger) : IInboundFilter
 {
@@ -91,7 +92,7 @@ internal sealed class AgentMailFilter(
             if (options.Value.AgentMailbox is { } mailbox)
             {
                 var subject = context.Message.Subject ?? "";
-                context.AfterCommit = ct => AgentNotificationSender.ExplainAsync(mailbox, agent.Email, subject, reason, ct);
+                context.AfterCommit = ct => AgentNotificationSender.ExplainAsync(submission, mailbox, agent.Email, subject, reason, ct);
             }
             return;
         }

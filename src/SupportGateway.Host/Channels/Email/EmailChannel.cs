@@ -14,6 +14,7 @@ internal static class EmailChannel
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<IInboundNormalizer, EmailNormalizer>();
         services.AddSingleton<IOutboundSender, EmailSender>();
+        services.AddSingleton<SmtpSessions>();
         services.AddSingleton<MailSubmission>();
         services.AddSingleton<AgentMailTokens>();
         services.AddSingleton<IAgentNotifier, AgentNotifier>();

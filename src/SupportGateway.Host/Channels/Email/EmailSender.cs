@@ -20,7 +20,7 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, MailSub
         var mailbox = settings.Find(message.Account) ?? settings.Mailboxes.FirstOrDefault()
             ?? throw new PermanentDeliveryException("no mailbox is configured to send from");
         var messageId = $"{message.Ticket.Number}.{message.IdempotencyKey}@{mailbox.Domain}";
-        await MailSubmission.SubmitAsync(mailbox, await ComposeAsync(message, mailbox, messageId, cancellationToken), message.Recipient, cancellationToken);
+        await submission.SubmitAsync(mailbox, await ComposeAsync(message, mailbox, messageId, cancellationToken), message.Recipient, cancellationToken);
         return new DeliveryReceipt(messageId);
     }
 

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+using SupportGateway.Core.Outbox;
+
+namespace SupportGateway.Host.Channels.Email;
+
+/// <summary>
+/// One MailKit SMTP connection per mailbox, kept and reused for bursts (a new connection and AUTH per mail is most of
+/// a mail's cost), checked with NOOP when it has been idle, and dropped and opened again after any failure. A 5xx for
+/// the recipient is permanent, a 4xx and a broken connection are a retry (RFC 5321 §4.2.1).
+/// </summary>
+internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
+{
+    /// <summary>A connection idle longer than this is checked with NOOP first: servers close quiet sessions (RFC 5321 §4.5.3.2 allows 5 minutes).</summary>
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.OrdinalIgnoreCase);
+
+    public async Task SubmitAsync(MailboxOptions mailbox, byte[] message, string recipient, CancellationToken cancellationToken)
+    {
+        var mime = await MimeMessage.LoadAsync(new MemoryStream(message, writable: false), cancellationToken);
+        var session = _sessions.GetOrAdd(mailbox.Name, _ => new Session());
+        await session.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    var client = await ConnectedAsync(session, mailbox, cancellationToken);
+                    await client.SendAsync(mime, MailboxAddress.Parse(mailbox.Address), [MailboxAddress.Parse(recipient)], cancellationToken);
+                    session.LastUsed = time.GetUtcNow();
+                    return;
+                }
+                catch (SmtpCommandException ex)
+                {
+                    await session.DropAsync();
+                    var reply = $"{recipient}: {(int)ex.StatusCode} {ex.Message}";
+                    throw (int)ex.StatusCode >= 500 ? new PermanentDeliveryException(reply, ex) : new IOException(reply, ex);
+                }
+                catch (Exception ex) when (ex is SmtpProtocolException or IOException or ServiceNotConnectedException && !cancellationToken.IsCancellationRequested)
+                {
+                    // A kept connection the server closed meanwhile: once more on a fresh one.
+                    await session.DropAsync();
+                    if (attempt > 0)
+                        throw;
+                }
+            }
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    private async Task<SmtpClient> ConnectedAsync(Session session, MailboxOptions mailbox, CancellationToken cancellationToken)
+    {
+        if (session.Client is { IsConnected: true } kept)
+        {
+            if (time.GetUtcNow() - session.LastUsed < IdleCheck)
+                return kept;
+            await kept.NoOpAsync(cancellationToken);
+            return kept;
+        }
+        await session.DropAsync();
+        var smtp = mailbox.Smtp;
+        var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds, LocalDomain = mailbox.Domain };
+        session.Client = client;
+        var port = smtp.Port != 0 ? smtp.Port : smtp.Security == MailboxSecurity.SslOnConnect ? 465 : 587;
+        var security = smtp.Security switch
+        {
+            MailboxSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+            MailboxSecurity.None => SecureSocketOptions.None,
+            _ => SecureSocketOptions.StartTls,
+        };
+        await client.ConnectAsync(smtp.Host, port, security, cancellationToken);
+        if (!string.IsNullOrEmpty(smtp.Username))
+            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", cancellationToken);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var session in _sessions.Values)
+            await session.DropAsync();
+    }
+
+    private sealed class Session
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public SmtpClient? Client { get; set; }
+
+        public DateTimeOffset LastUsed { get; set; }
+
+        public async Task DropAsync()
+        {
+            if (Client is not { } client)
+                return;
+            Client = null;
+            try
+            {
+                if (client.IsConnected)
+                    await client.DisconnectAsync(quit: true);
+            }
+            catch (Exception ex) when (ex is IOException or SmtpProtocolException or SmtpCommandException or OperationCanceledException)
+            {
+                // Closing a connection that is already gone.
+            }
+            client.Dispose();
+        }
+    }
+}
