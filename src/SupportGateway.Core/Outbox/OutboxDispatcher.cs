@@ -18,9 +18,8 @@ public sealed class OutboxDispatcher(
     OutboxStore outbox,
     TicketStore tickets,
     MessageStore messages,
-    Contacts.ContactStore contacts,
+    Unreachability unreachability,
     IEnumerable<IOutboundSender> senders,
-    IEnumerable<IAgentNotifier> notifiers,
     OutboxSignal signal,
     IOptions<OutboxOptions> options,
     TimeProvider time,
@@ -148,39 +147,11 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}{Final}): {Error}",
                 row.Id, row.Channel, attempts, giveUp ? ", giving up" : "", error.Message);
             if (error is RecipientUnreachableException && ticket is not null)
-                await TellAgentsUnreachableAsync(session, row, ticket, error.Message, cancellationToken);
+                await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
         if (outcomes.Any(o => o.Error is RecipientUnreachableException))
             signal.NotifyAll();
-    }
-
-    /// <summary>
-    /// The customer cannot be reached on the channel any more: the identity is marked so, and the agents read it on
-    /// the ticket and in their notifications, so they can reach the customer another way (once, until the customer
-    /// writes again and is reachable again).
-    /// </summary>
-    private async Task TellAgentsUnreachableAsync(DbSession session, OutboxRow row, TicketRow ticket, string reason, CancellationToken cancellationToken)
-    {
-        var now = Now();
-        if (!await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken))
-            return;
-        var text = $"Not delivered on {row.Channel} to {row.Recipient}: {reason}. The customer is marked unreachable there until they write again; " +
-            "please contact them another way.\n" +
-            $"Не доставлено через {row.Channel} ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";
-        var id = await messages.InsertAsync(session, new MessageRow
-        {
-            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = row.Channel, Text = text, Internal = true, CreatedAt = now,
-        }, cancellationToken);
-        await tickets.AuditAsync(session, new AuditRow
-        {
-            TicketId = ticket.Id, At = now, Actor = "system", Action = "contact_unreachable", OldValue = row.Channel, NewValue = row.Recipient,
-        }, cancellationToken);
-        foreach (var notifier in notifiers)
-        {
-            foreach (var recipient in notifier.Recipients(ticket))
-                await outbox.EnqueueAsync(session, id, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);
-        }
     }
 
     /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>

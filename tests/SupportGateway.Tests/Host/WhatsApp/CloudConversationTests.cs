@@ -118,6 +118,32 @@ public sealed class CloudConversationTests : CloudScenario
     }
 
     [Test]
+    public async Task A_failed_status_with_a_permanent_code_marks_the_customer_unreachable_and_queues_the_agents_mail()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.GONE1", text: "Не работает касса"));
+        var (ack, number) = await AckAsync("wamid.GONE1");
+        var sentId = ack["_id"]!.GetValue<string>();
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        var failed = Status(sentId, "failed");
+        var error = failed["entry"]![0]!["changes"]![0]!["value"]!["statuses"]![0]!["errors"]![0]!;
+        error["code"] = 131026;
+        error["title"] = "Message undeliverable";
+        await PostAsync(failed);
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+            "SELECT COUNT(*) FROM contact_identities WHERE channel = 'whatsapp' AND identity = @id AND unreachable_at IS NOT NULL", new { id = "+" + Customer }) == 1);
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(audit, Does.Contain("contact_unreachable").And.Contain("delivery_status"));
+        var notices = (await TeamNoticesAsync()).Where(n => n.Contains("unreachable", StringComparison.Ordinal)).ToList();
+        Assert.That(notices, Has.Count.EqualTo(1));
+        Assert.That(notices[0], Does.Contain("131026"));
+
+        // The same report again tells nobody twice.
+        await PostAsync(failed);
+        await Task.Delay(300);
+        Assert.That((await TeamNoticesAsync()).Count(n => n.Contains("unreachable", StringComparison.Ordinal)), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task A_throughput_error_is_waited_out_and_the_message_still_goes()
     {
         Graph.ThroughputErrorsLeft = 1;
