@@ -19,6 +19,7 @@ public sealed class OutboxDispatcher(
     TicketStore tickets,
     MessageStore messages,
     Unreachability unreachability,
+    AgentNotice notice,
     IEnumerable<IOutboundSender> senders,
     OutboxSignal signal,
     IOptions<OutboxOptions> options,
@@ -140,6 +141,11 @@ public sealed class OutboxDispatcher(
                 await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
                 continue;
             }
+            if (error is DeliveryHeldException held)
+            {
+                await HoldAsync(session, row, ticket, held, cancellationToken);
+                continue;
+            }
             var attempts = row.Attempts + 1;
             var giveUp = error is PermanentDeliveryException || attempts >= _options.MaxAttempts;
             var next = Now() + (long)Backoff(attempts, _options.FirstRetryDelay, _options.MaxRetryDelay).TotalMilliseconds;
@@ -150,8 +156,18 @@ public sealed class OutboxDispatcher(
                 await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
-        if (outcomes.Any(o => o.Error is RecipientUnreachableException))
+        if (outcomes.Any(o => o.Error is RecipientUnreachableException or DeliveryHeldException))
             signal.NotifyAll();
+    }
+
+    /// <summary>The row waits for the channel to release it; the agents read why on the ticket and in their mail.</summary>
+    private async Task HoldAsync(DbSession session, OutboxRow row, TicketRow? ticket, DeliveryHeldException held, CancellationToken cancellationToken)
+    {
+        await outbox.HoldAsync(session, row.Id, held.Message, cancellationToken);
+        logger.LogInformation("Delivery {OutboxId} on {Channel} is held: {Reason}", row.Id, row.Channel, held.Message);
+        if (ticket is not null)
+            await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, held.AgentsNote, "window_closed", row.Channel, row.Recipient), Now(),
+                cancellationToken);
     }
 
     /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>
@@ -189,7 +205,7 @@ public sealed class OutboxDispatcher(
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not PermanentDeliveryException and not OperationCanceledException),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not PermanentDeliveryException and not DeliveryHeldException and not OperationCanceledException),
             OnRetry = args =>
             {
                 logger.LogDebug("Retrying a {Channel} delivery after {Error}", channel, args.Outcome.Exception?.Message);

@@ -87,7 +87,7 @@ public sealed class CloudConversationTests : CloudScenario
     }
 
     [Test]
-    public async Task Outside_the_24_hour_window_the_answer_fails_for_good_with_a_reason_naming_the_window()
+    public async Task Outside_the_24_hour_window_without_a_template_the_answer_is_held_and_nothing_is_sent()
     {
         await PostAsync(Delivery("message__text.json", "wamid.WIN1", text: "Касса не печатает"));
         var (_, number) = await AckAsync("wamid.WIN1");
@@ -96,8 +96,11 @@ public sealed class CloudConversationTests : CloudScenario
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         string? error = null;
         await WaitAsync(async () => (error = await DbProbe.ScalarAsync<string?>(Gateway.Directory,
-            "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'failed'")) is not null);
-        Assert.That(error, Does.Contain("24 hours").And.Contain("131047"));
+            "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'held'")) is not null);
+        Assert.That(error, Does.Contain("131047").And.Contain("no window template"));
+        Assert.That(Graph.Messages.Count(m => m["type"]?.GetValue<string>() == "template" || Body(m) == "Проверьте бумагу."), Is.Zero);
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT text FROM messages WHERE internal = 1 ORDER BY id DESC LIMIT 1"),
+            Does.Contain("none is configured"));
     }
 
     [Test]
