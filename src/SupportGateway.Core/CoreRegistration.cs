@@ -37,6 +37,8 @@ public static class CoreRegistration
         services.AddSingleton<ContactStore>();
         services.AddSingleton<InboundStore>();
         services.AddSingleton<OutboxStore>();
+        services.AddSingleton<AgentNotice>();
+        services.AddSingleton<Unreachability>();
         services.AddSingleton<OutboundFiles>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<InboundSignal>();

@@ -37,6 +37,16 @@ public class PermanentDeliveryException(string message, Exception? inner = null)
 public sealed class RecipientUnreachableException(string message, Exception? inner = null) : PermanentDeliveryException(message, inner);
 
 /// <summary>
+/// The channel will not deliver until the recipient acts (WhatsApp's 24-hour window: the customer must write first).
+/// The row is held, not failed and not retried; the channel releases it. <see cref="AgentsNote"/> is what the agents
+/// read on the ticket and in their mail.
+/// </summary>
+public sealed class DeliveryHeldException(string message, string agentsNote) : Exception(message)
+{
+    public string AgentsNote { get; } = agentsNote;
+}
+
+/// <summary>
 /// Who hears of customer messages besides the ticket: a channel (such as agents' mail) and its recipients per ticket.
 /// Every new ticket and every customer follow-up is queued to each of them, in the same transaction.
 /// </summary>

@@ -18,9 +18,9 @@ public sealed class OutboxDispatcher(
     OutboxStore outbox,
     TicketStore tickets,
     MessageStore messages,
-    Contacts.ContactStore contacts,
+    Unreachability unreachability,
+    AgentNotice notice,
     IEnumerable<IOutboundSender> senders,
-    IEnumerable<IAgentNotifier> notifiers,
     OutboxSignal signal,
     IOptions<OutboxOptions> options,
     TimeProvider time,
@@ -141,6 +141,11 @@ public sealed class OutboxDispatcher(
                 await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
                 continue;
             }
+            if (error is DeliveryHeldException held)
+            {
+                await HoldAsync(session, row, ticket, held, cancellationToken);
+                continue;
+            }
             var attempts = row.Attempts + 1;
             var giveUp = error is PermanentDeliveryException || attempts >= _options.MaxAttempts;
             var next = Now() + (long)Backoff(attempts, _options.FirstRetryDelay, _options.MaxRetryDelay).TotalMilliseconds;
@@ -148,39 +153,21 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}{Final}): {Error}",
                 row.Id, row.Channel, attempts, giveUp ? ", giving up" : "", error.Message);
             if (error is RecipientUnreachableException && ticket is not null)
-                await TellAgentsUnreachableAsync(session, row, ticket, error.Message, cancellationToken);
+                await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
-        if (outcomes.Any(o => o.Error is RecipientUnreachableException))
+        if (outcomes.Any(o => o.Error is RecipientUnreachableException or DeliveryHeldException))
             signal.NotifyAll();
     }
 
-    /// <summary>
-    /// The customer cannot be reached on the channel any more: the identity is marked so, and the agents read it on
-    /// the ticket and in their notifications, so they can reach the customer another way (once, until the customer
-    /// writes again and is reachable again).
-    /// </summary>
-    private async Task TellAgentsUnreachableAsync(DbSession session, OutboxRow row, TicketRow ticket, string reason, CancellationToken cancellationToken)
+    /// <summary>The row waits for the channel to release it; the agents read why on the ticket and in their mail.</summary>
+    private async Task HoldAsync(DbSession session, OutboxRow row, TicketRow? ticket, DeliveryHeldException held, CancellationToken cancellationToken)
     {
-        var now = Now();
-        if (!await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken))
-            return;
-        var text = $"Not delivered on {row.Channel} to {row.Recipient}: {reason}. The customer is marked unreachable there until they write again; " +
-            "please contact them another way.\n" +
-            $"Не доставлено через {row.Channel} ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";
-        var id = await messages.InsertAsync(session, new MessageRow
-        {
-            TicketId = ticket.Id, Direction = "out", AuthorKind = "system", Author = "system", Channel = row.Channel, Text = text, Internal = true, CreatedAt = now,
-        }, cancellationToken);
-        await tickets.AuditAsync(session, new AuditRow
-        {
-            TicketId = ticket.Id, At = now, Actor = "system", Action = "contact_unreachable", OldValue = row.Channel, NewValue = row.Recipient,
-        }, cancellationToken);
-        foreach (var notifier in notifiers)
-        {
-            foreach (var recipient in notifier.Recipients(ticket))
-                await outbox.EnqueueAsync(session, id, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);
-        }
+        await outbox.HoldAsync(session, row.Id, held.Message, cancellationToken);
+        logger.LogInformation("Delivery {OutboxId} on {Channel} is held: {Reason}", row.Id, row.Channel, held.Message);
+        if (ticket is not null)
+            await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, held.AgentsNote, "window_closed", row.Channel, row.Recipient), Now(),
+                cancellationToken);
     }
 
     /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>
@@ -218,7 +205,7 @@ public sealed class OutboxDispatcher(
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not PermanentDeliveryException and not OperationCanceledException),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not PermanentDeliveryException and not DeliveryHeldException and not OperationCanceledException),
             OnRetry = args =>
             {
                 logger.LogDebug("Retrying a {Channel} delivery after {Error}", channel, args.Outcome.Exception?.Message);

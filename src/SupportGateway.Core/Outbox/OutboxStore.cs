@@ -19,13 +19,17 @@ public sealed record OutboxRow
     public long? SentAt { get; init; }
 }
 
-/// <summary>Outbound deliveries: <c>pending</c> → <c>in_flight</c> → <c>sent</c> | <c>failed</c>.</summary>
+/// <summary>
+/// Outbound deliveries: <c>pending</c> → <c>in_flight</c> → <c>sent</c> | <c>failed</c> | <c>held</c>. A held row waits,
+/// without retries, for its recipient to act (a WhatsApp customer writing again); the channel makes it pending again.
+/// </summary>
 public sealed class OutboxStore(Database database)
 {
     public const string Pending = "pending";
     public const string InFlight = "in_flight";
     public const string Sent = "sent";
     public const string Failed = "failed";
+    public const string Held = "held";
 
     private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at";
 
@@ -83,6 +87,19 @@ public sealed class OutboxStore(Database database)
             UPDATE outbox SET state = @state, attempts = attempts + 1, last_error = @error, next_attempt_at = @nextAttemptAt, locked_until = NULL
             WHERE id = @id
             """, new { id, error, nextAttemptAt, state = giveUp ? Failed : Pending }, cancellationToken);
+
+    public Task HoldAsync(SqlScope db, long id, string reason, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE outbox SET state = 'held', attempts = attempts + 1, last_error = @reason, locked_until = NULL
+            WHERE id = @id
+            """, new { id, reason }, cancellationToken);
+
+    /// <summary>Makes the held rows of a recipient on a channel due now, oldest first as claimed; returns how many.</summary>
+    public Task<int> ReleaseHeldAsync(SqlScope db, string channel, string recipient, long now, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE outbox SET state = 'pending', next_attempt_at = @now
+            WHERE channel = @channel AND recipient = @recipient AND state = 'held'
+            """, new { channel, recipient, now }, cancellationToken);
 
     public Task<IReadOnlyList<OutboxRow>> ForTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
         db.ListAsync<OutboxRow>($"SELECT {Columns} FROM outbox WHERE ticket_id = @ticketId ORDER BY id", new { ticketId }, cancellationToken);

@@ -26,7 +26,7 @@ internal static class HealthEndpoints
                 var states = await outbox.CountByStateAsync(db, cancellationToken);
                 var dead = await inbound.CountAsync(db, InboundStore.Dead, cancellationToken);
                 text.Append($"storage: up ({database.Dialect.Name})\n");
-                text.Append($"outbox: {states.GetValueOrDefault(OutboxStore.Pending)} pending, {states.GetValueOrDefault(OutboxStore.InFlight)} in flight, {states.GetValueOrDefault(OutboxStore.Failed)} failed\n");
+                text.Append($"outbox: {states.GetValueOrDefault(OutboxStore.Pending)} pending, {states.GetValueOrDefault(OutboxStore.InFlight)} in flight, {states.GetValueOrDefault(OutboxStore.Failed)} failed, {states.GetValueOrDefault(OutboxStore.Held)} held\n");
                 text.Append($"dead letters: {dead}\n");
             }
             catch (Exception ex)

@@ -22,4 +22,11 @@ internal static class DbProbe
         await connection.OpenAsync();
         return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
     }
+
+    public static async Task<IReadOnlyList<T>> ListAsync<T>(string directory, string sql, object? parameters = null, string file = "gateway.db")
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, file)};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        return [.. await connection.QueryAsync<T>(sql, parameters)];
+    }
 }

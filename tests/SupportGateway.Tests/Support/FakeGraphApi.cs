@@ -86,11 +86,13 @@ internal sealed class FakeGraphApi : IAsyncDisposable
                 && body["interactive"]!["action"]?["buttons"]?.AsArray() is { Count: > 0 and <= 3 } buttons
                 && buttons.All(b => b!["reply"]?["title"]?.GetValue<string>() is { Length: > 0 and <= 20 }),
             "image" or "document" => body[type]?["id"] is not null,
+            "template" => body["template"]?["name"]?.GetValue<string>() is { Length: > 0 } && body["template"]!["language"]?["code"] is not null,
             _ => false,
         };
         if (!valid)
             return Error(400, 100, "(#100) Invalid parameter", "OAuthException", body.ToJsonString());
-        if (WindowClosed.ContainsKey(to))
+        // An approved template is what Meta allows outside the window.
+        if (WindowClosed.ContainsKey(to) && type != "template")
             return Error(400, 131047, "Re-engagement message", "OAuthException",
                 "Message failed to send because more than 24 hours have passed since the customer last replied to this number.");
         if (ThroughputErrorsLeft > 0)

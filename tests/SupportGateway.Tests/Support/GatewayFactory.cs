@@ -23,9 +23,16 @@ internal sealed class GatewayFactory : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _services;
 
     /// <param name="time">A clock the test moves (<see cref="ManualTime"/>): SLA and auto-close tests pass days in milliseconds.</param>
-    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null)
+    /// <param name="services">Test doubles to add to the gateway's own services (a recording notifier).</param>
+    public GatewayFactory(IDictionary<string, string?>? settings = null, bool kestrel = false, TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
-        _services = time is null ? null : s => s.AddSingleton(time);
+        _services = time is null && services is null ? null : s =>
+        {
+            if (time is not null)
+                s.AddSingleton(time);
+            services?.Invoke(s);
+        };
         Directory = TempDirectory.Create();
         _kestrel = kestrel;
         _settings = new Dictionary<string, string?>

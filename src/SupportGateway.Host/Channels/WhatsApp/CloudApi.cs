@@ -91,9 +91,21 @@ public sealed record SendMessage([property: JsonIgnore] string PhoneNumberId, [p
     [JsonPropertyName("interactive")] public CloudInteractive? Interactive { get; init; }
     [JsonPropertyName("image")] public CloudMediaObject? Image { get; init; }
     [JsonPropertyName("document")] public CloudMediaObject? Document { get; init; }
+    [JsonPropertyName("template")] public CloudTemplate? Template { get; init; }
 
     public const int MaxText = 4096;
 }
+
+/// <summary>An approved message template: the only message allowed outside the 24-hour window.</summary>
+public sealed record CloudTemplate([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("language")] CloudLanguage Language,
+    [property: JsonPropertyName("components")] IReadOnlyList<CloudComponent> Components);
+
+public sealed record CloudLanguage([property: JsonPropertyName("code")] string Code);
+
+public sealed record CloudComponent([property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("parameters")] IReadOnlyList<CloudParameter> Parameters);
+
+public sealed record CloudParameter([property: JsonPropertyName("type")] string Type, [property: JsonPropertyName("text")] string Text);
 
 public sealed record SentMessage([property: JsonPropertyName("id")] string Id);
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
@@ -8,10 +10,18 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// Cloud API events that are not a customer's words: a delivery status is recorded on the ticket of the message we
 /// sent (audit <c>delivery_status</c>; a failure also as an internal note the agents read), a reaction or a deletion
 /// on the ticket of the message it refers to; a system notice (number or identity changed) is kept as received. None
-/// opens or reopens a ticket. Runs before the sender is identified, so a status creates no contact either.
+/// opens or reopens a ticket. Runs before the sender is identified, so a status creates no contact either. A failure
+/// whose code says the number cannot get our messages marks the customer unreachable and tells the agents instead.
 /// </summary>
-internal sealed class CloudEventFilter(CloudEventStore events, TicketStore tickets, MessageStore messages, TimeProvider time) : IInboundFilter
+internal sealed class CloudEventFilter(CloudEventStore events, TicketStore tickets, MessageStore messages, Unreachability unreachability, TimeProvider time)
+    : IInboundFilter
 {
+    /// <summary>
+    /// Meta's codes for a number that cannot receive from us: 131026 (message undeliverable: not on WhatsApp, an old
+    /// app, or our terms not accepted) and 131021 (the recipient is the sender itself).
+    /// </summary>
+    internal static readonly IReadOnlySet<int> Unreachable = new HashSet<int> { 131026, 131021 };
+
     public int Order => 150;
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
@@ -51,6 +61,12 @@ internal sealed class CloudEventFilter(CloudEventStore events, TicketStore ticke
         await Audit(context.Session, sent.TicketId, "delivery_status", sent.ExternalId, error is null ? status : $"{status}: {error}", cancellationToken);
         if (status != "failed")
             return;
+        if (PermanentFailure(details) && await tickets.GetAsync(context.Session, sent.TicketId, cancellationToken) is { } ticket)
+        {
+            await unreachability.MarkAsync(context.Session, ticket, WhatsAppChannel.Name, sent.Recipient, $"WhatsApp {error}",
+                time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+            return;
+        }
         var text = $"WhatsApp did not deliver message {sent.MessageId} to {sent.Recipient}: {error ?? "no reason given"}.\n" +
             $"WhatsApp не доставил сообщение {sent.MessageId} ({sent.Recipient}): {error ?? "причина не указана"}.";
         await messages.InsertAsync(context.Session, new MessageRow
@@ -59,6 +75,10 @@ internal sealed class CloudEventFilter(CloudEventStore events, TicketStore ticke
             Internal = true, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
         }, cancellationToken);
     }
+
+    private static bool PermanentFailure(IReadOnlyDictionary<string, string> details) =>
+        details.GetValueOrDefault(CloudNormalizer.ErrorCodes)?.Split(',').Any(c => int.TryParse(c, CultureInfo.InvariantCulture, out var code) && Unreachable.Contains(code))
+        ?? false;
 
     private Task Audit(DbSession session, long ticketId, string action, string? oldValue, string? newValue, CancellationToken cancellationToken) =>
         tickets.AuditAsync(session, new AuditRow

@@ -20,6 +20,7 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
     public const string Status = "whatsapp.status";
     public const string StatusOf = "whatsapp.status_of";
     public const string Error = "whatsapp.error";
+    public const string ErrorCodes = "whatsapp.error_codes";
     public const string RefersTo = "whatsapp.refers_to";
     public const string Reaction = "whatsapp.reaction";
     public const string Forwarded = "whatsapp.forwarded";
@@ -184,7 +185,10 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
         var e164 = WhatsAppNumbers.ToE164(status.RecipientId);
         var details = new Dictionary<string, string> { [Kind] = "status", [Status] = status.Status ?? "", [StatusOf] = "wa:" + status.Id };
         if (status.Errors is { Count: > 0 } errors)
+        {
             details[Error] = string.Join("; ", errors);
+            details[ErrorCodes] = string.Join(',', errors.Select(e => e.Code.ToString(CultureInfo.InvariantCulture)));
+        }
         return new InboundMessage
         {
             Channel = WhatsAppChannel.Name,

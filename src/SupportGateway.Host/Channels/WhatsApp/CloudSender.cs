@@ -8,8 +8,8 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// <summary>
 /// Answers through the Cloud API: text in parts below 4,096 characters, the first as a reply to the customer's last
 /// message; an agent's files uploaded and sent by media id; the resolution notice as an interactive message with two
-/// reply buttons. 131047 (more than 24 h since the customer wrote) fails the row for good with a message that says
-/// so; the approved template that would open the window is a later slice. Rate limits and 5xx are waited out in
+/// reply buttons. 131047 (more than 24 h since the customer wrote) holds the answer and sends the <c>window</c>
+/// template instead (see <see cref="WhatsAppSender"/>). Rate limits and 5xx are waited out in
 /// <see cref="CloudApiClient"/> and then left to the outbox's retries; any other 4xx will not get better.
 /// </summary>
 internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOptions<WhatsAppOptions> options) : IWhatsAppProvider
@@ -55,14 +55,31 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
         }
         catch (CloudApiException ex) when (ex.Code == CloudApiException.OutsideWindow)
         {
-            throw new PermanentDeliveryException(
-                $"WhatsApp refused: more than 24 hours since the customer's last message (131047), so only an approved template may be sent; " +
-                $"the customer must write first ({ex.Message})", ex);
+            throw new WhatsAppWindowClosedException($"WhatsApp {CloudApiException.OutsideWindow}: outside the 24-hour window only an approved template may be sent", ex);
         }
         catch (CloudApiException ex) when (!ex.Transient)
         {
             throw new PermanentDeliveryException(ex.Message, ex);
         }
+    }
+
+    /// <summary>The approved template by name, in the ticket's language; body parameters: the ticket number and the answer's start.</summary>
+    public async Task<bool> SendWindowTemplateAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        if (options.Value.Cloud.Templates.GetValueOrDefault(WhatsAppWindow.Template) is not { Length: > 0 } name)
+            return false;
+        var to = (WhatsAppNumbers.ToE164(message.Recipient) ?? message.Recipient).TrimStart('+');
+        var body = new CloudComponent("body", [new CloudParameter("text", message.Ticket.Number), new CloudParameter("text", WhatsAppWindow.Preview(message.Message.Text))]);
+        var template = new CloudTemplate(name, new CloudLanguage(message.Ticket.Language), [body]);
+        try
+        {
+            await SendOneAsync(new SendMessage(options.Value.Cloud.PhoneNumberId!, to, "template") { Template = template }, cancellationToken);
+        }
+        catch (CloudApiException ex) when (!ex.Transient)
+        {
+            throw new PermanentDeliveryException($"The window template '{name}' was refused: {ex.Message}", ex);
+        }
+        return true;
     }
 
     private async Task<string?> SendOneAsync(SendMessage request, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 using Twilio.Exceptions;
@@ -9,7 +10,7 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// <summary>
 /// Answers on WhatsApp through Twilio's Messages API (<c>POST /2010-04-01/Accounts/{AccountSid}/Messages.json</c>):
 /// the text in parts, from the configured sender, with the status callback when one is configured. Twilio's errors
-/// sort into three: the recipient is gone (unreachable, the agents are told), the request will never succeed
+/// sort into four: the 24-hour window is closed (the answer is held, see <see cref="WhatsAppSender"/>), the recipient is gone (unreachable, the agents are told), the request will never succeed
 /// (permanent), and throughput or Twilio's own trouble (a normal exception: the outbox tries again with backoff).
 /// </summary>
 internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> options) : IWhatsAppProvider
@@ -54,6 +55,24 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
         return new DeliveryReceipt(first is null ? null : TwilioNormalizer.Prefix + first);
     }
 
+    /// <summary>The content template by its ContentSid, its variables {{1}} the ticket number and {{2}} the answer's start.</summary>
+    public async Task<bool> SendWindowTemplateAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Twilio;
+        if (settings.Templates.GetValueOrDefault(WhatsAppWindow.Template) is not { Length: > 0 } contentSid)
+            return false;
+        var variables = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["1"] = message.Ticket.Number, ["2"] = WhatsAppWindow.Preview(message.Message.Text),
+        });
+        var callback = string.IsNullOrWhiteSpace(settings.StatusCallbackUrl) ? null : new Uri(settings.StatusCallbackUrl);
+        await CreateAsync(new CreateMessageOptions(new PhoneNumber("whatsapp:" + message.Recipient))
+        {
+            From = new PhoneNumber(settings.From), ContentSid = contentSid, ContentVariables = variables, StatusCallback = callback,
+        }, cancellationToken);
+        return true;
+    }
+
     private async Task<MessageResource> CreateAsync(CreateMessageOptions request, CancellationToken cancellationToken)
     {
         try
@@ -63,9 +82,7 @@ internal sealed class TwilioSender(TwilioApi api, IOptions<WhatsAppOptions> opti
         }
         catch (ApiException ex) when (ex.Code == WindowClosed)
         {
-            throw new PermanentDeliveryException(
-                $"Twilio {WindowClosed}: the customer last wrote more than 24 hours ago, and WhatsApp allows only an approved template outside that window; " +
-                "the answer was not sent (the customer must write first).", ex);
+            throw new WhatsAppWindowClosedException($"Twilio {WindowClosed}: outside the 24-hour window only an approved template may be sent", ex);
         }
         catch (ApiException ex) when (Unreachable.Contains(ex.Code))
         {

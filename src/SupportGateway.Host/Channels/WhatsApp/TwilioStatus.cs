@@ -1,5 +1,4 @@
 using System.Globalization;
-using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
@@ -12,8 +11,8 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// it in the ticket's history. A failure that says the number cannot get our messages marks the customer unreachable
 /// on WhatsApp and tells the agents, as a refused send does. A callback for a message we do not know is ignored.
 /// </summary>
-internal sealed class TwilioStatusCallbacks(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts, OutboxStore outbox,
-    IEnumerable<IAgentNotifier> notifiers, OutboxSignal signal, TimeProvider time, ILogger<TwilioStatusCallbacks> logger)
+internal sealed class TwilioStatusCallbacks(Database database, TicketStore tickets, Unreachability unreachability, OutboxSignal signal, TimeProvider time,
+    ILogger<TwilioStatusCallbacks> logger)
 {
     private const string BySidSql = """
         SELECT id, message_id, ticket_id, channel, account, recipient, state, external_id FROM outbox
@@ -58,39 +57,9 @@ internal sealed class TwilioStatusCallbacks(Database database, TicketStore ticke
             signal.NotifyAll();
     }
 
-    /// <summary>The same notice a refused send gives (see the outbox dispatcher): once, until the customer writes again.</summary>
     private async Task TellAgentsAsync(DbSession session, OutboxRow row, string reason, long now, CancellationToken cancellationToken)
     {
-        if (!await contacts.MarkUnreachableAsync(session, row.Channel, row.Recipient, reason, now, cancellationToken)
-            || await tickets.GetAsync(session, row.TicketId, cancellationToken) is not { } ticket)
-            return;
-        var text = $"Not delivered on WhatsApp to {row.Recipient}: {reason}. The customer is marked unreachable there until they write again; " +
-            "please contact them another way.\n" +
-            $"Не доставлено в WhatsApp ({row.Recipient}): {reason}. Клиент недоступен в этом канале, пока не напишет снова; свяжитесь с ним иначе.";
-        var id = await messages.InsertAsync(session, new MessageRow
-        {
-            TicketId = ticket.Id,
-            Direction = "out",
-            AuthorKind = "system",
-            Author = "system",
-            Channel = row.Channel,
-            Text = text,
-            Internal = true,
-            CreatedAt = now,
-        }, cancellationToken);
-        await tickets.AuditAsync(session, new AuditRow
-        {
-            TicketId = ticket.Id,
-            At = now,
-            Actor = "system",
-            Action = "contact_unreachable",
-            OldValue = row.Channel,
-            NewValue = row.Recipient,
-        }, cancellationToken);
-        foreach (var notifier in notifiers)
-        {
-            foreach (var recipient in notifier.Recipients(ticket))
-                await outbox.EnqueueAsync(session, id, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);
-        }
+        if (await tickets.GetAsync(session, row.TicketId, cancellationToken) is { } ticket)
+            await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, reason, now, cancellationToken);
     }
 }

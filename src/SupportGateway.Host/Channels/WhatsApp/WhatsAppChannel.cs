@@ -12,21 +12,48 @@ internal interface IWhatsAppProvider
 
     bool Enabled { get; }
 
+    /// <summary>Throws <see cref="WhatsAppWindowClosedException"/> when the provider says the 24-hour window is closed.</summary>
     Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Sends the approved <c>window</c> template (the ticket number and the answer's start) instead; false when none is configured.</summary>
+    Task<bool> SendWindowTemplateAsync(OutboundMessage message, CancellationToken cancellationToken);
 }
 
-/// <summary>Sends on the provider the customer wrote through (the ticket's account), else the first one that is on.</summary>
-internal sealed class WhatsAppSender(IEnumerable<IWhatsAppProvider> providers) : IOutboundSender
+/// <summary>
+/// Sends on the provider the customer wrote through (the ticket's account), else the first one that is on. Outside
+/// the 24-hour window, known from our messages or learnt from the provider's refusal, the answer is held: the
+/// template asks the customer to write, and their next message releases it (<see cref="WhatsAppWindowFilter"/>).
+/// </summary>
+internal sealed class WhatsAppSender(IEnumerable<IWhatsAppProvider> providers, WhatsAppWindow window) : IOutboundSender
 {
     private readonly IWhatsAppProvider[] _providers = [.. providers];
 
     public string Channel => WhatsAppChannel.Name;
 
-    public Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var provider = _providers.FirstOrDefault(p => p.Enabled && p.Name == message.Account) ?? _providers.FirstOrDefault(p => p.Enabled)
             ?? throw new PermanentDeliveryException("no WhatsApp provider is configured");
-        return provider.SendAsync(message, cancellationToken);
+        // A group (not a phone number) has no customer-service window of one customer.
+        var individual = WhatsAppNumbers.ToE164(message.Recipient) is not null;
+        if (individual && !await window.IsOpenAsync(message.Recipient, cancellationToken))
+            throw await HoldAsync(provider, message, "more than 24 hours since the customer's last WhatsApp message", cancellationToken);
+        try
+        {
+            return await provider.SendAsync(message, cancellationToken);
+        }
+        catch (WhatsAppWindowClosedException ex)
+        {
+            throw await HoldAsync(provider, message, ex.Message, cancellationToken);
+        }
+    }
+
+    private static async Task<DeliveryHeldException> HoldAsync(IWhatsAppProvider provider, OutboundMessage message, string reason,
+        CancellationToken cancellationToken)
+    {
+        var sent = await provider.SendWindowTemplateAsync(message, cancellationToken);
+        return new DeliveryHeldException($"Held until the customer writes: {reason}; {(sent ? "window template sent" : "no window template configured")}",
+            WhatsAppWindow.AgentsNote(message.Recipient, sent));
     }
 }
 
@@ -41,6 +68,8 @@ internal static class WhatsAppChannel
         services.AddSingleton<IValidateOptions<WhatsAppOptions>, WhatsAppOptionsValidator>();
         services.AddSingleton<IOutboundSender, WhatsAppSender>();
         services.AddSingleton<SupportGateway.Core.Pipeline.IInboundFilter, WhatsAppFilter>();
+        services.AddSingleton<WhatsAppWindow>();
+        services.AddSingleton<SupportGateway.Core.Pipeline.IInboundFilter, WhatsAppWindowFilter>();
         services.AddSingleton<IChannelStatus, WhatsAppStatus>();
         services.AddTwilioProvider();
         services.AddCloudProvider();

@@ -87,7 +87,7 @@ public sealed class CloudConversationTests : CloudScenario
     }
 
     [Test]
-    public async Task Outside_the_24_hour_window_the_answer_fails_for_good_with_a_reason_naming_the_window()
+    public async Task Outside_the_24_hour_window_without_a_template_the_answer_is_held_and_nothing_is_sent()
     {
         await PostAsync(Delivery("message__text.json", "wamid.WIN1", text: "Касса не печатает"));
         var (_, number) = await AckAsync("wamid.WIN1");
@@ -96,8 +96,11 @@ public sealed class CloudConversationTests : CloudScenario
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         string? error = null;
         await WaitAsync(async () => (error = await DbProbe.ScalarAsync<string?>(Gateway.Directory,
-            "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'failed'")) is not null);
-        Assert.That(error, Does.Contain("24 hours").And.Contain("131047"));
+            "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'held'")) is not null);
+        Assert.That(error, Does.Contain("131047").And.Contain("no window template"));
+        Assert.That(Graph.Messages.Count(m => m["type"]?.GetValue<string>() == "template" || Body(m) == "Проверьте бумагу."), Is.Zero);
+        Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT text FROM messages WHERE internal = 1 ORDER BY id DESC LIMIT 1"),
+            Does.Contain("none is configured"));
     }
 
     [Test]
@@ -115,6 +118,32 @@ public sealed class CloudConversationTests : CloudScenario
         Assert.That(note, Does.StartWith("WhatsApp did not deliver message").And.Contain("+" + Customer));
         Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1), "a status opens nothing");
         Assert.That(number, Does.StartWith("SG-"));
+    }
+
+    [Test]
+    public async Task A_failed_status_with_a_permanent_code_marks_the_customer_unreachable_and_queues_the_agents_mail()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.GONE1", text: "Не работает касса"));
+        var (ack, number) = await AckAsync("wamid.GONE1");
+        var sentId = ack["_id"]!.GetValue<string>();
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        var failed = Status(sentId, "failed");
+        var error = failed["entry"]![0]!["changes"]![0]!["value"]!["statuses"]![0]!["errors"]![0]!;
+        error["code"] = 131026;
+        error["title"] = "Message undeliverable";
+        await PostAsync(failed);
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+            "SELECT COUNT(*) FROM contact_identities WHERE channel = 'whatsapp' AND identity = @id AND unreachable_at IS NOT NULL", new { id = "+" + Customer }) == 1);
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(audit, Does.Contain("contact_unreachable").And.Contain("delivery_status"));
+        var notices = (await TeamNoticesAsync()).Where(n => n.Contains("unreachable", StringComparison.Ordinal)).ToList();
+        Assert.That(notices, Has.Count.EqualTo(1));
+        Assert.That(notices[0], Does.Contain("131026"));
+
+        // The same report again tells nobody twice.
+        await PostAsync(failed);
+        await Task.Delay(300);
+        Assert.That((await TeamNoticesAsync()).Count(n => n.Contains("unreachable", StringComparison.Ordinal)), Is.EqualTo(1));
     }
 
     [Test]

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using SupportGateway.Core.Outbox;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.WhatsApp;
@@ -20,6 +22,16 @@ public abstract class CloudScenario
     private protected HttpClient Agent = null!;
     private protected HttpClient Meta = null!;
 
+    /// <summary>A clock a window test moves by hand; the real one otherwise (retry backoff needs time to pass).</summary>
+    private protected virtual TimeProvider? Clock => null;
+
+    /// <summary>Further settings of a fixture (templates).</summary>
+    private protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    /// <summary>What the gateway queued for the agents (<see cref="TeamNotifier"/>): their messages' texts.</summary>
+    private protected Task<IReadOnlyList<string>> TeamNoticesAsync() => DbProbe.ListAsync<string>(Gateway.Directory,
+        "SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.channel = @channel ORDER BY o.id", new { channel = TeamNotifier.ChannelName });
+
     [SetUp]
     public void StartGateway()
     {
@@ -32,7 +44,7 @@ public abstract class CloudScenario
             ["SupportGateway:Channels:WhatsApp:Cloud:VerifyToken"] = VerifyToken,
             ["SupportGateway:Channels:WhatsApp:Cloud:ApiBaseUrl"] = Graph.BaseUrl,
             ["SupportGateway:Channels:WhatsApp:Cloud:ApiVersion"] = FakeGraphApi.Version,
-        });
+        }.Concat(Settings).ToDictionary(), time: Clock, services: s => s.AddSingleton<IAgentNotifier, TeamNotifier>());
         Agent = Gateway.Agent();
         Meta = Gateway.CreateClient();
     }

@@ -98,12 +98,12 @@ public sealed class TwilioConversationTests : TwilioScenario
         var number = await ProcessedAsync("SM000000000000000000000000000000e1");
         await SentAsync(Customer);
 
-        // Outside the 24-hour window: not retried, and the reason names the window.
+        // Outside the 24-hour window, with no template configured: held, not retried, and the reason names the window.
         Twilio.Faults.Enqueue((400, TwilioSender.WindowClosed));
         await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Ответ через двое суток" });
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'") == 1);
-        var error = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT last_error FROM outbox WHERE state = 'failed'");
-        Assert.That(error, Does.Contain("63016").And.Contain("24 hours"));
+        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE state = 'held'") == 1);
+        var error = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT last_error FROM outbox WHERE state = 'held'");
+        Assert.That(error, Does.Contain("63016").And.Contain("24-hour window"));
 
         // A number that is not on WhatsApp: the customer is unreachable there and the agents read it on the ticket.
         Twilio.Faults.Enqueue((400, 63024));

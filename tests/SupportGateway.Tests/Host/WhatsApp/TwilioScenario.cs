@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SupportGateway.Core.Outbox;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.WhatsApp;
@@ -22,6 +24,16 @@ public abstract class TwilioScenario
     /// <summary>Where status callbacks are configured to go; a corpus test sets the corpus's own URL.</summary>
     private protected virtual string StatusCallbackUrl => StatusUrl;
 
+    /// <summary>A clock a window test moves by hand; the real one otherwise (retry backoff needs time to pass).</summary>
+    private protected virtual TimeProvider? Clock => null;
+
+    /// <summary>Further settings of a fixture (templates).</summary>
+    private protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    /// <summary>What the gateway queued for the agents (<see cref="TeamNotifier"/>): their messages' texts.</summary>
+    private protected Task<IReadOnlyList<string>> TeamNoticesAsync() => DbProbe.ListAsync<string>(Gateway.Directory,
+        "SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.channel = @channel ORDER BY o.id", new { channel = TeamNotifier.ChannelName });
+
     [SetUp]
     public void StartGateway()
     {
@@ -35,7 +47,7 @@ public abstract class TwilioScenario
             ["SupportGateway:Channels:WhatsApp:Twilio:StatusCallbackUrl"] = StatusCallbackUrl,
             ["SupportGateway:Channels:WhatsApp:Twilio:ApiBaseUrl"] = Twilio.BaseUrl,
             ["SupportGateway:Outbox:FirstRetryDelay"] = "00:00:00.200",
-        });
+        }.Concat(Settings).ToDictionary(), time: Clock, services: s => s.AddSingleton<IAgentNotifier, TeamNotifier>());
         Client = Gateway.CreateClient();
         Agent = Gateway.Agent();
     }
