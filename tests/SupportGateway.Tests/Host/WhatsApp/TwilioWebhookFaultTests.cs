@@ -36,6 +36,7 @@ public sealed class TwilioWebhookFaultTests
 
         Task delivering;
         long answeredAtKill, processedAtKill;
+        int released;
         using (var gateway = GatewayProcess.Start(directory, env))
         {
             await gateway.WaitHealthyAsync(baseAddress, TimeSpan.FromSeconds(60));
@@ -54,6 +55,7 @@ public sealed class TwilioWebhookFaultTests
             await restarted.WaitHealthyAsync(baseAddress, TimeSpan.FromSeconds(60));
             await delivering.WaitAsync(TimeSpan.FromSeconds(30));
             await WaitAsync(async () => await ProcessedAsync(directory) == Deliveries && await UnsentAsync(directory) == 0, 30, () => restarted.Output);
+            released = Released(restarted.Output);
         }
 
         var inbound = await DbProbe.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM inbound WHERE channel = 'whatsapp'");
@@ -70,7 +72,11 @@ public sealed class TwilioWebhookFaultTests
         Assert.That((inbound, distinct, dead), Is.EqualTo(((long)Deliveries, (long)Deliveries, 0L)), "each delivery stored once, none parked");
         Assert.That((messages, texts), Is.EqualTo(((long)Deliveries, (long)Deliveries)), "each message on a ticket exactly once");
         Assert.That((tickets, acks), Is.EqualTo(((long)Customers, (long)Customers)), "one ticket per customer: nothing was opened twice");
-        Assert.That((sentToTwilio, recipients), Is.EqualTo((Customers, Customers)), "each acknowledgement reached Twilio once");
+        // The outbox is at least once: a send Twilio accepted just before the kill, not yet committed as sent, goes
+        // again after the restart (Twilio's Messages API has no idempotency key). Only those may reach Twilio twice.
+        TestContext.Out.WriteLine($"{released} acknowledgements were in flight at the kill and sent again");
+        Assert.That(recipients, Is.EqualTo(Customers), "every customer was acknowledged at Twilio");
+        Assert.That(sentToTwilio - Customers, Is.InRange(0, released), "no acknowledgement doubled except one in flight at the kill");
     }
 
     /// <summary>Twilio's side: a few connections, each delivery posted again (after a pause) until it gets 200.</summary>
@@ -115,6 +121,11 @@ public sealed class TwilioWebhookFaultTests
             }
         }
     }
+
+    /// <summary>What the restarted dispatcher says it found in flight ("N deliveries were in flight when the gateway last stopped").</summary>
+    private static int Released(string output) =>
+        System.Text.RegularExpressions.Regex.Match(output, @"(\d+) deliveries were in flight") is { Success: true } m
+            ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
 
     private static Task<long> ProcessedAsync(string directory) =>
         DbProbe.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM inbound WHERE channel = 'whatsapp' AND state = 'processed'");
