@@ -2,6 +2,8 @@
 // MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
 // IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
 // Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
+// WhatsApp webhooks: the same, with -- whatsapp-twilio, -- whatsapp-cloud, or -- whatsapp (both providers in turn);
+//                   --drain lets phase 1's backlog be processed before phase 2 (intake latency alone)
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
 // SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
@@ -19,8 +21,8 @@ if (args.FirstOrDefault() == "mime")
     return await MimeBench.RunAsync(Option("--rounds", 20));
 if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
-if (args.FirstOrDefault() == "webhook")
-    return await WebhookBench.RunAsync(Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64));
+if (args.FirstOrDefault() is "webhook" or "whatsapp" or "whatsapp-twilio" or "whatsapp-cloud")
+    return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), args.Contains("--drain"));
 if (args.FirstOrDefault() == "sla")
     return await SlaBench.RunAsync(Option("--tickets", 100_000), Option("--messages", 5_000), Option("--due", 20_000));
 if (args.FirstOrDefault() == "imap")

@@ -26,10 +26,13 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
     public const string AuthToken = "12345";
 
     private readonly WebApplication _app;
+    private readonly string _authToken;
     private long _nextSid;
 
-    public FakeTwilioApi()
+    /// <summary>A double that accepts <paramref name="authToken"/> (a distinctive one lets a test look for it in logs).</summary>
+    public FakeTwilioApi(string authToken = AuthToken)
     {
+        _authToken = authToken;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
@@ -98,9 +101,9 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         return Results.Text(message.ToJsonString(), "application/json", Encoding.UTF8, 201);
     }
 
-    private static bool Authorized(string account, HttpRequest request) =>
+    private bool Authorized(string account, HttpRequest request) =>
         account == AccountSid
-        && request.Headers.Authorization.ToString() == "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
+        && request.Headers.Authorization.ToString() == "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{_authToken}"));
 
     private static IResult Error(int status, int code, string message) =>
         Results.Text(new JsonObject { ["code"] = code, ["message"] = message, ["more_info"] = $"https://www.twilio.com/docs/errors/{code}", ["status"] = status }
@@ -136,6 +139,14 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         ["MessageType"] = "text",
         ["Body"] = body,
     };
+
+    /// <summary>A webhook delivery as Twilio posts it: the form, signed for the public URL the gateway is configured with.</summary>
+    public static HttpRequestMessage WebhookRequest(string signedUrl, Dictionary<string, string> fields, string token = AuthToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/whatsapp/twilio") { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("X-Twilio-Signature", Sign(signedUrl, fields, token));
+        return request;
+    }
 
     public static string MediaUrl(string messageSid, string mediaSid) =>
         $"https://api.twilio.com/2010-04-01/Accounts/{AccountSid}/Messages/{messageSid}/Media/{mediaSid}";
