@@ -11,32 +11,24 @@ using SupportGateway.Tests.Support;
 namespace SupportGateway.Tests.Host.WhatsApp;
 
 /// <summary>The gateway with the Cloud API on, against <see cref="FakeGraphApi"/>; webhooks are signed here as Meta signs them.</summary>
-public abstract class CloudScenario
+public abstract class CloudScenario : WhatsAppScenario
 {
     private protected const string AppSecret = "test-app-secret-never-logged";
     private protected const string VerifyToken = "test-verify-token-0001";
     private protected const string Customer = "79161234567";
 
     private protected FakeGraphApi Graph = null!;
-    private protected GatewayFactory Gateway = null!;
-    private protected HttpClient Agent = null!;
-    private protected HttpClient Meta = null!;
 
-    /// <summary>A clock a window test moves by hand; the real one otherwise (retry backoff needs time to pass).</summary>
-    private protected virtual TimeProvider? Clock => null;
+    /// <summary>Meta calls the webhook from outside: a plain client, no agent key.</summary>
+    private protected HttpClient Meta => _meta ??= Gateway.CreateClient();
 
-    /// <summary>Further settings of a fixture (templates).</summary>
-    private protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+    private HttpClient? _meta;
 
-    /// <summary>What the gateway queued for the agents (<see cref="TeamNotifier"/>): their messages' texts.</summary>
-    private protected Task<IReadOnlyList<string>> TeamNoticesAsync() => DbProbe.ListAsync<string>(Gateway.Directory,
-        "SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.channel = @channel ORDER BY o.id", new { channel = TeamNotifier.ChannelName });
-
-    [SetUp]
-    public void StartGateway()
+    private protected override Dictionary<string, string?> StartProvider()
     {
+        _meta = null;
         Graph = new FakeGraphApi();
-        Gateway = new GatewayFactory(new Dictionary<string, string?>
+        return new()
         {
             ["SupportGateway:Channels:WhatsApp:Cloud:PhoneNumberId"] = FakeGraphApi.PhoneNumberId,
             ["SupportGateway:Channels:WhatsApp:Cloud:AccessToken"] = FakeGraphApi.Token,
@@ -44,17 +36,12 @@ public abstract class CloudScenario
             ["SupportGateway:Channels:WhatsApp:Cloud:VerifyToken"] = VerifyToken,
             ["SupportGateway:Channels:WhatsApp:Cloud:ApiBaseUrl"] = Graph.BaseUrl,
             ["SupportGateway:Channels:WhatsApp:Cloud:ApiVersion"] = FakeGraphApi.Version,
-        }.Concat(Settings).ToDictionary(), time: Clock, services: s => s.AddSingleton<IAgentNotifier, TeamNotifier>());
-        Agent = Gateway.Agent();
-        Meta = Gateway.CreateClient();
+        };
     }
 
-    [TearDown]
-    public async Task StopGateway()
+    private protected override async ValueTask StopProviderAsync()
     {
-        Meta.Dispose();
-        Agent.Dispose();
-        Gateway.Dispose();
+        _meta?.Dispose();
         await Graph.DisposeAsync();
     }
 

@@ -9,7 +9,7 @@ using SupportGateway.Tests.Support;
 namespace SupportGateway.Tests.Host.WhatsApp;
 
 /// <summary>A gateway with Twilio's WhatsApp on, its REST API at a double; scenarios post signed webhooks and read what was sent.</summary>
-public abstract class TwilioScenario
+public abstract class TwilioScenario : WhatsAppScenario
 {
     /// <summary>The public URL of the corpus's webhooks: configured, so their own signatures hold.</summary>
     private protected const string WebhookUrl = "https://support.example.com/webhooks/twilio/whatsapp";
@@ -17,28 +17,20 @@ public abstract class TwilioScenario
     private protected const string Sender = "whatsapp:+14155238886";
 
     private protected FakeTwilioApi Twilio = null!;
-    private protected GatewayFactory Gateway = null!;
-    private protected HttpClient Client = null!;
-    private protected HttpClient Agent = null!;
 
     /// <summary>Where status callbacks are configured to go; a corpus test sets the corpus's own URL.</summary>
     private protected virtual string StatusCallbackUrl => StatusUrl;
 
-    /// <summary>A clock a window test moves by hand; the real one otherwise (retry backoff needs time to pass).</summary>
-    private protected virtual TimeProvider? Clock => null;
+    /// <summary>Twilio calls the webhook from outside: a plain client, no agent key.</summary>
+    private protected HttpClient Client => _client ??= Gateway.CreateClient();
 
-    /// <summary>Further settings of a fixture (templates).</summary>
-    private protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+    private HttpClient? _client;
 
-    /// <summary>What the gateway queued for the agents (<see cref="TeamNotifier"/>): their messages' texts.</summary>
-    private protected Task<IReadOnlyList<string>> TeamNoticesAsync() => DbProbe.ListAsync<string>(Gateway.Directory,
-        "SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.channel = @channel ORDER BY o.id", new { channel = TeamNotifier.ChannelName });
-
-    [SetUp]
-    public void StartGateway()
+    private protected override Dictionary<string, string?> StartProvider()
     {
+        _client = null;
         Twilio = new FakeTwilioApi();
-        Gateway = new GatewayFactory(new Dictionary<string, string?>
+        return new()
         {
             ["SupportGateway:Channels:WhatsApp:Twilio:AccountSid"] = FakeTwilioApi.AccountSid,
             ["SupportGateway:Channels:WhatsApp:Twilio:AuthToken"] = FakeTwilioApi.AuthToken,
@@ -47,17 +39,12 @@ public abstract class TwilioScenario
             ["SupportGateway:Channels:WhatsApp:Twilio:StatusCallbackUrl"] = StatusCallbackUrl,
             ["SupportGateway:Channels:WhatsApp:Twilio:ApiBaseUrl"] = Twilio.BaseUrl,
             ["SupportGateway:Outbox:FirstRetryDelay"] = "00:00:00.200",
-        }.Concat(Settings).ToDictionary(), time: Clock, services: s => s.AddSingleton<IAgentNotifier, TeamNotifier>());
-        Client = Gateway.CreateClient();
-        Agent = Gateway.Agent();
+        };
     }
 
-    [TearDown]
-    public async Task StopGateway()
+    private protected override async ValueTask StopProviderAsync()
     {
-        Client.Dispose();
-        Agent.Dispose();
-        Gateway.Dispose();
+        _client?.Dispose();
         await Twilio.DisposeAsync();
     }
 
