@@ -22,6 +22,9 @@ internal sealed class GatewayProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>The end of what the process wrote, for a failure message.</summary>
+    public string OutputTail => "the gateway wrote:\n" + Output[^Math.Min(4000, Output.Length)..];
+
     public bool HasExited => _process.HasExited;
 
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "SupportGateway.Host.dll");

@@ -161,7 +161,7 @@ public sealed class EmailChannelTests
             "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <unknown-to-us@sg.test>\r\nSubject: x\r\n--b--\r\n"));
 
         await using var imap = await ImapAsync(_support);
-        await WaitUntilAsync(async () => (await imap.ExamineAsync("Processed", CancellationToken.None)).Exists == 2, "both handled");
+        await Eventually.HoldsAsync(async () => (await imap.ExamineAsync("Processed", CancellationToken.None)).Exists == 2, 20, () => "both handled");
         var tickets = await _agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets");
         Assert.That(tickets.GetArrayLength(), Is.Zero);
         // Acknowledgements come only from tickets; the outbox holds nothing for the auto-responder either.
@@ -296,18 +296,8 @@ public sealed class EmailChannelTests
     private async Task<JsonElement> WaitAsync(string number, Func<JsonElement, bool> done)
     {
         JsonElement ticket = default;
-        await WaitUntilAsync(async () => done(ticket = await TicketAsync(number)), $"{number} reached the expected state");
+        await Eventually.HoldsAsync(async () => done(ticket = await TicketAsync(number)), 20, () => $"{number} reached the expected state");
         return ticket;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within 20 s: {what}");
-            await Task.Delay(100);
-        }
-    }
 }

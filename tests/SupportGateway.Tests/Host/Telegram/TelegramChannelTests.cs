@@ -47,7 +47,7 @@ public abstract class TelegramScenario
     private protected async Task<JsonObject> SentAsync(Func<JsonObject, bool> match, int seconds = 15, string method = "sendMessage")
     {
         JsonObject? found = null;
-        await WaitAsync(() => Task.FromResult((found = Bot.Sent(method).LastOrDefault(match)) is not null), seconds);
+        await Eventually.HoldsAsync(() => Task.FromResult((found = Bot.Sent(method).LastOrDefault(match)) is not null), seconds);
         return found!;
     }
 
@@ -65,16 +65,6 @@ public abstract class TelegramScenario
     private protected async Task<List<string>> NumbersAsync() =>
         [.. (await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray().Select(t => t.GetProperty("number").GetString()!)];
 
-    private protected static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s");
-            await Task.Delay(50);
-        }
-    }
 }
 
 /// <summary>The Telegram channel against a Bot API double fed with corpus updates.</summary>
@@ -95,7 +85,7 @@ public sealed class TelegramChannelTests : TelegramScenario
         Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(), Is.EqualTo("Не работает касса"));
 
         Bot.Push(FakeBotApi.Update("message.json", 2, userId: 5001, text: "Ошибка ФН-12", messageId: 78));
-        await WaitAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("messages").GetArrayLength() == 3);
+        await Eventually.HoldsAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("messages").GetArrayLength() == 3);
 
         var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
@@ -122,7 +112,7 @@ public sealed class TelegramChannelTests : TelegramScenario
         Assert.That(numbers, Is.Unique.And.All.Not.Empty);
         // An unknown command gets the greeting with the commands, not a ticket.
         Bot.Push(FakeBotApi.Update("command.json", 5, userId: 5002, text: "/help"));
-        await WaitAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5002
+        await Eventually.HoldsAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5002
             && m["text"]!.GetValue<string>().Contains("/status", StringComparison.Ordinal)) == 2));
         Assert.That((await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetArrayLength(), Is.EqualTo(2), "/start and /help opened nothing");
     }
@@ -134,7 +124,7 @@ public sealed class TelegramChannelTests : TelegramScenario
         Bot.TooManyRequestsLeft = 3;
         Bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
         // Three answers of 429 retry_after=1 are waited out; the fourth attempt delivers.
-        await WaitAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5003) == 4), seconds: 30);
+        await Eventually.HoldsAsync(() => Task.FromResult(Bot.Sent("sendMessage").Count(m => m["chat_id"]!.GetValue<long>() == 5003) == 4), seconds: 30);
         await Task.Delay(500);
         var attempts = Bot.Sent("sendMessage").Where(m => m["chat_id"]!.GetValue<long>() == 5003).ToList();
         Assert.That(attempts, Has.Count.EqualTo(4));
@@ -143,7 +133,7 @@ public sealed class TelegramChannelTests : TelegramScenario
         // Telegram repeats an update it has not seen confirmed: the same update_id again changes nothing.
         Bot.Push(FakeBotApi.Update("message.json", 7, userId: 5003, text: "Касса зависла", messageId: 5));
         Bot.Push(FakeBotApi.Update("message.json", 8, userId: 5003, text: "Уже работает", messageId: 6));
-        await WaitAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray()
+        await Eventually.HoldsAsync(async () => (await Agent.GetFromJsonAsync<JsonElement>("/api/v1/tickets")).EnumerateArray()
             .Select(t => t.GetProperty("number").GetString()!).ToList() is [var only]
             && (await Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{only}")).GetProperty("messages").GetArrayLength() == 3);
     }

@@ -22,7 +22,7 @@ public sealed class TelegramConversationTests : TelegramScenario
 
         // "Не решено" reopens: the ticket goes back to work, Telegram's spinner stops and the buttons come off.
         Bot.Push(FakeBotApi.Callback(2, userId: 7001, chatId: 7001, promptMessageId: 555, data: buttons[1]!["callback_data"]!.GetValue<string>()));
-        await WaitAsync(async () => await StatusAsync(first) == "in_progress");
+        await Eventually.HoldsAsync(async () => await StatusAsync(first) == "in_progress");
         await SentAsync(m => m["callback_query_id"]!.GetValue<string>() == "cb2", method: "answerCallbackQuery");
         var edit = await SentAsync(m => m["message_id"]!.GetValue<long>() == 555, method: "editMessageReplyMarkup");
         Assert.That(edit["reply_markup"]!["inline_keyboard"]!.AsArray(), Is.Empty);
@@ -31,7 +31,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         var again = await ResolveAsync(first, skip: 1);
         Bot.Push(FakeBotApi.Callback(3, userId: 7001, chatId: 7001, promptMessageId: 556,
             data: again["reply_markup"]!["inline_keyboard"]![0]![0]!["callback_data"]!.GetValue<string>()));
-        await WaitAsync(async () => await StatusAsync(first) == "closed");
+        await Eventually.HoldsAsync(async () => await StatusAsync(first) == "closed");
         var audit = (await TicketAsync(first)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.That(audit, Does.Contain("customer_rejected").And.Contain("customer_confirmed"));
 
@@ -41,7 +41,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         Assert.That(second, Is.Not.EqualTo(first));
         await ResolveAsync(second);
         Bot.Push(FakeBotApi.Update("message.json", 5, userId: 7001, text: "Спасибо большое! 👍", messageId: 21, language: "ru"));
-        await WaitAsync(async () => await StatusAsync(second) == "closed");
+        await Eventually.HoldsAsync(async () => await StatusAsync(second) == "closed");
         var thanks = await TicketAsync(second);
         Assert.That(thanks.GetProperty("messages").EnumerateArray().Last(m => m.GetProperty("direction").GetString() == "in").GetProperty("text").GetString(),
             Is.EqualTo("Спасибо большое! 👍"));
@@ -67,7 +67,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         Bot.Push(FakeBotApi.Update("message.json", 3, userId: 7006, text: "Касса снова зависла", messageId: 12, replyTo: firstAck["_sent_message_id"]!.GetValue<long>()));
         Bot.Push(FakeBotApi.Update("message.json", 4, userId: 7006, text: $"По {first}: чек тоже не печатается", messageId: 13));
         Bot.Push(FakeBotApi.Update("message.json", 5, userId: 7006, text: "Сканер не видит штрихкод", messageId: 14));
-        await WaitAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 3
+        await Eventually.HoldsAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 3
             && (await TicketAsync(second)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
 
         // Someone else naming the number opens a ticket of their own.
@@ -120,7 +120,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         var told = await SentAsync(m => m["text"]!.GetValue<string>().Contains("20 MB", StringComparison.Ordinal)
             || m["text"]!.GetValue<string>().Contains("20 МБ", StringComparison.Ordinal));
         Assert.That(told["text"]!.GetValue<string>(), Does.Contain("document.pdf"));
-        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 4);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 4);
         var texts = (await TicketAsync(number)).GetProperty("messages").EnumerateArray()
             .Where(m => m.GetProperty("direction").GetString() == "in").Select(m => m.GetProperty("text").GetString()!).ToList();
         Assert.That(texts[1], Does.StartWith("Лог за неделю").And.Contain("document.pdf, 35 MB"));
@@ -133,7 +133,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         Bot.Files["sdfsdfsdfsfsdfdsfdsfs"] = new byte[4096];
         Bot.Push(FakeBotApi.Update("voice.json", 5, userId: 7003, messageId: 44));
         Bot.Push(FakeBotApi.Update("video.json", 6, userId: 7003, messageId: 45));
-        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 6);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 6);
         var files = (await TicketAsync(number)).GetProperty("messages").EnumerateArray().SelectMany(m => m.GetProperty("attachments").EnumerateArray())
             .Select(a => (a.GetProperty("fileName").GetString(), a.GetProperty("contentType").GetString(), a.GetProperty("size").GetInt64())).ToList();
         Assert.That(files, Is.EquivalentTo(new[]
@@ -154,7 +154,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         var edit = FakeBotApi.Update("edited_message.json", 4, userId: 7004, text: "Ошибка 502 на сайте", messageId: 50);
         edit["edited_message"]!.AsObject().Remove("reply_to_message");
         Bot.Push(edit);
-        await WaitAsync(async () => (await TicketAsync(first)).GetProperty("messages").GetArrayLength() == 3);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(first)).GetProperty("messages").GetArrayLength() == 3);
         var recorded = (await TicketAsync(first)).GetProperty("messages")[2];
         Assert.That(recorded.GetProperty("text").GetString(), Is.EqualTo("[edited] Ошибка 502 на сайте"));
         Assert.That(recorded.GetProperty("technicalDetails").GetProperty("telegram.kind").GetString(), Is.EqualTo("edit"));
@@ -168,7 +168,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         Bot.Blocked[7005] = true;
         var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Возврат оформлен." });
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Any(a => a.GetProperty("action").GetString() == "contact_unreachable"));
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Any(a => a.GetProperty("action").GetString() == "contact_unreachable"));
         var note = (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Last();
         Assert.That(note.GetProperty("internal").GetBoolean(), Is.True);
         Assert.That(note.GetProperty("text").GetString(), Does.Contain("blocked by the user").And.Contain("unreachable"));
@@ -185,7 +185,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         // They unblock and write again: reachable again.
         Bot.Blocked.TryRemove(7005, out _);
         Bot.Push(FakeBotApi.Update("message.json", 2, userId: 7005, text: "Разблокировал", messageId: 61));
-        await WaitAsync(async () => await DbProbe.ScalarAsync<string?>(Gateway.Directory,
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<string?>(Gateway.Directory,
             "SELECT unreachable_reason FROM contact_identities WHERE channel = 'telegram' AND identity = '7005'") is null);
     }
 
@@ -195,7 +195,7 @@ public sealed class TelegramConversationTests : TelegramScenario
         var patch = await Agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
         Assert.That(patch.StatusCode, Is.EqualTo(HttpStatusCode.OK), await patch.Content.ReadAsStringAsync());
         JsonObject? found = null;
-        await WaitAsync(() => Task.FromResult((found = Bot.Sent("sendMessage").Where(m => m["reply_markup"] is not null
+        await Eventually.HoldsAsync(() => Task.FromResult((found = Bot.Sent("sendMessage").Where(m => m["reply_markup"] is not null
             && m["text"]!.GetValue<string>().Contains(number, StringComparison.Ordinal)).Skip(skip).FirstOrDefault()) is not null));
         return found!;
     }

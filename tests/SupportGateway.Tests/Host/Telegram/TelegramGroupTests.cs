@@ -39,7 +39,7 @@ public sealed class TelegramGroupTests : TelegramScenario
             && m["reply_parameters"]?["message_id"]?.GetValue<long>() == 120), Is.False, "a command for another bot is not ours");
         Bot.Push(FakeBotApi.Update("text.json", 22, userId: 8001, chatId: Group, text: "Касса пишет «ошибка 3»", messageId: 103,
             replyTo: ackA["_sent_message_id"]!.GetValue<long>(), language: "ru"));
-        await WaitAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(first)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
 
         var ticketA = await TicketAsync(first);
         var texts = ticketA.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("direction").GetString() == "in")
@@ -65,7 +65,7 @@ public sealed class TelegramGroupTests : TelegramScenario
 
         // In a topic with a ticket, everything said there belongs to it.
         Bot.Push(FakeBotApi.Update("message_topic.json", 2, userId: 8004, chatId: Group, text: "Скриншот ошибки ниже", messageId: 201, language: "ru"));
-        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("direction").GetString() == "in") == 2);
         await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Смотрим." });
         var answer = await SentAsync(m => m["text"]!.GetValue<string>() == "Смотрим.");
         Assert.That((answer["chat_id"]!.GetValue<long>(), answer["message_thread_id"]!.GetValue<long>(), answer["reply_parameters"]!["message_id"]!.GetValue<long>()),

@@ -36,7 +36,7 @@ public sealed class TelegramPollingFaultTests
             await bot.RestartAsync(TimeSpan.FromMilliseconds(700));
             bot.ServerErrorsLeft = 3;
             await bot.RestartAsync(TimeSpan.FromMilliseconds(700));
-            await WaitAsync(async () => await ProcessedAsync(directory) >= 40, 60, () => gateway.Output);
+            await Eventually.HoldsAsync(async () => await ProcessedAsync(directory) >= 40, 60, () => gateway.OutputTail);
             gateway.Kill();
             killedAt = await ProcessedAsync(directory);
         }
@@ -48,7 +48,7 @@ public sealed class TelegramPollingFaultTests
         using (var restarted = GatewayProcess.Start(directory, env))
         {
             await restarted.WaitHealthyAsync(baseAddress, TimeSpan.FromSeconds(60));
-            await WaitAsync(async () => await ProcessedAsync(directory) == 2 * PerWave && bot.Unconfirmed == 0, 120, () => restarted.Output);
+            await Eventually.HoldsAsync(async () => await ProcessedAsync(directory) == 2 * PerWave && bot.Unconfirmed == 0, 120, () => restarted.OutputTail);
         }
 
         var inbound = await DbProbe.ScalarAsync<long>(directory, "SELECT COUNT(DISTINCT external_id) FROM inbound WHERE channel = 'telegram'");
@@ -74,14 +74,4 @@ public sealed class TelegramPollingFaultTests
     private static Task<long> ProcessedAsync(string directory) =>
         DbProbe.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM inbound WHERE channel = 'telegram' AND state = 'processed'");
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, int seconds, Func<string> output)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s; the gateway wrote:\n{output()[^Math.Min(4000, output().Length)..]}");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -21,7 +21,7 @@ public sealed class CloudConversationTests : CloudScenario
         Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(), Is.EqualTo("Не работает касса"));
 
         await PostAsync(Delivery("message__text.json", "wamid.LOOP2", text: "Ошибка ФН-12"));
-        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 2);
+        await Eventually.HoldsAsync(async () => (await InboundOfAsync(number)).Count == 2);
 
         var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезагрузите кассу, пожалуйста." });
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
@@ -31,12 +31,12 @@ public sealed class CloudConversationTests : CloudScenario
 
         // Meta reports what became of it; the ticket records it, and the customer's reply to the answer continues the ticket.
         var sentId = answer["_id"]!.GetValue<string>();
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
         await PostAsync(Status(sentId, "delivered"));
         await PostAsync(Status(sentId, "read"));
-        await WaitAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "delivery_status") == 2);
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "delivery_status") == 2);
         await PostAsync(Delivery("message__reply.json", "wamid.LOOP3", text: "Перезагрузил, не помогло", replyTo: sentId));
-        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 3);
+        await Eventually.HoldsAsync(async () => (await InboundOfAsync(number)).Count == 3);
         Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1));
         Assert.That(Graph.Unauthorized, Is.Zero);
     }
@@ -59,7 +59,7 @@ public sealed class CloudConversationTests : CloudScenario
         choice["id"] = buttons[0]!["reply"]!["id"]!.GetValue<string>();
         choice["title"] = "Решено ✅";
         await PostAsync(tap);
-        await WaitAsync(async () => await StatusOfAsync(number) == "closed");
+        await Eventually.HoldsAsync(async () => await StatusOfAsync(number) == "closed");
         var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.That(audit, Does.Contain("customer_confirmed"));
         Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1));
@@ -81,7 +81,7 @@ public sealed class CloudConversationTests : CloudScenario
 
         // A media id Meta no longer knows: the message still counts, and says which file is missing.
         await PostAsync(Delivery("message__document.json", "wamid.DOC1"));
-        await WaitAsync(async () => (await InboundOfAsync(number)).Count == 2);
+        await Eventually.HoldsAsync(async () => (await InboundOfAsync(number)).Count == 2);
         var lost = (await InboundOfAsync(number))[1];
         Assert.That(lost.GetProperty("text").GetString(), Is.EqualTo("caption\n[filename.pdf: could not be downloaded from WhatsApp]"));
     }
@@ -95,7 +95,7 @@ public sealed class CloudConversationTests : CloudScenario
         var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Проверьте бумагу." });
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         string? error = null;
-        await WaitAsync(async () => (error = await DbProbe.ScalarAsync<string?>(Gateway.Directory,
+        await Eventually.HoldsAsync(async () => (error = await DbProbe.ScalarAsync<string?>(Gateway.Directory,
             "SELECT last_error FROM outbox WHERE channel = 'whatsapp' AND state = 'held'")) is not null);
         Assert.That(error, Does.Contain("131047").And.Contain("no window template"));
         Assert.That(Graph.Messages.Count(m => m["type"]?.GetValue<string>() == "template" || Body(m) == "Проверьте бумагу."), Is.Zero);
@@ -109,9 +109,9 @@ public sealed class CloudConversationTests : CloudScenario
         await PostAsync(Delivery("message__text.json", "wamid.FAIL1", text: "Не работает касса"));
         var (ack, number) = await AckAsync("wamid.FAIL1");
         var sentId = ack["_id"]!.GetValue<string>();
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
         await PostAsync(Status(sentId, "failed"));
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM audit WHERE action = 'delivery_status'") == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM audit WHERE action = 'delivery_status'") == 1);
         Assert.That(await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT new_value FROM audit WHERE action = 'delivery_status'"),
             Does.StartWith("failed: 130472 User's number is part of an experiment"));
         var note = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT text FROM messages WHERE internal = 1 AND author_kind = 'system'");
@@ -126,13 +126,13 @@ public sealed class CloudConversationTests : CloudScenario
         await PostAsync(Delivery("message__text.json", "wamid.GONE1", text: "Не работает касса"));
         var (ack, number) = await AckAsync("wamid.GONE1");
         var sentId = ack["_id"]!.GetValue<string>();
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "wa:" + sentId }) == 1);
         var failed = Status(sentId, "failed");
         var error = failed["entry"]![0]!["changes"]![0]!["value"]!["statuses"]![0]!["errors"]![0]!;
         error["code"] = 131026;
         error["title"] = "Message undeliverable";
         await PostAsync(failed);
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
             "SELECT COUNT(*) FROM contact_identities WHERE channel = 'whatsapp' AND identity = @id AND unreachable_at IS NOT NULL", new { id = "+" + Customer }) == 1);
         var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.That(audit, Does.Contain("contact_unreachable").And.Contain("delivery_status"));

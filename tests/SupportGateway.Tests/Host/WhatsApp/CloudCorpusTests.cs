@@ -29,7 +29,7 @@ public sealed class CloudCorpusTests : CloudScenario
         }
         score.Report();
         Assert.That(score.Agreed, Is.EqualTo(files.Count));
-        await WaitAsync(async () => await PendingAsync() == 0, seconds: 30);
+        await Eventually.HoldsAsync(async () => await PendingAsync() == 0, seconds: 30);
 
         await using var db = new SqliteConnection($"Data Source={Path.Combine(Gateway.Directory, "gateway.db")};Mode=ReadOnly;Pooling=False");
         var rows = (await db.QueryAsync<(string ExternalId, string State, long? MessageId, string? Error)>(

@@ -91,7 +91,7 @@ public abstract class CloudScenario : WhatsAppScenario
     private protected async Task<JsonObject> SentAsync(Func<JsonObject, bool> match, int seconds = 15)
     {
         JsonObject? found = null;
-        await WaitAsync(() => Task.FromResult((found = Graph.Messages.LastOrDefault(match)) is not null), seconds,
+        await Eventually.HoldsAsync(() => Task.FromResult((found = Graph.Messages.LastOrDefault(match)) is not null), seconds,
             () => "sent: " + string.Join(" | ", Graph.Messages.Select(m => m.ToJsonString())));
         return found!;
     }
@@ -115,14 +115,4 @@ public abstract class CloudScenario : WhatsAppScenario
 
     private protected Task<long> PendingAsync() => DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM inbound WHERE state = 'pending'");
 
-    private protected static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 15, Func<string>? explain = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s{(explain is null ? "" : "; " + explain())}");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -68,7 +68,7 @@ public sealed class CloudWebhookTests : CloudScenario
         for (var i = 0; i < 3; i++)
             Assert.That((await PostAsync(body)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var (_, number) = await AckAsync("wamid.REPEAT1");
-        await WaitAsync(async () => await PendingAsync() == 0);
+        await Eventually.HoldsAsync(async () => await PendingAsync() == 0);
         var counts = await DbProbe.CountsAsync(Gateway.Directory);
         Assert.That((counts["inbound"], counts["tickets"]), Is.EqualTo((1L, 1L)));
         Assert.That(await InboundOfAsync(number), Has.Count.EqualTo(1));

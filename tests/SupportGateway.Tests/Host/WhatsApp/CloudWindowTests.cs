@@ -57,7 +57,7 @@ public sealed class CloudWindowTests : CloudScenario
 
     private async Task AssertHeldAndToldAsync(string number, string answer)
     {
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE channel = 'whatsapp' AND state = 'held'") == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE channel = 'whatsapp' AND state = 'held'") == 1);
         Assert.That(Graph.Messages.Any(m => Body(m) == answer), Is.False, "no free text outside the window");
         Assert.That(Graph.Messages.Count(m => m["type"]?.GetValue<string>() == "template"), Is.EqualTo(1), "one template per held answer");
         var ticket = await TicketAsync(number);

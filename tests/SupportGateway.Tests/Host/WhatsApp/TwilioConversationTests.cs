@@ -101,14 +101,14 @@ public sealed class TwilioConversationTests : TwilioScenario
         // Outside the 24-hour window, with no template configured: held, not retried, and the reason names the window.
         Twilio.Faults.Enqueue((400, TwilioSender.WindowClosed));
         await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Ответ через двое суток" });
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE state = 'held'") == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE state = 'held'") == 1);
         var error = await DbProbe.ScalarAsync<string>(Gateway.Directory, "SELECT last_error FROM outbox WHERE state = 'held'");
         Assert.That(error, Does.Contain("63016").And.Contain("24-hour window"));
 
         // A number that is not on WhatsApp: the customer is unreachable there and the agents read it on the ticket.
         Twilio.Faults.Enqueue((400, 63024));
         await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Ещё один ответ" });
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
             "SELECT COUNT(*) FROM contact_identities WHERE channel = 'whatsapp' AND unreachable_at IS NOT NULL") == 1);
         Assert.That(Twilio.Messages.Count(m => m["To"] == "whatsapp:" + Customer), Is.EqualTo(1), "only the acknowledgement went out");
     }
@@ -120,7 +120,7 @@ public sealed class TwilioConversationTests : TwilioScenario
         var number = await ProcessedAsync("SM000000000000000000000000000000f1");
         var paragraphs = string.Join("\n\n", Enumerable.Range(1, 12).Select(i => $"Шаг {i}. " + new string('ж', 300)));
         await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = paragraphs });
-        await WaitAsync(() => Task.FromResult(Twilio.Messages.Count(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)) >= 3));
+        await Eventually.HoldsAsync(() => Task.FromResult(Twilio.Messages.Count(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)) >= 3));
         var parts = Twilio.Messages.Where(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)).Select(m => m["Body"]).ToList();
         Assert.That(parts, Has.All.Length.LessThanOrEqualTo(TwilioSender.MaxText));
         Assert.That(string.Join("\n\n", parts), Is.EqualTo(paragraphs));

@@ -77,14 +77,14 @@ public abstract class TwilioScenario : WhatsAppScenario
     private protected async Task<Dictionary<string, string>> SentAsync(string to, Func<Dictionary<string, string>, bool>? match = null, int seconds = 15)
     {
         Dictionary<string, string>? found = null;
-        await WaitAsync(() => Task.FromResult((found = Twilio.Messages.FirstOrDefault(m => m["To"] == "whatsapp:" + to && (match?.Invoke(m) ?? true))) is not null), seconds);
+        await Eventually.HoldsAsync(() => Task.FromResult((found = Twilio.Messages.FirstOrDefault(m => m["To"] == "whatsapp:" + to && (match?.Invoke(m) ?? true))) is not null), seconds);
         return found!;
     }
 
     /// <summary>Waits for the inbound row of a MessageSid to be processed; its ticket's number.</summary>
     private protected async Task<string> ProcessedAsync(string sid)
     {
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory,
             "SELECT COUNT(*) FROM inbound WHERE external_id = @id AND state <> 'pending'", new { id = "tw:" + sid }) == 1);
         return await DbProbe.ScalarAsync<string>(Gateway.Directory,
             "SELECT t.number FROM inbound i JOIN tickets t ON t.id = i.ticket_id WHERE i.external_id = @id", new { id = "tw:" + sid }) ?? "";
@@ -92,14 +92,4 @@ public abstract class TwilioScenario : WhatsAppScenario
 
     private protected Task<JsonElement> TicketAsync(string number) => Agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
 
-    private protected static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s");
-            await Task.Delay(50);
-        }
-    }
 }

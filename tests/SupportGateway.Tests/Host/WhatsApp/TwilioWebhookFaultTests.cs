@@ -41,7 +41,7 @@ public sealed class TwilioWebhookFaultTests
         {
             await gateway.WaitHealthyAsync(baseAddress, TimeSpan.FromSeconds(60));
             delivering = provider.DeliverAsync();
-            await WaitAsync(async () => Interlocked.Read(ref provider.Answered) >= Deliveries * 3 / 10, 30, () => gateway.Output);
+            await Eventually.HoldsAsync(async () => Interlocked.Read(ref provider.Answered) >= Deliveries * 3 / 10, 30, () => gateway.OutputTail);
             gateway.Kill();
             answeredAtKill = Interlocked.Read(ref provider.Answered);
             processedAtKill = await ProcessedAsync(directory);
@@ -54,7 +54,7 @@ public sealed class TwilioWebhookFaultTests
         {
             await restarted.WaitHealthyAsync(baseAddress, TimeSpan.FromSeconds(60));
             await delivering.WaitAsync(TimeSpan.FromSeconds(30));
-            await WaitAsync(async () => await ProcessedAsync(directory) == Deliveries && await UnsentAsync(directory) == 0, 30, () => restarted.Output);
+            await Eventually.HoldsAsync(async () => await ProcessedAsync(directory) == Deliveries && await UnsentAsync(directory) == 0, 30, () => restarted.OutputTail);
             released = Released(restarted.Output);
         }
 
@@ -133,14 +133,4 @@ public sealed class TwilioWebhookFaultTests
     private static Task<long> UnsentAsync(string directory) =>
         DbProbe.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM outbox WHERE state <> 'sent'");
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, int seconds, Func<string> output)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not within {seconds} s; the gateway wrote:\n{output()[^Math.Min(4000, output().Length)..]}");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -93,7 +93,7 @@ public sealed class TwilioWebhookTests : TwilioScenario
         await SendAsync("SM0000000000000000000000000000aa03", "+447700900123", "Cannot log in");
         var ack = await SentAsync("+447700900123");
         var number = await ProcessedAsync("SM0000000000000000000000000000aa03");
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "tw:" + ack["_sid"] }) == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE external_id = @id", new { id = "tw:" + ack["_sid"] }) == 1);
 
         var delivered = new Dictionary<string, string> { ["MessageSid"] = ack["_sid"], ["MessageStatus"] = "delivered", ["AccountSid"] = FakeTwilioApi.AccountSid };
         Assert.That((await PostAsync(delivered, path: "/webhooks/whatsapp/twilio/status")).StatusCode, Is.EqualTo(HttpStatusCode.OK));

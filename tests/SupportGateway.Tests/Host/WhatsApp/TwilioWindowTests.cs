@@ -61,7 +61,7 @@ public sealed class TwilioWindowTests : TwilioScenario
 
     private async Task AssertHeldAndToldAsync(string number)
     {
-        await WaitAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE channel = 'whatsapp' AND state = 'held'") == 1);
+        await Eventually.HoldsAsync(async () => await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM outbox WHERE channel = 'whatsapp' AND state = 'held'") == 1);
         Assert.That(Twilio.Messages.Any(m => m.GetValueOrDefault("Body") is "Проверьте бумагу в кассе." or "Замените ленту."), Is.False, "no free text outside the window");
         var ticket = await TicketAsync(number);
         Assert.That(ticket.GetProperty("audit").EnumerateArray().Any(a => a.GetProperty("action").GetString() == "window_closed"), Is.True);
