@@ -56,6 +56,8 @@ for (var i = 0; i < warmup; i++)
 
 var latencies = new double[messages];
 var (gen0, gen1, gen2, pause) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+// Allocation and CPU per message depend little on what else the machine runs, unlike the rates.
+var (allocated, cpu) = (GC.GetTotalAllocatedBytes(), Process.GetCurrentProcess().TotalProcessorTime);
 var next = warmup - 1;
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -73,7 +75,8 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async (
     }
 })));
 clock.Stop();
-var gcLine = $"gc during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms paused";
+var gcLine = $"gc during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms paused; " +
+    $"per message {(GC.GetTotalAllocatedBytes() - allocated) / messages / 1024.0:F1} KiB allocated, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1000 / messages:F0} µs of CPU";
 
 Array.Sort(latencies);
 double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];

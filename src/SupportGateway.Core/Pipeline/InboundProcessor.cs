@@ -62,6 +62,7 @@ public sealed class InboundProcessor(
     private async Task<IngestResult> EnqueueAsync(Work work)
     {
         var cancellationToken = work.CancellationToken;
+        Volatile.Write(ref _lastArrival, System.Diagnostics.Stopwatch.GetTimestamp());
         _queue.Enqueue(work);
         while (!work.Result.Task.IsCompleted)
         {
@@ -159,6 +160,55 @@ public sealed class InboundProcessor(
             await RunAfterCommitAsync(result);
         return result;
     }
+
+    /// <summary>
+    /// Processes stored pending payloads in their order, several to a transaction: a transaction takes rows until
+    /// <see cref="SliceBudget"/> has passed, so the writer is never held long from the webhooks storing new payloads, and
+    /// it waits for the writer to be free before it starts (webhooks answer first). Each row keeps its own savepoint, as
+    /// in ingestion. Files are fetched before the transaction, a few rows ahead. Returns how many rows were looked at.
+    /// </summary>
+    public async Task<int> ProcessPendingAsync(IReadOnlyList<(long Id, RawInbound Raw)> rows, CancellationToken cancellationToken)
+    {
+        var (done, prepared) = (0, 0);
+        while (done < rows.Count)
+        {
+            for (; prepared < Math.Min(rows.Count, done + PrepareAhead); prepared++)
+                await PrepareAsync(rows[prepared].Raw, cancellationToken);
+            var results = new List<IngestResult>();
+            var sliceStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            await using (var session = await database.BeginBackgroundAsync(TimeSpan.FromMilliseconds(5), cancellationToken))
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (done < prepared && (results.Count == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(started) < SliceBudget))
+                {
+                    var (id, raw) = rows[done++];
+                    // Another worker (a replay from the CLI) may have finished it since the list was read.
+                    if (await inbound.GetAsync(session, id, cancellationToken) is { State: InboundStore.Pending })
+                        results.Add(await ProcessAsync(session, id, raw, cancellationToken));
+                }
+                await session.CommitAsync(cancellationToken);
+            }
+            foreach (var result in results)
+            {
+                AfterCommit(result);
+                if (result.AfterCommit is not null)
+                    await RunAfterCommitAsync(result);
+            }
+            // While payloads keep arriving, the worker takes at most half of the time: the cores are shared with the
+            // requests that must be answered now, and what it leaves is done as soon as they pause.
+            var slice = System.Diagnostics.Stopwatch.GetElapsedTime(sliceStarted);
+            if (done < rows.Count && Volatile.Read(ref _lastArrival) > sliceStarted)
+                await Task.Delay(slice, cancellationToken);
+        }
+        return done;
+    }
+
+    private long _lastArrival;
+
+    /// <summary>How long one transaction of the pending worker may go on taking rows.</summary>
+    private static readonly TimeSpan SliceBudget = TimeSpan.FromMilliseconds(2);
+
+    private const int PrepareAhead = 16;
 
     private async Task<IngestResult> ProcessAsync(DbSession session, long id, RawInbound raw, CancellationToken cancellationToken)
     {

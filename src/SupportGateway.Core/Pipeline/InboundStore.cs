@@ -66,6 +66,21 @@ public sealed class InboundStore
         db.ListAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE state = @state ORDER BY id LIMIT @limit",
             new { state, limit }, cancellationToken);
 
+    /// <summary>The oldest pending payloads with their bytes, in arrival order: one query for the pending worker's next round.</summary>
+    public async Task<IReadOnlyList<(long Id, RawInbound Raw)>> PendingAsync(SqlScope db, int limit, CancellationToken cancellationToken) =>
+        [.. (await db.ListAsync<PendingRow>(
+            "SELECT id AS Id, channel AS Channel, external_id AS ExternalId, format AS Format, payload AS Payload FROM inbound WHERE state = 'pending' ORDER BY id LIMIT @limit",
+            new { limit }, cancellationToken)).Select(r => (r.Id, new RawInbound(r.Channel, r.ExternalId, r.Format, r.Payload)))];
+
+    private sealed class PendingRow
+    {
+        public long Id { get; init; }
+        public string Channel { get; init; } = "";
+        public string ExternalId { get; init; } = "";
+        public string Format { get; init; } = "";
+        public byte[] Payload { get; init; } = [];
+    }
+
     public Task<long> CountAsync(SqlScope db, string state, CancellationToken cancellationToken) =>
         db.ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = @state", new { state }, cancellationToken);
 }

@@ -28,24 +28,26 @@ public sealed class InboundSignal
 }
 
 /// <summary>
-/// Processes payloads stored as pending (webhooks answered before processing), oldest first, one at a time so a
-/// conversation's messages keep their order. Pending rows left by a crash are picked up at start.
+/// Processes payloads stored as pending (webhooks answered before processing), oldest first and in order, so a
+/// conversation's messages keep their order; see <see cref="InboundProcessor.ProcessPendingAsync"/>. Pending rows
+/// left by a crash are picked up at start.
 /// </summary>
 public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
     ILogger<PendingInboundWorker> logger) : BackgroundService
 {
+    private const int Round = 100;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                IReadOnlyList<InboundRow> pending;
+                IReadOnlyList<(long Id, RawInbound Raw)> pending;
                 await using (var connection = await database.OpenAsync(stoppingToken))
-                    pending = await inbound.ListAsync(new SqlScope(connection), InboundStore.Pending, 100, stoppingToken);
-                foreach (var row in pending)
-                    await processor.ReplayAsync(row.Id, stoppingToken);
-                if (pending.Count < 100)
+                    pending = await inbound.PendingAsync(new SqlScope(connection), Round, stoppingToken);
+                await processor.ProcessPendingAsync(pending, stoppingToken);
+                if (pending.Count < Round)
                     await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -14,39 +14,63 @@ namespace SupportGateway.Core.Storage;
 /// </summary>
 public sealed class StatementCache : IDisposable
 {
-    private static readonly ConcurrentDictionary<Type, (PropertyInfo[] Properties, bool HasList)> Shapes = new();
+    private static readonly ConcurrentDictionary<Type, Shape> Shapes = new();
 
     private readonly DbConnection _connection;
-    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DbCommand Command, Shape Shape)> _commands = new(StringComparer.Ordinal);
 
     public StatementCache(DbConnection connection) => _connection = connection;
 
     /// <summary>The prepared command with the parameters bound; null when Dapper must expand a list parameter.</summary>
     public DbCommand? Bind(string sql, object? parameters, DbTransaction? transaction)
     {
-        var (properties, hasList) = parameters is null ? ([], false) : Shapes.GetOrAdd(parameters.GetType(), static t =>
-        {
-            var all = t.GetProperties(BindingFlags.Public | BindingFlags.Instance);
-            return (all, all.Any(p => p.PropertyType != typeof(string) && p.PropertyType != typeof(byte[]) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType)));
-        });
-        if (hasList)
+        var shape = parameters is null ? Shape.None : Shapes.GetOrAdd(parameters.GetType(), Shape.Of);
+        if (shape.HasList)
             return null;
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_commands.TryGetValue(sql, out var cached))
         {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            _commands[sql] = command;
+            var created = _connection.CreateCommand();
+            created.CommandText = sql;
+            cached = (created, Shape.None);
+        }
+        var command = cached.Command;
+        // The parameters are made once per statement and parameter type; after that only their values change.
+        if (!ReferenceEquals(cached.Shape, shape))
+        {
+            command.Parameters.Clear();
+            foreach (var name in shape.Names)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
+            }
+            _commands[sql] = (command, shape);
         }
         command.Transaction = transaction;
-        command.Parameters.Clear();
-        foreach (var property in properties)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + property.Name;
-            parameter.Value = property.GetValue(parameters) ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
+        for (var i = 0; i < shape.Getters.Length; i++)
+            command.Parameters[i].Value = shape.Getters[i](parameters!) ?? DBNull.Value;
         return command;
+    }
+
+    /// <summary>A parameter type's public properties as "@name" and compiled getters (reflection per call allocated and was slow).</summary>
+    private sealed record Shape(string[] Names, Func<object, object?>[] Getters, bool HasList)
+    {
+        public static readonly Shape None = new([], [], false);
+
+        public static Shape Of(Type type)
+        {
+            var all = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+            var hasList = all.Any(p => p.PropertyType != typeof(string) && p.PropertyType != typeof(byte[]) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType));
+            return new([.. all.Select(p => "@" + p.Name)], [.. all.Select(Getter)], hasList);
+        }
+
+        private static Func<object, object?> Getter(PropertyInfo property)
+        {
+            var instance = System.Linq.Expressions.Expression.Parameter(typeof(object));
+            var body = System.Linq.Expressions.Expression.Convert(
+                System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(instance, property.DeclaringType!), property), typeof(object));
+            return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(body, instance).Compile();
+        }
     }
 
     public static async Task<T?> ScalarAsync<T>(DbCommand command, CancellationToken cancellationToken)
@@ -72,7 +96,7 @@ public sealed class StatementCache : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in _commands.Values)
+        foreach (var (command, _) in _commands.Values)
             command.Dispose();
         _commands.Clear();
     }
