@@ -15,6 +15,14 @@ public sealed record ContactRow
     public long? UnreachableAt { get; init; }
 }
 
+/// <summary>A chat bound to an organisation, and who bound it (<c>telegram:…</c>, <c>whatsapp:…</c>, <c>api:…</c>).</summary>
+public sealed record ConversationBinding
+{
+    public string Conversation { get; init; } = "";
+    public string BoundBy { get; init; } = "";
+    public long BoundAt { get; init; }
+}
+
 /// <summary>Contacts, their per-channel identities, and organisations.</summary>
 public sealed class ContactStore
 {
@@ -97,4 +105,35 @@ public sealed class ContactStore
     public Task<long?> BoundOrganisationAsync(SqlScope db, string channel, string conversation, CancellationToken cancellationToken) =>
         db.ScalarAsync<long?>("SELECT organisation_id FROM conversation_bindings WHERE channel = @channel AND conversation = @conversation",
             new { channel, conversation }, cancellationToken);
+
+    /// <summary>The chat is no longer the organisation's (the group was deleted); its members write for nobody in particular again.</summary>
+    public Task UnbindConversationAsync(SqlScope db, string channel, string conversation, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("DELETE FROM conversation_bindings WHERE channel = @channel AND conversation = @conversation",
+            new { channel, conversation }, cancellationToken);
+
+    /// <summary>The chats of a channel bound to an organisation, oldest binding first.</summary>
+    public Task<IReadOnlyList<ConversationBinding>> BindingsAsync(SqlScope db, string channel, long organisationId, CancellationToken cancellationToken) =>
+        db.ListAsync<ConversationBinding>("""
+            SELECT conversation, bound_by, bound_at FROM conversation_bindings
+            WHERE channel = @channel AND organisation_id = @organisationId ORDER BY bound_at, conversation
+            """, new { channel, organisationId }, cancellationToken);
+
+    /// <summary>
+    /// Records that a chat was given a notice (an unbound group told how to bind it): true the first time, false
+    /// when it had it already, so the notice goes once and not at every message.
+    /// </summary>
+    public async Task<bool> NoticeOnceAsync(SqlScope db, string channel, string conversation, string notice, long at, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync("""
+            INSERT INTO conversation_notices (channel, conversation, notice, at) VALUES (@channel, @conversation, @notice, @at)
+            ON CONFLICT (channel, conversation, notice) DO NOTHING
+            """, new { channel, conversation, notice, at }, cancellationToken) == 1;
+
+    /// <summary>Forgets the chat's notices: after a binding ends, the next stranger is told again.</summary>
+    public Task ForgetNoticesAsync(SqlScope db, string channel, string conversation, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("DELETE FROM conversation_notices WHERE channel = @channel AND conversation = @conversation",
+            new { channel, conversation }, cancellationToken);
+
+    /// <summary>The organisation with this account number, if the gateway knows it; unlike <see cref="OrganisationByAccountAsync"/> it creates none.</summary>
+    public Task<long?> FindOrganisationAsync(SqlScope db, string accountNumber, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long?>("SELECT id FROM organisations WHERE account_number = @accountNumber", new { accountNumber }, cancellationToken);
 }

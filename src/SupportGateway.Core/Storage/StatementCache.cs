@@ -88,6 +88,15 @@ public sealed class StatementCache : IDisposable
         var rows = new List<T>();
         if (!reader.HasRows)
             return rows;
+        // A list of one column (strings, numbers): Dapper's typed parser for those is a Func<…, object> that cannot be
+        // cast to Func<…, string>, so the untyped one is used and its value cast.
+        if (typeof(T) == typeof(string) || typeof(T).IsValueType)
+        {
+            var untyped = reader.GetRowParser(typeof(T));
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add((T)untyped(reader));
+            return rows;
+        }
         var parse = reader.GetRowParser<T>();
         while (await reader.ReadAsync(cancellationToken))
             rows.Add(parse(reader));

@@ -17,6 +17,11 @@ namespace SupportGateway.Tests.Support;
 /// <c>{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid…"}]}</c>; <c>GET /{version}/{media-id}</c>
 /// gives a URL on this server, fetched with the same token; errors are <c>{"error":{"message","type","code",…}}</c>.
 /// Faults can be scheduled: a closed 24-hour window per recipient, throughput errors, failing downloads.
+/// The Groups API too: <c>POST /{version}/{phone-number-id}/groups</c> answers <c>{"messaging_product","request_id"}</c>
+/// and then, as Meta does, tells the group's id and invite link by a signed <c>group_lifecycle_update</c> webhook
+/// (<see cref="Webhook"/>); <c>GET /{version}/{group-id}/invite_link</c>; a message to a group
+/// (<c>recipient_type: "group"</c>) takes text and media, not interactive messages; participants joining and
+/// leaving, and a deletion, are webhooks a test sends (<see cref="JoinAsync"/>, <see cref="LeaveAsync"/>, <see cref="DeleteGroupAsync"/>).
 /// </summary>
 internal sealed class FakeGraphApi : IAsyncDisposable
 {
@@ -37,6 +42,8 @@ internal sealed class FakeGraphApi : IAsyncDisposable
         _app.MapPost("/{version}/{phone}/media", UploadAsync);
         _app.MapGet("/media-files/{id}", Download);
         _app.MapGet("/{version}/{mediaId}", MediaInfo);
+        _app.MapPost("/{version}/{phone}/groups", CreateGroupAsync);
+        _app.MapGet("/{version}/{groupId}/invite_link", InviteLink);
         _app.StartAsync().GetAwaiter().GetResult();
     }
 
@@ -59,6 +66,32 @@ internal sealed class FakeGraphApi : IAsyncDisposable
 
     public int Unauthorized { get; private set; }
 
+    /// <summary>How the double reaches the gateway's webhook (signed as Meta signs), for the Groups API's webhooks.</summary>
+    public Func<JsonObject, Task<HttpResponseMessage>>? Webhook { get; set; }
+
+    /// <summary>Groups created: group id to its subject and invite link.</summary>
+    public ConcurrentDictionary<string, (string Subject, string InviteLink, string RequestId)> Groups { get; } = new();
+
+    /// <summary>Every group creation asked for, as its JSON body.</summary>
+    public ConcurrentQueue<JsonObject> GroupRequests { get; } = new();
+
+    /// <summary>When set, creating a group fails at once with this Graph error code (131215: the business is not eligible, no Official Business Account).</summary>
+    public int? CreateGroupError { get; set; }
+
+    /// <summary>When set, Meta creates the group but reports the failure by webhook with this code.</summary>
+    public int? CreateGroupFailsLater { get; set; }
+
+    /// <summary>The lifecycle webhook goes before the answer to the request (Meta is quicker than the caller's bookkeeping).</summary>
+    public bool WebhookBeforeAnswer { get; set; }
+
+    /// <summary>No lifecycle webhook is sent until <see cref="SendHeldLifecycleAsync"/>.</summary>
+    public bool HoldLifecycleWebhook { get; set; }
+
+    /// <summary>The lifecycle webhook carries no invite link (the gateway asks for it with GET …/invite_link).</summary>
+    public bool LifecycleWithoutLink { get; set; }
+
+    private readonly ConcurrentQueue<JsonObject> _held = new();
+
     public int Uploads { get; private set; }
 
     private bool Authorized(HttpRequest request)
@@ -77,6 +110,9 @@ internal sealed class FakeGraphApi : IAsyncDisposable
         if (phone != PhoneNumberId || version != Version)
             return Error(400, 100, $"Unsupported post request. Object with ID '{phone}' does not exist", "GraphMethodException");
         var to = body["to"]!.GetValue<string>();
+        // Groups take text and media (and templates), no interactive messages.
+        if (body["recipient_type"]?.GetValue<string>() == "group" && body["type"]?.GetValue<string>() == "interactive")
+            return Error(400, 131009, "(#131009) Parameter value is not valid", "OAuthException", "Interactive messages are not supported in groups.");
         // The shapes Meta requires: a text's body, or an interactive message's body text and at most 3 buttons of ≤ 20 characters.
         var type = body["type"]?.GetValue<string>();
         var valid = body["messaging_product"]?.GetValue<string>() == "whatsapp" && type switch
@@ -139,6 +175,120 @@ internal sealed class FakeGraphApi : IAsyncDisposable
         }
         return Files.TryGetValue(id, out var file) ? Results.Bytes(file.Content, file.Type) : Results.NotFound();
     }
+
+    private async Task<IResult> CreateGroupAsync(string version, string phone, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        var body = (JsonObject)(await JsonNode.ParseAsync(request.Body))!;
+        GroupRequests.Enqueue(body);
+        var subject = body["subject"]?.GetValue<string>()?.Trim();
+        var mode = body["join_approval_mode"]?.GetValue<string>();
+        if (phone != PhoneNumberId || body["messaging_product"]?.GetValue<string>() != "whatsapp" || subject is not { Length: > 0 and <= 128 }
+            || body["description"]?.GetValue<string>() is { Length: > 2048 } || mode is not (null or "auto_approve" or "approval_required"))
+            return Error(400, 100, "(#100) Invalid parameter", "OAuthException", body.ToJsonString());
+        if (CreateGroupError is { } code)
+            return Error(400, code, "Business not eligible", "OAuthException", "The business is not an Official Business Account.");
+        var n = Interlocked.Increment(ref _nextMessage);
+        var requestId = $"REQ{n}";
+        var groupId = $"Y2FwaV9ncm91cDox{n}ZD";
+        var item = new JsonObject
+        {
+            ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["type"] = "group_create", ["request_id"] = requestId, ["subject"] = subject,
+        };
+        if (CreateGroupFailsLater is { } later)
+        {
+            item["errors"] = new JsonArray(new JsonObject
+            {
+                ["code"] = later, ["message"] = "Group creation failed", ["title"] = "Group creation failed",
+                ["error_data"] = new JsonObject { ["details"] = "The group could not be created." },
+            });
+        }
+        else
+        {
+            var link = $"https://chat.whatsapp.com/LINK{n}";
+            Groups[groupId] = (subject, link, requestId);
+            item["group_id"] = groupId;
+            if (!LifecycleWithoutLink)
+                item["invite_link"] = link;
+            item["join_approval_mode"] = mode ?? "auto_approve";
+        }
+        var webhook = GroupWebhook("group_lifecycle_update", item);
+        if (HoldLifecycleWebhook)
+            _held.Enqueue(webhook);
+        else if (WebhookBeforeAnswer)
+            await SendWebhookAsync(webhook);
+        else
+            _ = Task.Run(async () => { await Task.Delay(30); await SendWebhookAsync(webhook); });
+        return Results.Json(new { messaging_product = "whatsapp", request_id = requestId });
+    }
+
+    private IResult InviteLink(string version, string groupId, HttpRequest request)
+    {
+        if (!Authorized(request))
+            return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        return Groups.TryGetValue(groupId, out var group)
+            ? Results.Json(new { messaging_product = "whatsapp", invite_link = group.InviteLink })
+            : Error(400, 100, $"Unsupported get request. Object with ID '{groupId}' does not exist", "GraphMethodException");
+    }
+
+    /// <summary>The lifecycle webhooks held back by <see cref="HoldLifecycleWebhook"/>, sent now.</summary>
+    public async Task SendHeldLifecycleAsync()
+    {
+        while (_held.TryDequeue(out var webhook))
+            await SendWebhookAsync(webhook);
+    }
+
+    /// <summary>A WhatsApp user joins the group with its invite link (<c>group_participants_add</c>, reason <c>invite_link</c>).</summary>
+    public Task<HttpResponseMessage> JoinAsync(string groupId, string waId) => SendWebhookAsync(GroupWebhook("group_participants_update", new JsonObject
+    {
+        ["timestamp"] = Now(), ["group_id"] = groupId, ["type"] = "group_participants_add", ["reason"] = "invite_link",
+        ["added_participants"] = new JsonArray(new JsonObject { ["wa_id"] = waId }),
+    }));
+
+    /// <summary>A participant leaves (<c>group_participants_remove</c>, initiated by the participant).</summary>
+    public Task<HttpResponseMessage> LeaveAsync(string groupId, string waId) => SendWebhookAsync(GroupWebhook("group_participants_update", new JsonObject
+    {
+        ["timestamp"] = Now(), ["group_id"] = groupId, ["type"] = "group_participants_remove", ["initiated_by"] = "participant",
+        ["removed_participants"] = new JsonArray(new JsonObject { ["wa_id"] = waId }),
+    }));
+
+    /// <summary>The group was deleted (<c>group_delete</c>).</summary>
+    public Task<HttpResponseMessage> DeleteGroupAsync(string groupId) => SendWebhookAsync(GroupWebhook("group_lifecycle_update", new JsonObject
+    {
+        ["timestamp"] = Now(), ["group_id"] = groupId, ["type"] = "group_delete", ["request_id"] = $"REQDEL{Interlocked.Increment(ref _nextMessage)}",
+    }));
+
+    /// <summary>A Groups API webhook as Meta documents it: <c>entry[].changes[]</c> with the field, and the item in <c>value.groups[]</c>.</summary>
+    public static JsonObject GroupWebhook(string field, JsonObject item) => new()
+    {
+        ["object"] = "whatsapp_business_account",
+        ["entry"] = new JsonArray(new JsonObject
+        {
+            ["id"] = "102290129340398",
+            ["changes"] = new JsonArray(new JsonObject
+            {
+                ["value"] = new JsonObject
+                {
+                    ["messaging_product"] = "whatsapp",
+                    ["metadata"] = new JsonObject { ["display_phone_number"] = "15550783881", ["phone_number_id"] = PhoneNumberId },
+                    ["groups"] = new JsonArray(item),
+                },
+                ["field"] = field,
+            }),
+        }),
+    };
+
+    private async Task<HttpResponseMessage> SendWebhookAsync(JsonObject webhook)
+    {
+        var response = await (Webhook ?? throw new InvalidOperationException("FakeGraphApi.Webhook is not set"))(webhook);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"The gateway refused a group webhook: {(int)response.StatusCode}");
+        return response;
+    }
+
+    private static string Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static IResult Error(int status, int code, string message, string type, string? details = null) => Results.Json(new
     {

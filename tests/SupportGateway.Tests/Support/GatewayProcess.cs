@@ -81,8 +81,9 @@ internal sealed class GatewayProcess : IDisposable
                 if ((await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
                     return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or busy with its first request (the endpoints are built then) on a loaded machine.
             }
             catch (TaskCanceledException)
             {

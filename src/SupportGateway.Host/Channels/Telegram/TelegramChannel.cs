@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
@@ -86,6 +87,7 @@ internal static class TelegramChannel
         services.AddSingleton<IInboundNormalizer, TelegramNormalizer>();
         services.AddSingleton<TelegramBotIdentity>();
         services.AddSingleton<TelegramMedia>();
+        services.TryAddSingleton<ChatGroups>();
         services.AddSingleton<IInboundFilter, TelegramFilter>();
         services.AddSingleton<IOutboundSender, TelegramSender>();
         services.AddSingleton<IChannelStatus, TelegramStatus>();

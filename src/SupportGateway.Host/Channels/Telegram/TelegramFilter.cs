@@ -37,8 +37,11 @@ internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, Tel
 /// after the commit.
 /// </summary>
 internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
-    TicketService service, IOptions<TelegramOptions> options, TimeProvider time) : IInboundFilter
+    TicketService service, ChatGroups groups, IOptions<TelegramOptions> options) : IInboundFilter
 {
+    private static readonly GroupHowTo HowTo = new("Упомяните бота или ответьте на его сообщение, чтобы создать обращение.",
+        "Mention the bot or reply to it to open a request.");
+
     public int Order => 250;
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
@@ -128,19 +131,20 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
             context.DroppedBecause = "a group message not addressed to the bot";
             return false;
         }
-        if (command == "/bind")
+        if (command == ChatGroups.BindCommand)
         {
             context.DroppedBecause = "/bind";
-            context.AfterCommit = reply.Text(await BindAsync(context, chat, cancellationToken));
+            var byAgent = options.Value.AgentUserIds.Contains(long.Parse(message.Sender.Identity, CultureInfo.InvariantCulture));
+            var (text, _) = await groups.BindCommandAsync(context.Session, TelegramNormalizer.Channel, chat, ChatGroups.BindTarget(message.Text) ?? "", byAgent,
+                $"telegram:{message.Sender.Identity}", reply.Russian, HowTo, cancellationToken);
+            context.AfterCommit = reply.Text(text);
             return false;
         }
         var organisation = await OrganisationOfAsync(context, reply.Chat, cancellationToken);
         if (organisation is null)
         {
             context.DroppedBecause = "a group not bound to an organisation";
-            context.AfterCommit = reply.Text(reply.Russian
-                ? "Эта группа ещё не подключена к поддержке. Попросите сотрудника поддержки подключить её командой /bind НОМЕР_ДОГОВОРА."
-                : "This group is not connected to support yet. Ask your support team to connect it with /bind ACCOUNT_NUMBER.");
+            context.AfterCommit = reply.Text(ChatGroups.NotBound(reply.Russian));
             return false;
         }
         // Members of a bound group write for its organisation and may continue each other's tickets.
@@ -150,29 +154,9 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
         return true;
     }
 
-    private async Task<long?> OrganisationOfAsync(InboundContext context, long chat, CancellationToken cancellationToken)
-    {
-        if (options.Value.Groups.FirstOrDefault(g => g.ChatId == chat) is { Organisation: { Length: > 0 } account })
-            return await contacts.OrganisationByAccountAsync(context.Session, account, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
-        return await contacts.BoundOrganisationAsync(context.Session, TelegramNormalizer.Channel, chat.ToString(CultureInfo.InvariantCulture), cancellationToken);
-    }
-
-    /// <summary>/bind ACCOUNT: a support agent (listed by Telegram user id) connects the group to an organisation.</summary>
-    private async Task<string> BindAsync(InboundContext context, string chat, CancellationToken cancellationToken)
-    {
-        var message = context.Message;
-        var russian = message.Language?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true;
-        if (!options.Value.AgentUserIds.Contains(long.Parse(message.Sender.Identity, CultureInfo.InvariantCulture)))
-            return russian ? "Подключать группы может только сотрудник поддержки." : "Only support staff can connect a group.";
-        var account = message.Text.Split([' ', '\n'], 2, StringSplitOptions.RemoveEmptyEntries) is [_, var rest] ? rest.Trim() : "";
-        if (account.Length is 0 or > 64)
-            return russian ? "Укажите номер договора: /bind НОМЕР" : "Name the account: /bind ACCOUNT_NUMBER";
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var organisation = await contacts.OrganisationByAccountAsync(context.Session, account, now, cancellationToken);
-        await contacts.BindConversationAsync(context.Session, TelegramNormalizer.Channel, chat, organisation, $"telegram:{message.Sender.Identity}", now, cancellationToken);
-        return russian ? $"Группа подключена к поддержке ({account}). Упомяните бота или ответьте на его сообщение, чтобы создать обращение."
-            : $"This group is now connected to support ({account}). Mention the bot or reply to it to open a request.";
-    }
+    private Task<long?> OrganisationOfAsync(InboundContext context, long chat, CancellationToken cancellationToken) =>
+        groups.OrganisationOfAsync(context.Session, TelegramNormalizer.Channel, chat.ToString(CultureInfo.InvariantCulture),
+            options.Value.Groups.FirstOrDefault(g => g.ChatId == chat)?.Organisation, cancellationToken);
 
     /// <summary>
     /// A resolution button: Telegram's spinner stops and the buttons come off; the verdict goes on to the ticket the
@@ -287,8 +271,7 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
     /// <summary>Answers into the chat (and forum topic) the message came from, as a reply to it.</summary>
     private sealed class Replier(TelegramBotClient bot, InboundMessage message)
     {
-        public bool Russian { get; } = message.Language?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true
-            || (message.Language is null && CustomerLanguage.HasCyrillic(message.Text));
+        public bool Russian { get; } = ChatGroups.Russian(message);
 
         public long Chat { get; } = long.Parse((message.Hints.ReplyAddress ?? message.Sender.Identity).Split(':')[0], CultureInfo.InvariantCulture);
 

@@ -17,6 +17,12 @@ public interface ICloudRequest<TResponse>
 
     /// <summary>The WhatsApp user a sending call writes to, for per-recipient pacing; null for others.</summary>
     [JsonIgnore] string? Recipient => null;
+
+    /// <summary>
+    /// False for a call that must not be repeated after a failure that may have done it (a 5xx, a timeout): creating a
+    /// group twice makes two groups. A rate-limit refusal did nothing and is waited out all the same.
+    /// </summary>
+    [JsonIgnore] bool Idempotent => true;
 }
 
 /// <summary>The Graph API refused: <see cref="Code"/> is <c>error.code</c> (131047, 130429, …), <see cref="Status"/> the HTTP status.</summary>
@@ -76,8 +82,12 @@ public sealed record CloudMediaObject([property: JsonPropertyName("id")] string 
     [JsonPropertyName("filename")] public string? FileName { get; init; }
 }
 
-/// <summary><c>POST /{phone-number-id}/messages</c>: one message to one user; <see cref="To"/> is the number without "+".</summary>
-public sealed record SendMessage([property: JsonIgnore] string PhoneNumberId, [property: JsonPropertyName("to")] string To,
+/// <summary>
+/// <c>POST /{phone-number-id}/messages</c>: one message to one user, <see cref="To"/> the number without "+"; or to a
+/// group (Groups API), <see cref="To"/> then its reply address <c>group:{group-id}</c>, sent as <c>recipient_type:
+/// "group"</c> with the group id.
+/// </summary>
+public sealed record SendMessage([property: JsonIgnore] string PhoneNumberId, [property: JsonIgnore] string To,
     [property: JsonPropertyName("type")] string Type) : ICloudRequest<SentMessages>
 {
     [JsonIgnore] public HttpMethod Method => HttpMethod.Post;
@@ -85,7 +95,8 @@ public sealed record SendMessage([property: JsonIgnore] string PhoneNumberId, [p
     string? ICloudRequest<SentMessages>.Recipient => To;
 
     [JsonPropertyName("messaging_product")] public string MessagingProduct => "whatsapp";
-    [JsonPropertyName("recipient_type")] public string RecipientType { get; init; } = "individual";
+    [JsonPropertyName("recipient_type")] public string RecipientType => WhatsAppNumbers.GroupOf(To) is null ? "individual" : "group";
+    [JsonPropertyName("to")] public string WireTo => WhatsAppNumbers.GroupOf(To) ?? To;
     [JsonPropertyName("context")] public CloudContext? Context { get; init; }
     [JsonPropertyName("text")] public CloudText? Text { get; init; }
     [JsonPropertyName("interactive")] public CloudInteractive? Interactive { get; init; }
@@ -150,3 +161,46 @@ public sealed record UploadMedia([property: JsonIgnore] string PhoneNumberId, [p
 }
 
 public sealed record UploadedMedia([property: JsonPropertyName("id")] string Id);
+
+/// <summary>
+/// <c>POST /{phone-number-id}/groups</c> (Groups API, Official Business Accounts only): asks for a new group. Meta
+/// answers with a request id only; the group id and its invite link come in a <c>group_lifecycle_update</c> webhook.
+/// </summary>
+public sealed record CreateGroup([property: JsonIgnore] string PhoneNumberId, [property: JsonPropertyName("subject")] string Subject)
+    : ICloudRequest<GroupRequested>
+{
+    [JsonIgnore] public HttpMethod Method => HttpMethod.Post;
+    [JsonIgnore] public string Path => $"{PhoneNumberId}/groups";
+    bool ICloudRequest<GroupRequested>.Idempotent => false;
+
+    [JsonPropertyName("messaging_product")] public string MessagingProduct => "whatsapp";
+
+    /// <summary>At most 2,048 characters.</summary>
+    [JsonPropertyName("description")] public string? Description { get; init; }
+
+    /// <summary><c>auto_approve</c> (Meta's default) or <c>approval_required</c>.</summary>
+    [JsonPropertyName("join_approval_mode")] public string? JoinApprovalMode { get; init; }
+
+    public const int MaxSubject = 128;
+    public const int MaxDescription = 2048;
+
+    /// <summary>Meta's limit of participants in a group.</summary>
+    public const int MaxParticipants = 8;
+}
+
+public sealed record GroupRequested
+{
+    [JsonPropertyName("request_id")] public string? RequestId { get; init; }
+}
+
+/// <summary><c>GET /{group-id}/invite_link</c>: the group's current link, <c>https://chat.whatsapp.com/…</c>.</summary>
+public sealed record GetInviteLink([property: JsonIgnore] string GroupId) : ICloudRequest<InviteLink>
+{
+    [JsonIgnore] public HttpMethod Method => HttpMethod.Get;
+    [JsonIgnore] public string Path => $"{Uri.EscapeDataString(GroupId)}/invite_link";
+}
+
+public sealed record InviteLink
+{
+    [JsonPropertyName("invite_link")] public string? Link { get; init; }
+}

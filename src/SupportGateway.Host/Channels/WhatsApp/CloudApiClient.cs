@@ -85,9 +85,10 @@ public sealed class CloudApiClient : IDisposable
             {
                 failure = new CloudApiException(name, 503, 0, "the Graph API did not answer", ex is OperationCanceledException ? "timeout" : ex.GetType().Name);
             }
-            if (!failure.Transient || attempt >= MaxAttempts)
+            var limited = failure.Code is CloudApiException.Throughput or CloudApiException.PairRate || failure.Status == 429;
+            if (!failure.Transient || attempt >= MaxAttempts || !(request.Idempotent || limited))
                 throw failure;
-            if (failure.Code is CloudApiException.Throughput or CloudApiException.PairRate || failure.Status == 429)
+            if (limited)
                 RateLimited++;
             var backoff = RetryDelay * Math.Pow(2, attempt - 1) * (0.8 + Random.Shared.NextDouble() * 0.4);
             await Task.Delay(retryAfter is { } wait ? TimeSpan.FromSeconds(Math.Clamp(wait.TotalSeconds, 0, 30)) : backoff, _time, cancellationToken);

@@ -12,6 +12,11 @@ internal sealed record CloudRow
     [JsonPropertyName("contact")] public CloudContact? Contact { get; init; }
     [JsonPropertyName("message")] public CloudMessage? Message { get; init; }
     [JsonPropertyName("status")] public CloudStatus? Status { get; init; }
+
+    /// <summary>A group event's webhook field (<c>group_lifecycle_update</c>, <c>group_participants_update</c>, …).</summary>
+    [JsonPropertyName("field")] public string? Field { get; init; }
+
+    [JsonPropertyName("group")] public CloudGroupEvent? Group { get; init; }
 }
 
 internal sealed record CloudMetadata
@@ -32,6 +37,9 @@ internal sealed record CloudMessage
 {
     [JsonPropertyName("id")] public string Id { get; init; } = "";
     [JsonPropertyName("from")] public string? From { get; init; }
+
+    /// <summary>Set when the message was written in a group (Groups API); <see cref="From"/> is then the member who wrote it.</summary>
+    [JsonPropertyName("group_id")] public string? GroupId { get; init; }
     [JsonPropertyName("timestamp")] public string? Timestamp { get; init; }
     [JsonPropertyName("type")] public string? Type { get; init; }
     [JsonPropertyName("context")] public CloudMessageContext? Context { get; init; }
@@ -134,4 +142,35 @@ internal sealed record CloudStatus
     [JsonPropertyName("timestamp")] public string? Timestamp { get; init; }
     [JsonPropertyName("recipient_id")] public string? RecipientId { get; init; }
     [JsonPropertyName("errors")] public IReadOnlyList<CloudError>? Errors { get; init; }
+}
+
+/// <summary>
+/// One item of <c>value.groups[]</c> in the Groups API's webhooks: <c>group_create</c> and <c>group_delete</c>
+/// (<c>group_lifecycle_update</c>), <c>group_participants_add</c>, <c>group_participants_remove</c>,
+/// <c>group_join_request_created</c> and <c>_revoked</c> (<c>group_participants_update</c>),
+/// <c>group_settings_update</c>, <c>group_suspend</c> and <c>group_suspend_cleared</c> (<c>group_status_update</c>).
+/// A failure carries <c>errors</c>; there is no other status flag.
+/// </summary>
+internal sealed record CloudGroupEvent
+{
+    [JsonPropertyName("type")] public string? Type { get; init; }
+    [JsonPropertyName("group_id")] public string? GroupId { get; init; }
+    [JsonPropertyName("request_id")] public string? RequestId { get; init; }
+    [JsonPropertyName("subject")] public string? Subject { get; init; }
+    [JsonPropertyName("invite_link")] public string? InviteLink { get; init; }
+    [JsonPropertyName("join_approval_mode")] public string? JoinApprovalMode { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonPropertyName("initiated_by")] public string? InitiatedBy { get; init; }
+    [JsonPropertyName("join_request_id")] public string? JoinRequestId { get; init; }
+    [JsonPropertyName("wa_id")] public string? WaId { get; init; }
+    [JsonPropertyName("added_participants")] public IReadOnlyList<CloudParticipant>? Added { get; init; }
+    [JsonPropertyName("removed_participants")] public IReadOnlyList<CloudParticipant>? Removed { get; init; }
+    [JsonPropertyName("failed_participants")] public IReadOnlyList<CloudParticipant>? Failed { get; init; }
+    [JsonPropertyName("errors")] public IReadOnlyList<CloudError>? Errors { get; init; }
+}
+
+/// <summary>A participant as Meta names one: <c>wa_id</c>, and <c>input</c> as the business wrote it when it removed them.</summary>
+internal sealed record CloudParticipant([property: JsonPropertyName("wa_id")] string? WaId, [property: JsonPropertyName("input")] string? Input)
+{
+    [JsonIgnore] public string? Number => WhatsAppNumbers.ToE164(WaId ?? Input) ?? WaId ?? Input;
 }

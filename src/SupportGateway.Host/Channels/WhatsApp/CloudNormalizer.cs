@@ -25,6 +25,9 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
     public const string Reaction = "whatsapp.reaction";
     public const string Forwarded = "whatsapp.forwarded";
     public const string MissingFiles = "whatsapp.missing_files";
+    public const string GroupId = "whatsapp.group_id";
+    public const string GroupField = "whatsapp.group_field";
+    public const string GroupEvent = "whatsapp.group_event";
 
     public string Format => CloudEnvelope.Format;
 
@@ -42,6 +45,8 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
         var row = Read(raw);
         if (row.Status is { } status)
             return StatusEvent(raw, status);
+        if (row.Group is { } change)
+            return GroupChange(raw, row.Field ?? "", change);
         var message = row.Message ?? throw new InvalidDataException("a WhatsApp Cloud row with neither a message nor a status");
         var e164 = WhatsAppNumbers.ToE164(message.From ?? row.Contact?.WaId);
         var address = e164 ?? message.From ?? "unknown";
@@ -50,6 +55,10 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
             details[Forwarded] = message.Context.FrequentlyForwarded ? "frequently" : "yes";
         List<string> replyTo = message.Context?.Id is { Length: > 0 } context ? ["wa:" + context] : [];
         var (text, verdict, number) = Content(message, details, replyTo);
+        // In a group, answers go to the group and each member's problem is their own conversation (and ticket).
+        var group = message.GroupId is { Length: > 0 } id ? id : null;
+        if (group is not null)
+            details[GroupId] = group;
         var (attachments, notes) = Attachments(message);
         if (notes.Count > 0)
         {
@@ -62,7 +71,13 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
             Account = Account,
             ExternalId = raw.ExternalId,
             Sender = new SenderIdentity { Identity = address, Phone = e164, Name = row.Contact?.Profile?.Name },
-            Hints = new ThreadHints { TicketNumber = number, ConversationKey = WhatsAppNumbers.Conversation(address), ReplyAddress = address, ReplyTo = replyTo },
+            Hints = new ThreadHints
+            {
+                TicketNumber = number,
+                ConversationKey = group is null ? WhatsAppNumbers.Conversation(address) : WhatsAppNumbers.GroupConversation(group, address),
+                ReplyAddress = group is null ? address : WhatsAppNumbers.GroupAddress(group),
+                ReplyTo = replyTo,
+            },
             Text = text,
             Attachments = attachments,
             Verdict = verdict,
@@ -201,6 +216,21 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
             SentAt = Time(status.Timestamp),
         };
     }
+
+    /// <summary>A group's lifecycle, participants, settings or status, for <see cref="CloudGroupEventFilter"/>; it opens nothing.</summary>
+    private static InboundMessage GroupChange(RawInbound raw, string field, CloudGroupEvent group) => new()
+    {
+        Channel = WhatsAppChannel.Name,
+        Account = Account,
+        ExternalId = raw.ExternalId,
+        Sender = new SenderIdentity { Identity = group.GroupId is { Length: > 0 } id ? WhatsAppNumbers.GroupAddress(id) : "whatsapp" },
+        Text = $"[{field} {group.Type}]",
+        TechnicalDetails = new Dictionary<string, string>
+        {
+            [Kind] = "group_event", [GroupField] = field, [GroupEvent] = JsonSerializer.Serialize(group),
+        },
+        IsAutoSubmitted = true,
+    };
 
     private static CloudRow Read(RawInbound raw) => JsonSerializer.Deserialize<CloudRow>(raw.Payload) ?? throw new InvalidDataException("not a WhatsApp Cloud row");
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Pipeline;
 
@@ -5,7 +6,8 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 
 /// <summary>
 /// The Cloud API's side of the channel: the webhook (<see cref="CloudWebhook"/>), the normaliser with its media
-/// prefetch, the filter for statuses and reactions, our typed Graph API client and the sender.
+/// prefetch, the filter for statuses and reactions, customer groups (their messages, their webhooks, the agent API that
+/// creates them), our typed Graph API client and the sender.
 /// </summary>
 internal static class CloudProvider
 {
@@ -20,9 +22,13 @@ internal static class CloudProvider
         services.AddSingleton<IInboundNormalizer, CloudNormalizer>();
         services.AddSingleton<CloudEventStore>();
         services.AddSingleton<IInboundFilter, CloudEventFilter>();
+        services.AddSingleton<WhatsAppGroupStore>();
+        services.TryAddSingleton<ChatGroups>();
+        services.AddSingleton<IInboundFilter, CloudGroupEventFilter>();
+        services.AddSingleton<IInboundFilter, WhatsAppGroupFilter>();
         services.AddSingleton<IWhatsAppProvider, CloudSender>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapCloudWebhook(this IEndpointRouteBuilder app) => app.MapCloudEndpoints();
+    public static IEndpointRouteBuilder MapCloudWebhook(this IEndpointRouteBuilder app) => app.MapCloudEndpoints().MapWhatsAppGroupApi();
 }

@@ -21,7 +21,9 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
     public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var phone = options.Value.Cloud.PhoneNumberId!;
-        var to = (WhatsAppNumbers.ToE164(message.Recipient) ?? message.Recipient).TrimStart('+');
+        // A group's address (group:…) goes as it is: SendMessage makes it recipient_type "group".
+        var group = WhatsAppNumbers.GroupOf(message.Recipient);
+        var to = group is not null ? message.Recipient : (WhatsAppNumbers.ToE164(message.Recipient) ?? message.Recipient).TrimStart('+');
         // Only a Cloud API message can be quoted: the ticket's last inbound may have come through Twilio (an SM… sid).
         var context = message.InReplyTo is { Channel: WhatsAppChannel.Name, ExternalId: ['w', 'a', ':', .. var id] } && id.StartsWith("wamid.", StringComparison.Ordinal)
             ? new CloudContext(id)
@@ -29,7 +31,8 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
         try
         {
             string? first = null;
-            var buttons = Buttons(message);
+            // Groups take text and media only: there the resolution notice is its text, asking for a reply.
+            var buttons = group is null ? Buttons(message) : null;
             var text = message.Message.Text;
             var parts = string.IsNullOrWhiteSpace(text) ? [] : TextParts.Split(text, SendMessage.MaxText);
             // The buttons' body takes at most 1,024 characters: a longer notice goes as text, the buttons with its end.

@@ -111,7 +111,13 @@ internal static class CloudEnvelope
 {
     public const string Format = "whatsapp.cloud";
 
-    /// <summary>Meta's own message and status events (field "messages"); echoes and group events are for a later slice.</summary>
+    /// <summary>The Groups API's webhook fields: each item of their <c>value.groups[]</c> is one stored row.</summary>
+    public static readonly IReadOnlySet<string> GroupFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "group_lifecycle_update", "group_participants_update", "group_settings_update", "group_status_update",
+    };
+
+    /// <summary>Meta's message and status events (field "messages") and the group events; echoes are for a later slice.</summary>
     public static List<RawInbound> Split(byte[] body)
     {
         using var json = JsonDocument.Parse(body);
@@ -122,9 +128,21 @@ internal static class CloudEnvelope
                 continue;
             foreach (var change in changes.EnumerateArray())
             {
-                if (change.TryGetProperty("field", out var field) && field.GetString() != "messages" || !change.TryGetProperty("value", out var value))
+                var name = change.TryGetProperty("field", out var field) ? field.GetString() : "messages";
+                if (!change.TryGetProperty("value", out var value) || name != "messages" && !GroupFields.Contains(name ?? ""))
                     continue;
                 var metadata = value.TryGetProperty("metadata", out var m) ? m.GetRawText() : "{}";
+                if (name != "messages")
+                {
+                    foreach (var group in Items(value, "groups"))
+                    {
+                        // Meta gives a group event no id of its own: the event's own bytes are its identity, so a retry is stored once.
+                        var raw = group.GetRawText();
+                        var id = "wa:group:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name + "\n" + raw)))[..32];
+                        rows.Add(Row(id, $"{{\"metadata\":{metadata},\"field\":{JsonSerializer.Serialize(name)},\"group\":{raw}}}"));
+                    }
+                    continue;
+                }
                 foreach (var message in Items(value, "messages"))
                 {
                     var from = message.TryGetProperty("from", out var f) ? f.GetString() : null;
@@ -134,8 +152,10 @@ internal static class CloudEnvelope
                 }
                 foreach (var status in Items(value, "statuses"))
                 {
-                    // Each state of a sent message is its own event: "sent", then "delivered", then "read".
+                    // Each state of a sent message is its own event: "sent", then "delivered", then "read"; in a group, for each member.
                     var id = $"wa:{status.GetProperty("id").GetString()}:{status.GetProperty("status").GetString()}";
+                    if (status.TryGetProperty("recipient_participant_id", out var participant) || status.TryGetProperty("participant_recipient_id", out participant))
+                        id += ":" + participant.GetString();
                     rows.Add(Row(id, $"{{\"metadata\":{metadata},\"status\":{status.GetRawText()}}}"));
                 }
             }

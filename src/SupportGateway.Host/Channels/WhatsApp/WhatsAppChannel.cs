@@ -34,9 +34,10 @@ internal sealed class WhatsAppSender(IEnumerable<IWhatsAppProvider> providers, W
     {
         var provider = _providers.FirstOrDefault(p => p.Enabled && p.Name == message.Account) ?? _providers.FirstOrDefault(p => p.Enabled)
             ?? throw new PermanentDeliveryException("no WhatsApp provider is configured");
-        // A group (not a phone number) has no customer-service window of one customer.
-        var individual = WhatsAppNumbers.ToE164(message.Recipient) is not null;
-        if (individual && !await window.IsOpenAsync(message.Recipient, cancellationToken))
+        // Only the Cloud API has groups; a group's window is the whole group's (any member writing opens it).
+        if (WhatsAppNumbers.GroupOf(message.Recipient) is not null && provider.Name != CloudNormalizer.Account)
+            throw new PermanentDeliveryException($"WhatsApp groups are reached through the Cloud API only, and it is not on for {message.Recipient}");
+        if (!await window.IsOpenAsync(message.Recipient, cancellationToken))
             throw await HoldAsync(provider, message, "more than 24 hours since the customer's last WhatsApp message", cancellationToken);
         try
         {

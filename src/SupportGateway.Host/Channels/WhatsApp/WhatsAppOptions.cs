@@ -72,6 +72,12 @@ public sealed class CloudOptions
     /// <summary>Approved message templates by purpose (<c>window</c>, <c>resolution</c>): their names.</summary>
     public Dictionary<string, string> Templates { get; set; } = [];
 
+    /// <summary>
+    /// How long <c>POST /api/v1/organisations/{account}/whatsapp-group</c> waits for Meta's webhook with the new
+    /// group's id and invite link before it answers 202 (the group is bound when the webhook comes all the same).
+    /// </summary>
+    public TimeSpan GroupCreateWait { get; set; } = TimeSpan.FromSeconds(10);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(PhoneNumberId);
 }
 
@@ -106,11 +112,17 @@ internal sealed class WhatsAppOptionsValidator : IValidateOptions<WhatsAppOption
             if ((c.VerifyToken?.Length ?? 0) < 16)
                 failures.Add($"{cloud}:VerifyToken: must be at least 16 characters");
             Absolute(failures, $"{cloud}:ApiBaseUrl", c.ApiBaseUrl, required: true);
+            if (c.GroupCreateWait < TimeSpan.Zero || c.GroupCreateWait > TimeSpan.FromMinutes(1))
+                failures.Add($"{cloud}:GroupCreateWait: must be between 0 and 1 minute");
         }
         if (options.Enabled)
             Absolute(failures, $"{WhatsAppOptions.Section}:PublicBaseUrl", options.PublicBaseUrl, required: false);
         foreach (var group in options.Groups.Where(g => string.IsNullOrWhiteSpace(g.GroupId) || string.IsNullOrWhiteSpace(g.Organisation)))
             failures.Add($"{WhatsAppOptions.Section}:Groups: group '{group.GroupId}' needs a GroupId and an Organisation");
+        if (options.Groups.Count > 0 && !options.Cloud.Enabled)
+            failures.Add($"{WhatsAppOptions.Section}:Groups: WhatsApp groups need the Cloud API ({cloud}:PhoneNumberId)");
+        foreach (var number in options.AgentNumbers.Where(n => WhatsAppNumbers.ToE164(n) is null))
+            failures.Add($"{WhatsAppOptions.Section}:AgentNumbers: '{number}' is not a phone number (E.164, +79161234567)");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -26,10 +26,22 @@ internal sealed class WhatsAppWindow(Database database, TimeProvider time)
         WHERE ci.channel = 'whatsapp' AND ci.identity = @recipient AND m.channel = 'whatsapp' AND m.direction = 'in'
         """;
 
+    // A group's window is the group's: any member writing opens it for the whole group (Meta's Groups API pricing).
+    // Each member's tickets are in conversations "group:{id}:u{member}", a range of the conversation index.
+    private const string LastInGroupSql = """
+        SELECT MAX(m.created_at) FROM tickets t
+        JOIN messages m ON m.ticket_id = t.id
+        WHERE t.channel = 'whatsapp' AND t.conversation_key >= @from AND t.conversation_key < @to AND m.direction = 'in'
+        """;
+
     public async Task<bool> IsOpenAsync(string recipient, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var last = await new SqlScope(connection).ScalarAsync<long?>(LastInboundSql, new { recipient }, cancellationToken);
+        var db = new SqlScope(connection);
+        var last = WhatsAppNumbers.GroupOf(recipient) is { } group
+            ? await db.ScalarAsync<long?>(LastInGroupSql, new { from = WhatsAppNumbers.GroupConversation(group, ""), to = WhatsAppNumbers.GroupConversation(group, "") + '\uffff' },
+                cancellationToken)
+            : await db.ScalarAsync<long?>(LastInboundSql, new { recipient }, cancellationToken);
         return last is { } at && time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(at) < Length;
     }
 
@@ -63,9 +75,12 @@ internal sealed class WhatsAppWindowFilter(OutboxStore outbox, TimeProvider time
 
     public async ValueTask RunAsync(InboundContext context, CancellationToken cancellationToken)
     {
-        if (context.Message is not { Channel: WhatsAppChannel.Name, Sender.Identity: { Length: > 0 } identity })
+        if (context.Message is not { Channel: WhatsAppChannel.Name, Sender.Identity: { Length: > 0 } identity } message)
             return;
         await outbox.ReleaseHeldAsync(context.Session, WhatsAppChannel.Name, identity, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        // A member writing in a group opens the group's window: what was held for the group goes too.
+        if (WhatsAppNumbers.GroupOf(message.Hints.ReplyAddress) is not null)
+            await outbox.ReleaseHeldAsync(context.Session, WhatsAppChannel.Name, message.Hints.ReplyAddress!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
     }
 }
 

@@ -27,7 +27,7 @@ public abstract class CloudScenario : WhatsAppScenario
     private protected override Dictionary<string, string?> StartProvider()
     {
         _meta = null;
-        Graph = new FakeGraphApi();
+        Graph = new FakeGraphApi { Webhook = PostAsync };
         return new()
         {
             ["SupportGateway:Channels:WhatsApp:Cloud:PhoneNumberId"] = FakeGraphApi.PhoneNumberId,
@@ -74,6 +74,14 @@ public abstract class CloudScenario : WhatsAppScenario
             message["text"]!["body"] = text;
         if (replyTo is not null)
             message["context"] = new JsonObject { ["from"] = "15550783881", ["id"] = replyTo };
+        return body;
+    }
+
+    /// <summary>A member's message in a Cloud API group: Meta's message with <c>group_id</c>, from the member who wrote it.</summary>
+    private protected static JsonObject GroupDelivery(string groupId, string wamid, string from, string text, string? replyTo = null)
+    {
+        var body = Delivery("message__text.json", wamid, from, text, replyTo);
+        body["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!["group_id"] = groupId;
         return body;
     }
 

@@ -13,8 +13,14 @@ public sealed class CloudWindowTests : CloudScenario
 
     private protected override TimeProvider? Clock => _clock;
 
+    private const string Group = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+
     private protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [new("SupportGateway:Channels:WhatsApp:Cloud:Templates:window", TemplateName)];
+    [
+        new("SupportGateway:Channels:WhatsApp:Cloud:Templates:window", TemplateName),
+        new("SupportGateway:Channels:WhatsApp:Groups:0:GroupId", Group),
+        new("SupportGateway:Channels:WhatsApp:Groups:0:Organisation", "ACME-7"),
+    ];
 
     [Test]
     public async Task An_answer_25_hours_after_the_customer_wrote_is_held_the_template_goes_out_and_their_next_message_releases_it()
@@ -53,6 +59,24 @@ public sealed class CloudWindowTests : CloudScenario
         Graph.WindowClosed.TryRemove(Customer, out _);
         await PostAsync(Delivery("message__text.json", "wamid.WIN21", text: "Обновил"));
         await SentAsync(m => Body(m) == "Обновите приложение.");
+    }
+
+    [Test]
+    public async Task A_groups_window_is_the_whole_groups_and_any_member_writing_releases_what_was_held_for_it()
+    {
+        await PostAsync(GroupDelivery(Group, "wamid.WIN30", "79161110001", "Не работает сканер"));
+        var (_, number) = await AckAsync("wamid.WIN30");
+        _clock.Advance(TimeSpan.FromHours(25));
+
+        await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезапустите сканер." });
+        var template = await SentAsync(m => m["type"]?.GetValue<string>() == "template");
+        Assert.That((template["recipient_type"]!.GetValue<string>(), template["to"]!.GetValue<string>()), Is.EqualTo(("group", Group)));
+        await AssertHeldAndToldAsync(number, "Перезапустите сканер.");
+
+        // Another member writes about something else: the group's window is open again, and the answer goes to the group.
+        await PostAsync(GroupDelivery(Group, "wamid.WIN31", "79161110002", "А у меня принтер"));
+        var answer = await SentAsync(m => Body(m) == "Перезапустите сканер.");
+        Assert.That((answer["recipient_type"]!.GetValue<string>(), answer["to"]!.GetValue<string>()), Is.EqualTo(("group", Group)));
     }
 
     private async Task AssertHeldAndToldAsync(string number, string answer)
