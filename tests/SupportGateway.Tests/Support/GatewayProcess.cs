@@ -85,10 +85,6 @@ internal sealed class GatewayProcess : IDisposable
             {
                 // Not listening yet, or busy with its first request (the endpoints are built then) on a loaded machine.
             }
-            catch (TaskCanceledException)
-            {
-                // One probe that took longer than its 2 s (a loaded machine, a start-up catching up) is not the end of the wait.
-            }
             await Task.Delay(100);
         }
         throw new TimeoutException($"The gateway did not become healthy:\n{Output}");
