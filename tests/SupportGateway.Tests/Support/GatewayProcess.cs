@@ -81,8 +81,9 @@ internal sealed class GatewayProcess : IDisposable
                 if ((await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
                     return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or a probe that timed out on a loaded machine: asked again until the deadline.
             }
             await Task.Delay(100);
         }
