@@ -10,7 +10,10 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 
 /// <summary>
 /// Answers on WhatsApp through Twilio's Messages API (<c>POST /2010-04-01/Accounts/{AccountSid}/Messages.json</c>):
-/// the text in parts, from the configured sender, with the status callback when one is configured. Twilio's errors
+/// the text in parts (the resolution notice as the <c>resolution</c> quick-reply template when one is configured), then
+/// each file as a message of its own with MediaUrl (a signed link, <see cref="WhatsAppFileLinks"/>), from the configured
+/// sender, with the status callback when one is configured. Files WhatsApp does not take are told to the agents
+/// (<see cref="WhatsAppMediaLimits"/>). Twilio's errors
 /// sort into four: the 24-hour window is closed (the answer is held, see <see cref="WhatsAppSender"/>), the recipient is gone (unreachable, the agents are told), the request will never succeed
 /// (permanent), and throughput or Twilio's own trouble (a normal exception: the outbox tries again with backoff).
 /// </summary>

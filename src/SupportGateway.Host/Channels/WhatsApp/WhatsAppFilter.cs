@@ -6,8 +6,8 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 
 /// <summary>
 /// A WhatsApp private chat's rules before the ticket core, for both providers. <c>/new</c>, "новая заявка" or "new
-/// request" starts a new request: with text after it, that text opens it; alone, the chat lets go of its ticket and the
-/// next message opens one. A resolution button counts only from someone who takes part in the ticket it names. A
+/// request" starts a new request: with text after it, that text opens it; alone, the chat lets go of its ticket, the
+/// customer is asked to describe the problem (<see cref="NewRequestPrompt"/>, as on Telegram) and the next message opens one. A resolution button counts only from someone who takes part in the ticket it names. A
 /// ticket number in the text, a reply to one of our messages and thanks after a resolution are the core's follow-up
 /// rules (<see cref="Core.Pipeline.Filters.FollowUpFilter"/>), the same as on every channel.
 /// </summary>
