@@ -46,6 +46,7 @@ internal sealed record WebhookTarget(string Name, string Channel, string Ready, 
             ["SupportGateway__Channels__WhatsApp__Twilio__AuthToken"] = token,
             ["SupportGateway__Channels__WhatsApp__Twilio__From"] = "whatsapp:+14155238886",
             ["SupportGateway__Channels__WhatsApp__Twilio__WebhookUrl"] = url,
+            ["SupportGateway__Channels__WhatsApp__PublicBaseUrl"] = "https://support.example",
             ["SupportGateway__Channels__WhatsApp__Twilio__ApiBaseUrl"] = apiBaseUrl,
         }, id =>
         {

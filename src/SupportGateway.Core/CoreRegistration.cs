@@ -21,6 +21,9 @@ public static class CoreRegistration
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
+        services.AddOptions<FileRetryOptions>().BindConfiguration(FileRetryOptions.Section)
+            .Validate(o => o.MaxAttempts > 0 && o.FirstRetryDelay > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero,
+                $"{FileRetryOptions.Section}: MaxAttempts, FirstRetryDelay and PollInterval must be positive").ValidateOnStart();
         services.AddOptions<List<OrganisationOptions>>().BindConfiguration(OrganisationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
@@ -40,6 +43,7 @@ public static class CoreRegistration
         services.AddSingleton<AgentNotice>();
         services.AddSingleton<Unreachability>();
         services.AddSingleton<OutboundFiles>();
+        services.AddSingleton<FileRetryStore>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<InboundSignal>();
         services.AddSingleton(sp => new SlaCatalog(sp.GetRequiredService<IOptions<SlaOptions>>().Value,
@@ -61,6 +65,7 @@ public static class CoreRegistration
         services.AddHostedService<DatabaseMigration>();
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PendingInboundWorker>();
+        services.AddHostedService<FileRetryWorker>();
         services.AddHostedService<SlaScheduler>();
         services.AddHostedService<SqliteCheckpointer>();
         return builder;

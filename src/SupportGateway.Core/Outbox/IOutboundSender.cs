@@ -24,8 +24,11 @@ public sealed record OutboundMessage(
     IReadOnlyList<AttachmentRow> Attachments,
     MessageRow? InReplyTo);
 
-/// <summary>The channel's id for what it delivered (Message-ID, message_id, wamid), if any.</summary>
-public sealed record DeliveryReceipt(string? ExternalId);
+/// <summary>
+/// The channel's id for what it delivered (Message-ID, message_id, wamid), if any. <see cref="AgentsNote"/> says what
+/// of the message could not go (a file over the channel's limit): the agents read it on the ticket and in their mail.
+/// </summary>
+public sealed record DeliveryReceipt(string? ExternalId, string? AgentsNote = null);
 
 /// <summary>The channel refused for good (unknown recipient, blocked bot): no retry helps.</summary>
 public class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);

@@ -121,7 +121,7 @@ public sealed class OutboxDispatcher(
     {
         try
         {
-            return new Outcome(row, await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken), null);
+            return new Outcome(row, await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken), null, message.Ticket);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -139,6 +139,8 @@ public sealed class OutboxDispatcher(
             if (error is null)
             {
                 await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
+                if (receipt?.AgentsNote is { } note && ticket is not null)
+                    await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, note, "delivery_partial", row.Channel, row.Recipient), Now(), cancellationToken);
                 continue;
             }
             if (error is DeliveryHeldException held)
@@ -156,7 +158,7 @@ public sealed class OutboxDispatcher(
                 await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
-        if (outcomes.Any(o => o.Error is RecipientUnreachableException or DeliveryHeldException))
+        if (outcomes.Any(o => o.Error is RecipientUnreachableException or DeliveryHeldException || o.Receipt?.AgentsNote is not null))
             signal.NotifyAll();
     }
 

@@ -30,6 +30,9 @@ public sealed record InboundMessage
 
     public IReadOnlyList<InboundAttachment> Attachments { get; init; } = [];
 
+    /// <summary>Files the channel could not fetch yet: fetched again later and attached to this message (<see cref="FileRetryWorker"/>).</summary>
+    public IReadOnlyList<MissingFile> MissingFiles { get; init; } = [];
+
     /// <summary>Language the channel reported (<c>ru</c>, <c>en</c>), if it knows.</summary>
     public string? Language { get; init; }
 

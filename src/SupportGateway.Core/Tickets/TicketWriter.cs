@@ -9,7 +9,8 @@ namespace SupportGateway.Core.Tickets;
 
 /// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
 public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, ContactStore contacts, TicketNumberFormat numbers,
-    TicketTransitions transitions, SlaTracker sla, IOptions<TicketOptions> options, IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
+    TicketTransitions transitions, SlaTracker sla, FileRetryStore fileRetries, IOptions<TicketOptions> options, IOptions<FileRetryOptions> retryOptions,
+    IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
 {
     private readonly IAgentNotifier[] _notifiers = [.. notifiers];
 
@@ -119,6 +120,9 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             await messages.InsertAttachmentAsync(context.Session, id, attachment.FileName, attachment.ContentType, attachment.Content,
                 attachment.ContentId, attachment.Inline, cancellationToken);
         }
+        var retryAt = now + (long)retryOptions.Value.FirstRetryDelay.TotalMilliseconds;
+        foreach (var missing in message.MissingFiles)
+            await fileRetries.AddAsync(context.Session, id, missing, retryAt, now, cancellationToken);
         return id;
     }
 

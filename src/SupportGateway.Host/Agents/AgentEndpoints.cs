@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
+using SupportGateway.Host.Channels.Api;
 using SupportGateway.Host.Http;
 
 namespace SupportGateway.Host.Agents;
@@ -36,14 +38,15 @@ internal static class AgentEndpoints
             return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct)));
         });
 
-        tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, CancellationToken ct) =>
+        tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, IOptions<IntakeOptions> intake, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
             {
                 var agent = CurrentAgent(http);
-                var body = await RequestBody.ReadJsonAsync<ReplyRequest>(http, 1 << 20, ct);
-                if (string.IsNullOrWhiteSpace(body.Text))
-                    return Problems.BadRequest("'text' is required.", "text");
-                var result = await service.ReplyAsync(number, agent.Email, agent.Name, body.Text.Trim(), body.Internal ?? false, [], ct);
+                var body = await RequestBody.ReadJsonAsync<ReplyRequest>(http, intake.Value.MaxRequestBytes, ct);
+                var files = new IntakeNormalizer(intake.Value).Attachments(body.Attachments);
+                if (string.IsNullOrWhiteSpace(body.Text) && files.Count == 0)
+                    return Problems.BadRequest("'text' is required (or files in 'attachments').", "text");
+                var result = await service.ReplyAsync(number, agent.Email, agent.Name, body.Text?.Trim() ?? "", body.Internal ?? false, files, ct);
                 return ToResult(result, r => TypedResults.Created($"/api/v1/tickets/{r.Ticket!.Number}", new { ticketNumber = r.Ticket.Number, messageId = r.MessageId, status = r.Ticket.Status }));
             }));
 

@@ -41,6 +41,7 @@ public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Reques
         [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
 }
 
-public sealed record ReplyRequest(string? Text, bool? Internal);
+/// <summary>An agent's answer; files as in the intake API (<c>fileName</c>, <c>contentType</c>, <c>contentBase64</c>).</summary>
+public sealed record ReplyRequest(string? Text, bool? Internal, List<SupportGateway.Host.Channels.Api.IntakeAttachment>? Attachments = null);
 
 public sealed record TicketPatchRequest(string? Status, string? Resolution, string? Priority, string? Type, string? Assignee);

@@ -16,6 +16,8 @@ namespace SupportGateway.Tests.Support;
 /// token on every call: <c>POST /{version}/{phone-number-id}/messages</c> answers
 /// <c>{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid…"}]}</c>; <c>GET /{version}/{media-id}</c>
 /// gives a URL on this server, fetched with the same token; errors are <c>{"error":{"message","type","code",…}}</c>.
+/// <c>POST /{version}/{phone-number-id}/media</c> takes an upload as Meta documents it (multipart: messaging_product, type,
+/// file), and a media message must name an uploaded id (a document its filename).
 /// Faults can be scheduled: a closed 24-hour window per recipient, throughput errors, failing downloads.
 /// The Groups API too: <c>POST /{version}/{phone-number-id}/groups</c> answers <c>{"messaging_product","request_id"}</c>
 /// and then, as Meta does, tells the group's id and invite link by a signed <c>group_lifecycle_update</c> webhook
@@ -94,6 +96,9 @@ internal sealed class FakeGraphApi : IAsyncDisposable
 
     public int Uploads { get; private set; }
 
+    /// <summary>Agents' files uploaded: media id to the multipart's file name, its type field and the bytes.</summary>
+    public ConcurrentDictionary<string, (string FileName, string Type, byte[] Content)> Uploaded { get; } = new();
+
     private bool Authorized(HttpRequest request)
     {
         var ok = request.Headers.Authorization.ToString() == "Bearer " + Token;
@@ -121,7 +126,8 @@ internal sealed class FakeGraphApi : IAsyncDisposable
             "interactive" => body["interactive"]?["body"]?["text"]?.GetValue<string>() is { Length: > 0 and <= 1024 }
                 && body["interactive"]!["action"]?["buttons"]?.AsArray() is { Count: > 0 and <= 3 } buttons
                 && buttons.All(b => b!["reply"]?["title"]?.GetValue<string>() is { Length: > 0 and <= 20 }),
-            "image" or "document" => body[type]?["id"] is not null,
+            "image" or "audio" or "video" => body[type]?["id"]?.GetValue<string>() is { } media && Uploaded.ContainsKey(media),
+            "document" => body[type]?["id"]?.GetValue<string>() is { } media && Uploaded.ContainsKey(media) && body[type]?["filename"] is not null,
             "template" => body["template"]?["name"]?.GetValue<string>() is { Length: > 0 } && body["template"]!["language"]?["code"] is not null,
             _ => false,
         };
@@ -146,12 +152,17 @@ internal sealed class FakeGraphApi : IAsyncDisposable
     {
         if (!Authorized(request))
             return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        // Meta's documented fields: messaging_product=whatsapp, type=the file's MIME type, file=the bytes with a file name.
         var form = await request.ReadFormAsync();
-        if (form["messaging_product"] != "whatsapp" || form.Files.Count != 1)
+        if (form["messaging_product"] != "whatsapp" || form.Files.Count != 1 || form.Files["file"] is not { } file
+            || form["type"] is not [{ Length: > 0 } type] || file.ContentType != type || string.IsNullOrEmpty(file.FileName))
             return Error(400, 100, "Param file must be a file with one of the following types…", "OAuthException");
+        using var bytes = new MemoryStream();
+        await file.CopyToAsync(bytes);
         Uploads++;
         var id = $"{Interlocked.Increment(ref _nextMessage)}";
-        Files[id] = (form.Files[0].ContentType, []);
+        Uploaded[id] = (file.FileName, type, bytes.ToArray());
+        Files[id] = (type, bytes.ToArray());
         return Results.Json(new { id });
     }
 

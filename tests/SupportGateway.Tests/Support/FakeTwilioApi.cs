@@ -18,7 +18,9 @@ namespace SupportGateway.Tests.Support;
 /// /2010-04-01/Accounts/{AccountSid}/Messages.json</c> with HTTP basic auth (AccountSid:AuthToken) and form fields
 /// To, From, Body, MediaUrl, StatusCallback, answering 201 with the Message resource as JSON, or an error as
 /// <c>{"code","message","more_info","status"}</c>. Media of inbound messages is served at its MediaUrl path with basic
-/// auth. Faults can be scheduled: errors for the next sends, failures for a media file's next downloads.
+/// auth. A message's MediaUrl is fetched as Twilio fetches it (a plain GET, up to 10 per message) and what came back
+/// is kept in <see cref="Fetched"/>. Faults can be scheduled: errors for the next sends, failures for a media file's
+/// next downloads.
 /// </summary>
 internal sealed class FakeTwilioApi : IAsyncDisposable
 {
@@ -69,6 +71,14 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
 
     public ConcurrentQueue<string> MediaRequests { get; } = new();
 
+    /// <summary>How the double reaches a MediaUrl: the gateway's own handler in a test (its public host is not resolvable).</summary>
+    public HttpClient MediaFetcher { get; set; } = new();
+
+    /// <summary>What fetching each MediaUrl gave: status, Content-Type, Content-Disposition and the bytes.</summary>
+    public ConcurrentQueue<FetchedMedia> Fetched { get; } = new();
+
+    internal sealed record FetchedMedia(string Url, int Status, string? ContentType, string? ContentDisposition, byte[] Content);
+
     private async Task<IResult> CreateAsync(string account, HttpRequest request)
     {
         if (!Authorized(account, request))
@@ -79,6 +89,18 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         var fields = form.ToDictionary(f => f.Key, f => string.Join(' ', f.Value.ToArray()));
         if (!fields.TryGetValue("To", out var to) || !fields.ContainsKey("From"))
             return Error(400, 21604, "A 'To' phone number is required.");
+        var media = form["MediaUrl"].OfType<string>().ToList();
+        if (media.Count > 10)
+            return Error(400, 21623, "Number of media files exceeds allowed limit");
+        if (!fields.ContainsKey("Body") && !fields.ContainsKey("ContentSid") && media.Count == 0)
+            return Error(400, 21602, "Message body is required.");
+        fields.TryAdd("Body", "");
+        foreach (var url in media)
+        {
+            using var fetched = await MediaFetcher.GetAsync(url);
+            Fetched.Enqueue(new FetchedMedia(url, (int)fetched.StatusCode, fetched.Content.Headers.ContentType?.ToString(),
+                fetched.Content.Headers.ContentDisposition?.ToString(), await fetched.Content.ReadAsByteArrayAsync()));
+        }
         var sid = $"SM{Interlocked.Increment(ref _nextSid):x32}";
         fields["_sid"] = sid;
         Messages.Enqueue(fields);

@@ -74,7 +74,8 @@ internal sealed class IntakeNormalizer(IntakeOptions options)
         AccountNumber = contact?.AccountNumber?.Trim(),
     };
 
-    private List<InboundAttachment> Attachments(List<IntakeAttachment>? attachments)
+    /// <summary>Files as the API takes them (base64, within the intake limits); also an agent's reply through the agent API.</summary>
+    internal List<InboundAttachment> Attachments(List<IntakeAttachment>? attachments)
     {
         if (attachments is null or [])
             return [];

@@ -88,7 +88,7 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
             case "/new":
                 context.DroppedBecause = "/new";
                 await tickets.DetachConversationAsync(context.Session, message.Channel, message.Hints.ConversationKey!, cancellationToken);
-                context.AfterCommit = reply.Text(reply.Russian ? "Опишите новую проблему одним сообщением." : "Describe the new problem in one message.");
+                context.AfterCommit = reply.Text(NewRequestPrompt.Text(reply.Russian));
                 return true;
             case "/status":
                 context.DroppedBecause = "/status";

@@ -102,6 +102,8 @@ public sealed record SendMessage([property: JsonIgnore] string PhoneNumberId, [p
     [JsonPropertyName("interactive")] public CloudInteractive? Interactive { get; init; }
     [JsonPropertyName("image")] public CloudMediaObject? Image { get; init; }
     [JsonPropertyName("document")] public CloudMediaObject? Document { get; init; }
+    [JsonPropertyName("audio")] public CloudMediaObject? Audio { get; init; }
+    [JsonPropertyName("video")] public CloudMediaObject? Video { get; init; }
     [JsonPropertyName("template")] public CloudTemplate? Template { get; init; }
 
     public const int MaxText = 4096;

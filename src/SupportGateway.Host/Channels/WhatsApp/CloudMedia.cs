@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using SupportGateway.Core.Pipeline;
 
 namespace SupportGateway.Host.Channels.WhatsApp;
 
@@ -8,11 +10,32 @@ internal sealed record CloudFileRef(string MediaId, string Name, string ContentT
 /// <summary>
 /// Customers' files: <c>GET /{media-id}</c> for a URL, then that URL with the bearer token. They are fetched before
 /// the ingest transaction (<see cref="PrefetchAsync"/>, from the normaliser's PrepareAsync) and kept here until the
-/// normaliser takes them, so the database writer never waits on Meta. A file that could not be fetched stays
-/// missing; the normaliser names it in the message instead.
+/// normaliser takes them, so the database writer never waits on Meta. A file that could not be fetched is named in
+/// the message by the normaliser and fetched again later through this class (<see cref="IFileSource"/>) until Meta
+/// says its media id is gone.
 /// </summary>
-internal sealed class CloudMedia(CloudApiClient api, TimeProvider time, ILogger<CloudMedia> logger)
+internal sealed class CloudMedia(CloudApiClient api, TimeProvider time, ILogger<CloudMedia> logger) : IFileSource
 {
+    public const string Source = "whatsapp.cloud";
+
+    public string Name => Source;
+
+    public static MissingFile Missing(CloudFileRef file) => new(Source, JsonSerializer.Serialize(file), file.Name);
+
+    /// <summary>A retry; an id Meta no longer knows (error 100, or 404) is gone: media ids expire.</summary>
+    public async Task<InboundAttachment> FetchAsync(string reference, CancellationToken cancellationToken)
+    {
+        var file = JsonSerializer.Deserialize<CloudFileRef>(reference) ?? throw new FileGoneException("an unreadable reference");
+        try
+        {
+            return new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = await FetchAsync(file, cancellationToken) };
+        }
+        catch (CloudApiException ex) when (ex.Status == 404 || ex.Code == 100)
+        {
+            throw new FileGoneException($"WhatsApp no longer has media {file.MediaId}", ex);
+        }
+    }
+
     private const long CacheLimit = 256L * 1024 * 1024;
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
 
@@ -38,7 +61,7 @@ internal sealed class CloudMedia(CloudApiClient api, TimeProvider time, ILogger<
             }
             catch (Exception ex) when (ex is CloudApiException or IOException or HttpRequestException)
             {
-                // The message still counts; its media id stays in the stored row for a later slice's retry.
+                // The message still counts; the file is fetched again later (FileRetryWorker).
                 logger.LogWarning("WhatsApp file {FileName} (media {MediaId}) could not be downloaded: {Error}", file.Name, file.MediaId, ex.Message);
             }
         }

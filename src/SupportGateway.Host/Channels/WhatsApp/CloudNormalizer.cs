@@ -59,11 +59,11 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
         var group = message.GroupId is { Length: > 0 } id ? id : null;
         if (group is not null)
             details[GroupId] = group;
-        var (attachments, notes) = Attachments(message);
-        if (notes.Count > 0)
+        var (attachments, missing) = Attachments(message);
+        if (missing.Count > 0)
         {
-            details[MissingFiles] = string.Join(", ", notes);
-            text = string.Join("\n", [text, .. notes.Select(n => $"[{n}: could not be downloaded from WhatsApp]")]).Trim();
+            details[MissingFiles] = string.Join(", ", missing.Select(m => m.FileName));
+            text = string.Join("\n", [text, .. missing.Select(m => $"[{m.FileName}: could not be downloaded from WhatsApp yet; it is fetched again later]")]).Trim();
         }
         return new InboundMessage
         {
@@ -80,6 +80,7 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
             },
             Text = text,
             Attachments = attachments,
+            MissingFiles = missing,
             Verdict = verdict,
             TechnicalDetails = details,
             SentAt = Time(message.Timestamp),
@@ -182,15 +183,15 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
         "application/pdf" => ".pdf", "text/plain" => ".txt", _ => "",
     };
 
-    private (List<InboundAttachment>, List<string>) Attachments(CloudMessage message)
+    private (List<InboundAttachment>, List<MissingFile>) Attachments(CloudMessage message)
     {
-        var (attachments, missing) = (new List<InboundAttachment>(), new List<string>());
+        var (attachments, missing) = (new List<InboundAttachment>(), new List<MissingFile>());
         foreach (var file in Files(message.Edit?.Message ?? message))
         {
             if (media?.Take(file.MediaId) is { } content)
                 attachments.Add(new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = content });
             else
-                missing.Add(file.Name);
+                missing.Add(CloudMedia.Missing(file));
         }
         return (attachments, missing);
     }

@@ -19,6 +19,7 @@ internal static class CloudProvider
             return new CloudApiClient(cloud.ApiBaseUrl, cloud.ApiVersion, cloud.AccessToken ?? "", sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<CloudMedia>();
+        services.AddSingleton<IFileSource>(sp => sp.GetRequiredService<CloudMedia>());
         services.AddSingleton<IInboundNormalizer, CloudNormalizer>();
         services.AddSingleton<CloudEventStore>();
         services.AddSingleton<IInboundFilter, CloudEventFilter>();

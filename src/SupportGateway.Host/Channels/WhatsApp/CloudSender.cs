@@ -43,18 +43,32 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
                 var request = buttons is not null && i == parts.Count - 1
                     ? new SendMessage(phone, to, "interactive") { Interactive = new CloudInteractive(new CloudBody(parts[i]), buttons) }
                     : new SendMessage(phone, to, "text") { Text = new CloudText(parts[i]) };
-                first ??= await SendOneAsync(request with { Context = i == 0 ? context : null }, cancellationToken);
+                // Not "first ??= await …": that would skip the send of every part after the first.
+                var sent = await SendOneAsync(request with { Context = i == 0 ? context : null }, cancellationToken);
+                first ??= sent;
             }
+            var refused = new List<string>();
             foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
             {
+                var type = Kind(file.ContentType, content.LongLength);
+                if (type is null)
+                {
+                    refused.Add($"{file.FileName} ({content.LongLength / 1024} KB: over WhatsApp's 100 MB)");
+                    continue;
+                }
                 var uploaded = await api.SendAsync(new UploadMedia(phone, file.FileName, file.ContentType, content), cancellationToken);
                 var media = new CloudMediaObject(uploaded.Id);
-                var request = IsImage(file.ContentType, content.LongLength)
-                    ? new SendMessage(phone, to, "image") { Image = media }
-                    : new SendMessage(phone, to, "document") { Document = media with { FileName = file.FileName } };
-                first ??= await SendOneAsync(request with { Context = context }, cancellationToken);
+                var request = type switch
+                {
+                    "image" => new SendMessage(phone, to, type) { Image = media },
+                    "audio" => new SendMessage(phone, to, type) { Audio = media },
+                    "video" => new SendMessage(phone, to, type) { Video = media },
+                    _ => new SendMessage(phone, to, type) { Document = media with { FileName = file.FileName } },
+                };
+                var sentFile = await SendOneAsync(request with { Context = context }, cancellationToken);
+                first ??= sentFile;
             }
-            return new DeliveryReceipt(first is null ? null : "wa:" + first);
+            return new DeliveryReceipt(first is null ? null : "wa:" + first, WhatsAppMediaLimits.AgentsNote(message.Recipient, refused));
         }
         catch (CloudApiException ex) when (ex.Code == CloudApiException.OutsideWindow)
         {
@@ -65,6 +79,10 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
             throw new PermanentDeliveryException(ex.Message, ex);
         }
     }
+
+    public Task SendTextAsync(string recipient, string text, CancellationToken cancellationToken) =>
+        SendOneAsync(new SendMessage(options.Value.Cloud.PhoneNumberId!, (WhatsAppNumbers.ToE164(recipient) ?? recipient).TrimStart('+'), "text") { Text = new CloudText(text) },
+            cancellationToken);
 
     /// <summary>The approved template by name, in the ticket's language; body parameters: the ticket number and the answer's start.</summary>
     public async Task<bool> SendWindowTemplateAsync(OutboundMessage message, CancellationToken cancellationToken)
@@ -88,8 +106,19 @@ internal sealed class CloudSender(CloudApiClient api, OutboundFiles files, IOpti
     private async Task<string?> SendOneAsync(SendMessage request, CancellationToken cancellationToken) =>
         (await api.SendAsync(request, cancellationToken)).Messages.FirstOrDefault()?.Id;
 
-    /// <summary>Pictures WhatsApp shows inline (JPEG and PNG up to 5 MB); everything else goes as a document.</summary>
-    private static bool IsImage(string contentType, long size) => contentType is "image/jpeg" or "image/png" && size <= 5 * 1024 * 1024;
+    /// <summary>
+    /// The message type for a file (Meta's supported media): JPEG and PNG up to 5 MB as an image, AAC, AMR, MP3, M4A
+    /// and OGG audio and MP4 and 3GP video up to 16 MB as themselves; anything else, up to 100 MB, as a document; null
+    /// when it is too large for any.
+    /// </summary>
+    private static string? Kind(string contentType, long size) => contentType.Split(';')[0].Trim().ToLowerInvariant() switch
+    {
+        "image/jpeg" or "image/png" when size <= 5L << 20 => "image",
+        "audio/aac" or "audio/amr" or "audio/mpeg" or "audio/mp4" or "audio/ogg" when size <= 16L << 20 => "audio",
+        "video/mp4" or "video/3gpp" when size <= 16L << 20 => "video",
+        _ when size <= DownloadMedia.MaxSize => "document",
+        _ => null,
+    };
 
     /// <summary>The resolution notice asks with two reply buttons, in the ticket's language (titles at most 20 characters).</summary>
     private static CloudAction? Buttons(OutboundMessage message)

@@ -15,11 +15,30 @@ internal sealed record TwilioMediaRef(
 /// <summary>
 /// Inbound files. They are fetched before the ingest transaction (<see cref="PrefetchAsync"/>) and kept here until the
 /// filter takes them, so the one database writer never waits on Twilio; what was not prefetched (or failed then) is
-/// fetched again by <see cref="TwilioMediaFilter"/>. A file that still cannot be fetched is named in the text: the
-/// message is never dropped, and its MediaUrl stays in the stored payload.
+/// fetched again by <see cref="TwilioMediaFilter"/>. A file that still cannot be fetched is named in the text and
+/// fetched again later (<see cref="FileRetryWorker"/>, through this class as its <see cref="IFileSource"/>): the
+/// message is never dropped, and the file joins it when Twilio serves it.
 /// </summary>
-internal sealed class TwilioMedia(TwilioApi api, TimeProvider time, ILogger<TwilioMedia> logger)
+internal sealed class TwilioMedia(TwilioApi api, TimeProvider time, ILogger<TwilioMedia> logger) : IFileSource
 {
+    public const string Source = "whatsapp.twilio";
+
+    public string Name => Source;
+
+    /// <summary>A retry: Twilio keeps media until it is deleted, so a 404 means it is gone.</summary>
+    public async Task<InboundAttachment> FetchAsync(string reference, CancellationToken cancellationToken)
+    {
+        var file = JsonSerializer.Deserialize<TwilioMediaRef>(reference) ?? throw new FileGoneException("an unreadable reference");
+        try
+        {
+            return new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = await api.DownloadAsync(new Uri(file.Url), cancellationToken) };
+        }
+        catch (HttpRequestException ex) when (ex.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone)
+        {
+            throw new FileGoneException($"Twilio no longer has {file.Name}", ex);
+        }
+    }
+
     private const long CacheLimit = 128L * 1024 * 1024;
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
 
@@ -58,11 +77,11 @@ internal sealed class TwilioMedia(TwilioApi api, TimeProvider time, ILogger<Twil
         }
     }
 
-    /// <summary>The files as attachments, and lines for the text about those that could not be fetched.</summary>
-    public async Task<(List<InboundAttachment> Attachments, List<string> Notes)> DownloadAsync(IReadOnlyList<TwilioMediaRef> files,
+    /// <summary>The files as attachments, lines for the text about those that could not be fetched, and those to fetch again.</summary>
+    public async Task<(List<InboundAttachment> Attachments, List<string> Notes, List<MissingFile> Missing)> DownloadAsync(IReadOnlyList<TwilioMediaRef> files,
         CancellationToken cancellationToken)
     {
-        var (attachments, notes) = (new List<InboundAttachment>(), new List<string>());
+        var (attachments, notes, missing) = (new List<InboundAttachment>(), new List<string>(), new List<MissingFile>());
         foreach (var file in files)
         {
             try
@@ -82,10 +101,11 @@ internal sealed class TwilioMedia(TwilioApi api, TimeProvider time, ILogger<Twil
             catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning("WhatsApp file {FileName} could not be downloaded from Twilio: {Error}", file.Name, ex.Message);
-                notes.Add($"[{file.Name} ({file.ContentType}): could not be downloaded ({ex.Message})]");
+                notes.Add($"[{file.Name} ({file.ContentType}): could not be downloaded yet ({ex.Message}); it is fetched again later]");
+                missing.Add(new MissingFile(Source, JsonSerializer.Serialize(file), file.Name));
             }
         }
-        return (attachments, notes);
+        return (attachments, notes, missing);
     }
 
     private static string Extension(string contentType) => contentType.Split(';')[0].Trim().ToLowerInvariant() switch
@@ -120,12 +140,13 @@ internal sealed class TwilioMediaFilter(TwilioMedia media) : IInboundFilter
             || message.TechnicalDetails?.GetValueOrDefault(TwilioNormalizer.Media) is not { } described)
             return;
         var files = JsonSerializer.Deserialize<List<TwilioMediaRef>>(described) ?? [];
-        var (attachments, notes) = await media.DownloadAsync(files, cancellationToken);
-        // The references stay in the details only while a file is missing: they say what to fetch again.
+        var (attachments, notes, missing) = await media.DownloadAsync(files, cancellationToken);
+        // The references stay in the details only while a file is missing: they say what is fetched again.
         var kept = message.TechnicalDetails.Where(d => d.Key != TwilioNormalizer.Media || notes.Count > 0).ToDictionary();
         context.Message = message with
         {
             Attachments = [.. message.Attachments, .. attachments],
+            MissingFiles = [.. message.MissingFiles, .. missing],
             Text = notes.Count == 0 ? message.Text : $"{message.Text}\n{string.Join('\n', notes)}".Trim(),
             TechnicalDetails = kept,
         };

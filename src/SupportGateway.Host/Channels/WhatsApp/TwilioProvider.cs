@@ -27,6 +27,8 @@ internal static class TwilioProvider
     {
         services.AddSingleton<TwilioApi>();
         services.AddSingleton<TwilioMedia>();
+        services.AddSingleton<IFileSource>(sp => sp.GetRequiredService<TwilioMedia>());
+        services.AddSingleton<WhatsAppFileLinks>();
         services.AddSingleton<TwilioStatusCallbacks>();
         services.AddSingleton<IInboundNormalizer, TwilioNormalizer>();
         services.AddSingleton<IInboundFilter, TwilioMediaFilter>();
@@ -37,6 +39,7 @@ internal static class TwilioProvider
 
     public static IEndpointRouteBuilder MapTwilioWebhook(this IEndpointRouteBuilder app)
     {
+        app.MapWhatsAppFiles();
         app.MapPost(WebhookPath, async Task<IResult> (HttpContext http, IOptions<WhatsAppOptions> options, InboundProcessor processor, CancellationToken ct) =>
         {
             var settings = options.Value.Twilio;

@@ -15,6 +15,9 @@ internal interface IWhatsAppProvider
     /// <summary>Throws <see cref="WhatsAppWindowClosedException"/> when the provider says the 24-hour window is closed.</summary>
     Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
 
+    /// <summary>A short text outside any ticket (the answer to a bare <c>/new</c>), right after the customer wrote.</summary>
+    Task SendTextAsync(string recipient, string text, CancellationToken cancellationToken);
+
     /// <summary>Sends the approved <c>window</c> template (the ticket number and the answer's start) instead; false when none is configured.</summary>
     Task<bool> SendWindowTemplateAsync(OutboundMessage message, CancellationToken cancellationToken);
 }

@@ -6,12 +6,12 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 
 /// <summary>
 /// A WhatsApp private chat's rules before the ticket core, for both providers. <c>/new</c>, "новая заявка" or "new
-/// request" starts a new request: with text after it, that text opens it; alone, the chat lets go of its ticket and the
-/// next message opens one. A resolution button counts only from someone who takes part in the ticket it names. A
+/// request" starts a new request: with text after it, that text opens it; alone, the chat lets go of its ticket, the
+/// customer is asked to describe the problem (<see cref="NewRequestPrompt"/>, as on Telegram) and the next message opens one. A resolution button counts only from someone who takes part in the ticket it names. A
 /// ticket number in the text, a reply to one of our messages and thanks after a resolution are the core's follow-up
 /// rules (<see cref="Core.Pipeline.Filters.FollowUpFilter"/>), the same as on every channel.
 /// </summary>
-internal sealed class WhatsAppFilter(TicketStore tickets, TicketService service, ContactStore contacts) : IInboundFilter
+internal sealed class WhatsAppFilter(TicketStore tickets, TicketService service, ContactStore contacts, IEnumerable<IWhatsAppProvider> providers) : IInboundFilter
 {
     private static readonly string[] NewRequest = ["/new", "новая заявка", "новое обращение", "new request"];
 
@@ -32,10 +32,16 @@ internal sealed class WhatsAppFilter(TicketStore tickets, TicketService service,
             return;
         if (rest.Length == 0 && message.Attachments.Count == 0)
         {
-            // Nothing to open yet: the conversation forgets its ticket, so what the customer writes next is a new request.
+            // Nothing to open yet: the conversation forgets its ticket, so what the customer writes next is a new request;
+            // the customer is asked for it.
             context.DroppedBecause = "a request to start a new ticket";
-            if (message.Hints.ConversationKey is { } key)
+            var key = message.Hints.ConversationKey;
+            var active = key is null ? null : await tickets.FindActiveInConversationAsync(context.Session, message.Channel, key, cancellationToken);
+            if (key is not null)
                 await tickets.DetachConversationAsync(context.Session, message.Channel, key, cancellationToken);
+            var russian = CustomerLanguage.HasCyrillic(message.Text) ? true : active?.Language switch { "ru" => true, null => (bool?)null, _ => false };
+            if (providers.FirstOrDefault(p => p.Enabled && p.Name == message.Account) is { } provider && message.Hints.ReplyAddress is { } to)
+                context.AfterCommit = ct => provider.SendTextAsync(to, NewRequestPrompt.Text(russian), ct);
             return;
         }
         context.Message = message with { Text = rest, Hints = message.Hints with { StartNew = true } };

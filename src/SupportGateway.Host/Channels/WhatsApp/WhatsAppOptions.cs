@@ -14,7 +14,10 @@ public sealed class WhatsAppOptions
 
     public CloudOptions Cloud { get; set; } = new();
 
-    /// <summary>Where the providers fetch the files of agents' answers (signed links that expire): this gateway's public base URL.</summary>
+    /// <summary>
+    /// This gateway's public base URL (<c>https://support.example.com</c>), where Twilio fetches the files of agents'
+    /// answers through signed links that expire (<c>/files/whatsapp/…</c>); required with Twilio.
+    /// </summary>
     public string? PublicBaseUrl { get; set; }
 
     /// <summary>Customer groups bound by configuration (Cloud API groups): group id to an organisation's account number.</summary>
@@ -115,8 +118,9 @@ internal sealed class WhatsAppOptionsValidator : IValidateOptions<WhatsAppOption
             if (c.GroupCreateWait < TimeSpan.Zero || c.GroupCreateWait > TimeSpan.FromMinutes(1))
                 failures.Add($"{cloud}:GroupCreateWait: must be between 0 and 1 minute");
         }
+        // Twilio takes an agent's file only as a URL it fetches: the gateway must be reachable there (signed links, /files/whatsapp).
         if (options.Enabled)
-            Absolute(failures, $"{WhatsAppOptions.Section}:PublicBaseUrl", options.PublicBaseUrl, required: false);
+            Absolute(failures, $"{WhatsAppOptions.Section}:PublicBaseUrl", options.PublicBaseUrl, required: options.Twilio.Enabled);
         foreach (var group in options.Groups.Where(g => string.IsNullOrWhiteSpace(g.GroupId) || string.IsNullOrWhiteSpace(g.Organisation)))
             failures.Add($"{WhatsAppOptions.Section}:Groups: group '{group.GroupId}' needs a GroupId and an Organisation");
         if (options.Groups.Count > 0 && !options.Cloud.Enabled)

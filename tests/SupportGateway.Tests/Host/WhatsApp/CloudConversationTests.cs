@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.WhatsApp;
@@ -83,7 +84,74 @@ public sealed class CloudConversationTests : CloudScenario
         await PostAsync(Delivery("message__document.json", "wamid.DOC1"));
         await Eventually.HoldsAsync(async () => (await InboundOfAsync(number)).Count == 2);
         var lost = (await InboundOfAsync(number))[1];
-        Assert.That(lost.GetProperty("text").GetString(), Is.EqualTo("caption\n[filename.pdf: could not be downloaded from WhatsApp]"));
+        Assert.That(lost.GetProperty("text").GetString(), Is.EqualTo("caption\n[filename.pdf: could not be downloaded from WhatsApp yet; it is fetched again later]"));
+        // Tried again once: Meta says the id does not exist, so it is given up at once and the ticket's history says so.
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray()
+            .Any(a => a.GetProperty("action").GetString() == "attachment_lost" && a.GetProperty("newValue").GetString()!.StartsWith("filename.pdf", StringComparison.Ordinal)));
+    }
+
+    [Test]
+    public async Task A_file_whose_downloads_fail_while_the_message_is_stored_arrives_later_on_the_same_message()
+    {
+        var photo = new byte[30_000];
+        Random.Shared.NextBytes(photo);
+        Graph.Files["65463453"] = ("image/jpeg", photo);
+        // All of the prefetch's attempts (the client waits out 5xx up to four times) fail; the first retry succeeds.
+        Graph.DownloadFailuresLeft = SupportGateway.Host.Channels.WhatsApp.CloudApiClient.MaxAttempts;
+        await PostAsync(Delivery("message__image.json", "wamid.LATE1"));
+        var (_, number) = await AckAsync("wamid.LATE1", seconds: 30);
+        var stored = (await InboundOfAsync(number)).Single();
+        Assert.That(stored.GetProperty("text").GetString(), Does.Contain("image-65463453.jpg: could not be downloaded from WhatsApp yet"));
+        Assert.That(stored.GetProperty("attachments").GetArrayLength(), Is.Zero);
+
+        JsonElement attachment = default;
+        await Eventually.HoldsAsync(async () => (await InboundOfAsync(number)).Single().GetProperty("attachments") is { } list
+            && list.GetArrayLength() == 1 && (attachment = list[0]).ValueKind == JsonValueKind.Object);
+        Assert.That((attachment.GetProperty("fileName").GetString(), attachment.GetProperty("size").GetInt64()), Is.EqualTo(("image-65463453.jpg", 30_000L)));
+        var content = await DbProbe.ScalarAsync<byte[]>(Gateway.Directory, "SELECT content FROM attachments WHERE id = @id", new { id = attachment.GetProperty("id").GetInt64() });
+        Assert.That(content, Is.EqualTo(photo));
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(audit, Does.Contain("attachment_added"));
+    }
+
+    [Test]
+    public async Task An_agents_files_are_uploaded_as_meta_documents_and_sent_by_the_id_each_upload_returned()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.UP1", text: "Пришлите акт"));
+        var (_, number) = await AckAsync("wamid.UP1");
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+        var pdf = "%PDF-1.4\n% акт\n"u8.ToArray();
+        var reply = await Agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new
+        {
+            text = "Акт и схема во вложении.",
+            attachments = new[]
+            {
+                new { fileName = "акт.pdf", contentType = "application/pdf", contentBase64 = Convert.ToBase64String(pdf) },
+                new { fileName = "схема.png", contentType = "image/png", contentBase64 = Convert.ToBase64String(png) },
+            },
+        });
+        Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Created), await reply.Content.ReadAsStringAsync());
+        var document = await SentAsync(m => m["type"]?.GetValue<string>() == "document");
+        var image = await SentAsync(m => m["type"]?.GetValue<string>() == "image");
+        var (docId, imageId) = (document["document"]!["id"]!.GetValue<string>(), image["image"]!["id"]!.GetValue<string>());
+        Assert.That((Graph.Uploaded[docId].FileName, Graph.Uploaded[docId].Type, Graph.Uploaded[docId].Content), Is.EqualTo(("акт.pdf", "application/pdf", pdf)));
+        Assert.That((Graph.Uploaded[imageId].FileName, Graph.Uploaded[imageId].Type, Graph.Uploaded[imageId].Content), Is.EqualTo(("схема.png", "image/png", png)));
+        Assert.That(document["document"]!["filename"]!.GetValue<string>(), Is.EqualTo("акт.pdf"));
+        Assert.That((document["to"]!.GetValue<string>(), image["to"]!.GetValue<string>()), Is.EqualTo((Customer, Customer)));
+        Assert.That(Graph.Messages.Select(m => m["type"]!.GetValue<string>()).Skip(1), Is.EqualTo(new[] { "text", "document", "image" }), "text first, then the files in order");
+    }
+
+    [Test]
+    public async Task New_request_words_alone_ask_for_the_problem_and_the_next_message_opens_a_new_ticket()
+    {
+        await PostAsync(Delivery("message__text.json", "wamid.NEW1", text: "Не работает касса"));
+        var (_, first) = await AckAsync("wamid.NEW1");
+        await PostAsync(Delivery("message__text.json", "wamid.NEW2", text: "Новая заявка"));
+        await SentAsync(m => Body(m) == "Опишите новую проблему одним сообщением.");
+        await PostAsync(Delivery("message__text.json", "wamid.NEW3", text: "Не печатает принтер"));
+        var (_, second) = await AckAsync("wamid.NEW3");
+        Assert.That(second, Is.Not.EqualTo(first));
+        Assert.That((await InboundOfAsync(first)).Count, Is.EqualTo(1), "the words themselves open nothing");
     }
 
     [Test]

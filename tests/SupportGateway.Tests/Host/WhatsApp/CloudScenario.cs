@@ -108,9 +108,9 @@ public abstract class CloudScenario : WhatsAppScenario
         (sent["text"]?["body"] ?? sent["interactive"]?["body"]?["text"])?.GetValue<string>() ?? "";
 
     /// <summary>The acknowledgement answering <paramref name="wamid"/>, and the ticket number in it.</summary>
-    private protected async Task<(JsonObject Ack, string Number)> AckAsync(string wamid)
+    private protected async Task<(JsonObject Ack, string Number)> AckAsync(string wamid, int seconds = 15)
     {
-        var ack = await SentAsync(m => m["context"]?["message_id"]?.GetValue<string>() == wamid && Regex.IsMatch(Body(m), @"SG-\d+"));
+        var ack = await SentAsync(m => m["context"]?["message_id"]?.GetValue<string>() == wamid && Regex.IsMatch(Body(m), @"SG-\d+"), seconds);
         return (ack, Regex.Match(Body(ack), @"SG-\d+").Value);
     }
 

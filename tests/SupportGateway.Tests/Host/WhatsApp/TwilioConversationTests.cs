@@ -51,9 +51,10 @@ public sealed class TwilioConversationTests : TwilioScenario
         var text = (await TicketAsync(second)).GetProperty("messages")[0].GetProperty("text").GetString();
         Assert.That(text, Is.EqualTo("не открывается личный кабинет"));
 
-        // "/new" alone opens nothing; the next message does.
+        // "/new" alone opens nothing and asks for the problem, in the language of the ticket it leaves; the next message opens one.
         await SendAsync("SM000000000000000000000000000000c3", Customer, "/new");
         Assert.That(await ProcessedAsync("SM000000000000000000000000000000c3"), Is.Empty);
+        await SentAsync(Customer, m => m["Body"] == "Опишите новую проблему одним сообщением.");
         await SendAsync("SM000000000000000000000000000000c4", Customer, "Сканер не видит штрихкод");
         var third = await ProcessedAsync("SM000000000000000000000000000000c4");
         Assert.That(third, Is.Not.EqualTo(second).And.Not.Empty);
@@ -68,25 +69,39 @@ public sealed class TwilioConversationTests : TwilioScenario
     }
 
     [Test]
-    public async Task A_media_download_that_fails_first_is_fetched_again_and_one_that_keeps_failing_is_named_in_the_text()
+    public async Task A_media_download_that_keeps_failing_is_named_in_the_text_then_fetched_again_and_attached_to_the_message()
     {
+        // d1 fails the prefetch only; d2 fails the prefetch, the filter and two retries; d3 is gone (Twilio answers 404).
         Twilio.Media["ME000000000000000000000000000000d1"] = ("photo"u8.ToArray(), "image/jpeg");
         Twilio.MediaFailures["ME000000000000000000000000000000d1"] = 1;
-        Twilio.MediaFailures["ME000000000000000000000000000000d2"] = 100;
+        Twilio.Media["ME000000000000000000000000000000d2"] = ("%PDF-1.4"u8.ToArray(), "application/pdf");
+        Twilio.MediaFailures["ME000000000000000000000000000000d2"] = 4;
         await SendAsync("MM000000000000000000000000000000d1", Customer, "Экран с ошибкой", f =>
         {
-            f["NumMedia"] = "2";
+            f["NumMedia"] = "3";
             f["MediaUrl0"] = FakeTwilioApi.MediaUrl("MM000000000000000000000000000000d1", "ME000000000000000000000000000000d1");
             f["MediaContentType0"] = "image/jpeg";
             f["MediaUrl1"] = FakeTwilioApi.MediaUrl("MM000000000000000000000000000000d1", "ME000000000000000000000000000000d2");
             f["MediaContentType1"] = "application/pdf";
+            f["MediaUrl2"] = FakeTwilioApi.MediaUrl("MM000000000000000000000000000000d1", "ME000000000000000000000000000000d3");
+            f["MediaContentType2"] = "image/png";
         });
         var number = await ProcessedAsync("MM000000000000000000000000000000d1");
-        var ticket = await TicketAsync(number);
-        var attachments = ticket.GetProperty("messages")[0].GetProperty("attachments").EnumerateArray().Select(a => a.GetProperty("fileName").GetString()).ToList();
-        Assert.That(attachments, Is.EqualTo(new[] { "ME000000000000000000000000000000d1.jpg" }));
-        Assert.That(ticket.GetProperty("messages")[0].GetProperty("text").GetString(),
-            Does.StartWith("Экран с ошибкой").And.Contain("ME000000000000000000000000000000d2.pdf").And.Contain("could not be downloaded"));
+        var first = (await TicketAsync(number)).GetProperty("messages")[0];
+        Assert.That(first.GetProperty("text").GetString(),
+            Does.StartWith("Экран с ошибкой").And.Contain("ME000000000000000000000000000000d2.pdf").And.Contain("could not be downloaded yet"));
+
+        // The retries run in the background: the PDF joins the stored message, the lost picture is audited.
+        List<string?> names = [];
+        await Eventually.HoldsAsync(async () => (names = [.. (await TicketAsync(number)).GetProperty("messages")[0].GetProperty("attachments").EnumerateArray()
+            .Select(a => a.GetProperty("fileName").GetString())]).Count == 2);
+        Assert.That(names, Is.EqualTo(new[] { "ME000000000000000000000000000000d1.jpg", "ME000000000000000000000000000000d2.pdf" }));
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("audit").EnumerateArray()
+            .Any(a => a.GetProperty("action").GetString() == "attachment_lost" && a.GetProperty("newValue").GetString()!.StartsWith("ME000000000000000000000000000000d3.png", StringComparison.Ordinal)));
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => (a.GetProperty("action").GetString(), a.GetProperty("newValue").GetString())).ToList();
+        Assert.That(audit, Does.Contain(("attachment_added", "ME000000000000000000000000000000d2.pdf")));
+        Assert.That(Twilio.MediaRequests.Count(r => r == "ME000000000000000000000000000000d2"), Is.EqualTo(5), "fetched until it came, then no more");
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM file_retries WHERE state = 'pending'"), Is.Zero);
     }
 
     [Test]
@@ -124,6 +139,21 @@ public sealed class TwilioConversationTests : TwilioScenario
         var parts = Twilio.Messages.Where(m => m["Body"].StartsWith("Шаг", StringComparison.Ordinal)).Select(m => m["Body"]).ToList();
         Assert.That(parts, Has.All.Length.LessThanOrEqualTo(TwilioSender.MaxText));
         Assert.That(string.Join("\n\n", parts), Is.EqualTo(paragraphs));
+    }
+
+    [Test]
+    public async Task Without_a_resolution_template_the_notice_is_text_asking_for_a_reply_and_thanks_confirm_it()
+    {
+        await SendAsync("SM000000000000000000000000000000g1", Customer, "Не работает касса");
+        var number = await ProcessedAsync("SM000000000000000000000000000000g1");
+        var patch = await Agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        Assert.That(patch.StatusCode, Is.EqualTo(HttpStatusCode.OK), await patch.Content.ReadAsStringAsync());
+        var notice = await SentAsync(Customer, m => m["Body"].Contains("отмечено как решённое", StringComparison.Ordinal));
+        Assert.That(notice.ContainsKey("ContentSid"), Is.False);
+        Assert.That(notice["Body"], Does.Contain(number).And.Contain("подтвердите"));
+
+        await SendAsync("SM000000000000000000000000000000g2", Customer, "Спасибо, всё работает!");
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("ticket").GetProperty("status").GetString() == "closed");
     }
 
     [Test]

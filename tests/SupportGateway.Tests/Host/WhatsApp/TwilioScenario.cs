@@ -15,6 +15,7 @@ public abstract class TwilioScenario : WhatsAppScenario
     private protected const string WebhookUrl = "https://support.example.com/webhooks/twilio/whatsapp";
     private protected const string StatusUrl = "https://support.example.com/webhooks/twilio/whatsapp/status";
     private protected const string Sender = "whatsapp:+14155238886";
+    private protected const string PublicBaseUrl = "https://support.example.com";
 
     private protected FakeTwilioApi Twilio = null!;
 
@@ -36,11 +37,16 @@ public abstract class TwilioScenario : WhatsAppScenario
             ["SupportGateway:Channels:WhatsApp:Twilio:AuthToken"] = FakeTwilioApi.AuthToken,
             ["SupportGateway:Channels:WhatsApp:Twilio:From"] = Sender,
             ["SupportGateway:Channels:WhatsApp:Twilio:WebhookUrl"] = WebhookUrl,
+            ["SupportGateway:Channels:WhatsApp:PublicBaseUrl"] = PublicBaseUrl,
             ["SupportGateway:Channels:WhatsApp:Twilio:StatusCallbackUrl"] = StatusCallbackUrl,
             ["SupportGateway:Channels:WhatsApp:Twilio:ApiBaseUrl"] = Twilio.BaseUrl,
             ["SupportGateway:Outbox:FirstRetryDelay"] = "00:00:00.200",
         };
     }
+
+    /// <summary>The double reaches the gateway's public URL through the gateway's own handler, as Twilio would through the proxy.</summary>
+    [SetUp]
+    public void ConnectMediaFetcher() => Twilio.MediaFetcher = Gateway.CreateClient();
 
     private protected override async ValueTask StopProviderAsync()
     {

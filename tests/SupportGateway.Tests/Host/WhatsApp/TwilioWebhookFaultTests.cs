@@ -29,6 +29,7 @@ public sealed class TwilioWebhookFaultTests
         env["SupportGateway__Channels__WhatsApp__Twilio__AuthToken"] = FakeTwilioApi.AuthToken;
         env["SupportGateway__Channels__WhatsApp__Twilio__From"] = "whatsapp:+14155238886";
         env["SupportGateway__Channels__WhatsApp__Twilio__WebhookUrl"] = WebhookUrl;
+        env["SupportGateway__Channels__WhatsApp__PublicBaseUrl"] = "https://support.example.com";
         env["SupportGateway__Channels__WhatsApp__Twilio__ApiBaseUrl"] = twilio.BaseUrl;
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };

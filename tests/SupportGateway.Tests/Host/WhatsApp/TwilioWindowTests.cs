@@ -5,7 +5,10 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.WhatsApp;
 
-/// <summary>The 24-hour window through Twilio: answers held, the content template instead, released when the customer writes.</summary>
+/// <summary>
+/// Twilio's content templates: the 24-hour window (answers held, the template instead, released when the customer
+/// writes) and the resolution notice with quick-reply buttons.
+/// </summary>
 [NonParallelizable]
 public sealed class TwilioWindowTests : TwilioScenario
 {
@@ -17,7 +20,9 @@ public sealed class TwilioWindowTests : TwilioScenario
     private protected override TimeProvider? Clock => _clock;
 
     private protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [new("SupportGateway:Channels:WhatsApp:Twilio:Templates:window", ContentSid)];
+        [new("SupportGateway:Channels:WhatsApp:Twilio:Templates:window", ContentSid), new("SupportGateway:Channels:WhatsApp:Twilio:Templates:resolution", ResolutionSid)];
+
+    private const string ResolutionSid = "HX00000000000000000000000000000002";
 
     [Test]
     public async Task An_answer_25_hours_after_the_customer_wrote_is_held_the_template_goes_out_and_their_next_message_releases_it()
@@ -57,6 +62,34 @@ public sealed class TwilioWindowTests : TwilioScenario
 
         await SendAsync("SM0000000000000000000000000000w102", Customer, "Хорошо");
         await SentAsync(Customer, m => m.GetValueOrDefault("Body") == "Замените ленту.");
+    }
+
+    [Test]
+    public async Task The_resolution_notice_goes_as_the_quick_reply_template_and_the_solved_buttons_payload_closes_the_ticket()
+    {
+        await SendAsync("SM0000000000000000000000000000w201", Customer, "Не открывается отчёт");
+        var number = await ProcessedAsync("SM0000000000000000000000000000w201");
+        var patch = await Agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        Assert.That(patch.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.OK), await patch.Content.ReadAsStringAsync());
+        var notice = await SentAsync(Customer, m => m.GetValueOrDefault("ContentSid") == ResolutionSid);
+        var variables = JsonSerializer.Deserialize<Dictionary<string, string>>(notice["ContentVariables"])!;
+        Assert.That(variables["1"], Is.EqualTo(number));
+        Assert.That(variables["2"], Does.Contain(number).And.Contain("решённое"));
+        Assert.That(notice["Body"], Is.Empty, "the template carries the text");
+
+        // The customer taps "Решено ✅": Twilio posts the button's payload (the template's id sg:c:{{1}}) and its text.
+        await SendAsync("SM0000000000000000000000000000w202", Customer, "", f =>
+        {
+            f.Remove("Body");
+            f["MessageType"] = "button";
+            f["ButtonPayload"] = $"sg:c:{number}";
+            f["ButtonText"] = "Решено ✅";
+            f["OriginalRepliedMessageSid"] = notice["_sid"];
+        });
+        await Eventually.HoldsAsync(async () => (await TicketAsync(number)).GetProperty("ticket").GetProperty("status").GetString() == "closed");
+        var audit = (await TicketAsync(number)).GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(audit, Does.Contain("customer_confirmed"));
+        Assert.That(await DbProbe.ScalarAsync<long>(Gateway.Directory, "SELECT COUNT(*) FROM tickets"), Is.EqualTo(1));
     }
 
     private async Task AssertHeldAndToldAsync(string number)

@@ -31,7 +31,14 @@ public abstract class WhatsAppScenario
     [SetUp]
     public void StartGateway()
     {
-        Gateway = new GatewayFactory(StartProvider().Concat(Settings).ToDictionary(), time: Clock,
+        // Files that failed to download are tried again within a test's patience.
+        var retries = new Dictionary<string, string?>
+        {
+            ["SupportGateway:FileRetries:FirstRetryDelay"] = "00:00:00.200",
+            ["SupportGateway:FileRetries:MaxRetryDelay"] = "00:00:00.400",
+            ["SupportGateway:FileRetries:PollInterval"] = "00:00:00.100",
+        };
+        Gateway = new GatewayFactory(StartProvider().Concat(retries).Concat(Settings).ToDictionary(), time: Clock,
             services: s => s.AddSingleton<IAgentNotifier, TeamNotifier>());
         Agent = Gateway.Agent();
     }

@@ -33,6 +33,7 @@ public sealed class WhatsAppSecretsTests
         env["SupportGateway__Channels__WhatsApp__Twilio__AuthToken"] = AuthToken;
         env["SupportGateway__Channels__WhatsApp__Twilio__From"] = "whatsapp:+14155238886";
         env["SupportGateway__Channels__WhatsApp__Twilio__WebhookUrl"] = WebhookUrl;
+        env["SupportGateway__Channels__WhatsApp__PublicBaseUrl"] = "https://support.example.com";
         env["SupportGateway__Channels__WhatsApp__Twilio__ApiBaseUrl"] = twilio.BaseUrl;
         env["SupportGateway__Channels__WhatsApp__Cloud__PhoneNumberId"] = FakeGraphApi.PhoneNumberId;
         env["SupportGateway__Channels__WhatsApp__Cloud__AccessToken"] = FakeGraphApi.Token;
