@@ -77,8 +77,35 @@ internal static class MailServers
     public static System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate() =>
         System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile("/tmp/sg-mail/tls/cert.pem");
 
-    /// <summary>Restarts Dovecot alone (mail is kept); connections to it break.</summary>
-    public static Task RestartImapAsync() => RunScriptAsync("restart-imap");
+    /// <summary>A MailKit IMAP session for <paramref name="user"/>, for a test to arrange and inspect folders.</summary>
+    public static async Task<MailKit.Net.Imap.ImapClient> ImapAsync(string user)
+    {
+        var client = new MailKit.Net.Imap.ImapClient();
+        await client.ConnectAsync(Host, ImapPort, MailKit.Security.SecureSocketOptions.None);
+        await client.AuthenticateAsync(user, Password);
+        return client;
+    }
+
+    /// <summary>The folder, created when missing.</summary>
+    public static async Task<MailKit.IMailFolder> FolderAsync(MailKit.Net.Imap.ImapClient client, string name)
+    {
+        try
+        {
+            return await client.GetFolderAsync(name);
+        }
+        catch (MailKit.FolderNotFoundException)
+        {
+            return (await client.GetFolder(client.PersonalNamespaces[0]).CreateAsync(name, isMessageFolder: true))!;
+        }
+    }
+
+    /// <summary>How many messages the folder holds (STATUS, so the selected folder stays selected).</summary>
+    public static async Task<int> CountAsync(MailKit.Net.Imap.ImapClient client, string folder)
+    {
+        var found = await client.GetFolderAsync(folder);
+        await found.StatusAsync(MailKit.StatusItems.Count);
+        return found.Count;
+    }
 
     /// <summary>Submits a message to Postfix as <paramref name="from"/>, to its To addresses, and asserts they were all accepted.</summary>
     public static async Task SubmitAsync(string from, ReadOnlyMemory<byte> message)

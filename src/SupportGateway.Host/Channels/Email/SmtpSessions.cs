@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using MailKit;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using MimeKit;
+using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 
 namespace SupportGateway.Host.Channels.Email;
@@ -12,7 +12,7 @@ namespace SupportGateway.Host.Channels.Email;
 /// a mail's cost), checked with NOOP when it has been idle, and dropped and opened again after any failure. A 5xx for
 /// the recipient is permanent, a 4xx and a broken connection are a retry (RFC 5321 §4.2.1).
 /// </summary>
-internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
+internal sealed class SmtpSessions(MailLogin login, IOptions<EmailOptions> options, TimeProvider time) : IAsyncDisposable
 {
     /// <summary>A connection idle longer than this is checked with NOOP first: servers close quiet sessions (RFC 5321 §4.5.3.2 allows 5 minutes).</summary>
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
@@ -41,6 +41,12 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
                     var reply = $"{recipient}: {(int)ex.StatusCode} {ex.Message}";
                     throw (int)ex.StatusCode >= 500 ? new PermanentDeliveryException(reply, ex) : new IOException(reply, ex);
                 }
+                catch (MailTokenRejectedException)
+                {
+                    // Not retried here: the outbox tries again with its backoff, by when the grant may be fixed.
+                    await session.DropAsync();
+                    throw;
+                }
                 catch (Exception ex) when (ex is SmtpProtocolException or IOException or ServiceNotConnectedException && !cancellationToken.IsCancellationRequested)
                 {
                     // A kept connection the server closed meanwhile: once more on a fresh one.
@@ -66,19 +72,10 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
             return kept;
         }
         await session.DropAsync();
-        var smtp = mailbox.Smtp;
-        var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds, LocalDomain = mailbox.Domain };
+        var client = new SmtpClient(MailLogin.ProtocolLog(options.Value, mailbox, "smtp")) { LocalDomain = mailbox.Domain };
         session.Client = client;
-        var port = smtp.Port != 0 ? smtp.Port : smtp.Security == MailboxSecurity.SslOnConnect ? 465 : 587;
-        var security = smtp.Security switch
-        {
-            MailboxSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-            MailboxSecurity.None => SecureSocketOptions.None,
-            _ => SecureSocketOptions.StartTls,
-        };
-        await client.ConnectAsync(smtp.Host, port, security, cancellationToken);
-        if (!string.IsNullOrEmpty(smtp.Username))
-            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", cancellationToken);
+        await MailLogin.ConnectAsync(client, mailbox.Smtp, tlsPort: 465, startTlsPort: 587, cancellationToken);
+        await login.AuthenticateAsync(client, mailbox, mailbox.Smtp, cancellationToken);
         return client;
     }
 
