@@ -16,6 +16,13 @@ internal static class MailServers
     public const int ImapsPort = 1993;
     public const string Password = "secret";
 
+    /// <summary>
+    /// The IMAP port of a Dovecot with the oauth2 passdb: the shared one once tests/mail-servers.sh has restarted it
+    /// with that passdb, or a private instance named by SG_MAIL_OAUTH_IMAP_PORT until then.
+    /// </summary>
+    public static int OAuthImapPort =>
+        int.TryParse(Environment.GetEnvironmentVariable("SG_MAIL_OAUTH_IMAP_PORT"), out var port) ? port : ImapPort;
+
     private static readonly Lazy<Task> Started = new(StartAsync);
 
     /// <summary>Starts the servers unless tests/run.sh already did (it sets SG_MAIL_SERVERS_STARTED).</summary>
@@ -78,10 +85,10 @@ internal static class MailServers
         System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile("/tmp/sg-mail/tls/cert.pem");
 
     /// <summary>A MailKit IMAP session for <paramref name="user"/>, for a test to arrange and inspect folders.</summary>
-    public static async Task<MailKit.Net.Imap.ImapClient> ImapAsync(string user)
+    public static async Task<MailKit.Net.Imap.ImapClient> ImapAsync(string user, int port = ImapPort)
     {
         var client = new MailKit.Net.Imap.ImapClient();
-        await client.ConnectAsync(Host, ImapPort, MailKit.Security.SecureSocketOptions.None);
+        await client.ConnectAsync(Host, port, MailKit.Security.SecureSocketOptions.None);
         await client.AuthenticateAsync(user, Password);
         return client;
     }
