@@ -2,8 +2,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Net;
-using SupportGateway.Mail.Smtp;
 using SupportGateway.Tests.Support;
 using System.Net.Http;
 
