@@ -97,6 +97,42 @@ public sealed class SmtpReplayTests
         Assert.That(await File.ReadAllTextAsync(Path.Combine(_directory, "support-smtp.log")), Does.Not.Contain(token).And.Not.Contain("token-1"));
     }
 
+    [Test]
+    public async Task A_token_refused_twice_shows_on_healthz_and_leaves_the_mail_for_the_outbox()
+    {
+        var (command, arguments) = TokenCommand.Numbered(_directory);
+        string Token(int n) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"user=support@company.ru\u0001auth=Bearer token-{n}\u0001\u0001"));
+        await using var server = new ReplayServer($"""
+            S: 220 smtp.office365.com Microsoft ESMTP MAIL Service ready
+            C: EHLO company.ru
+            S: 250-smtp.office365.com Hello [127.0.0.1]
+            S: 250-AUTH LOGIN XOAUTH2
+            S: 250 8BITMIME
+            C: AUTH XOAUTH2 {Token(1)}
+            S: 535 5.7.3 Authentication unsuccessful [SN4PR0201CA0063.namprd02.prod.outlook.com]
+            C: AUTH XOAUTH2 {Token(2)}
+            S: 535 5.7.3 Authentication unsuccessful [SN4PR0201CA0063.namprd02.prod.outlook.com]
+            C: QUIT
+            S: 221 2.0.0 Service closing transmission channel
+            """);
+        var mailbox = Mailbox(server);
+        mailbox.Smtp.Username = "support@company.ru";
+        mailbox.Smtp.Auth = MailAuth.OAuth2;
+        mailbox.OAuth2 = new OAuth2Options { Provider = OAuth2Provider.Command, Command = command, Arguments = arguments };
+        var health = new SupportGateway.Host.Health.ChannelHealth();
+        await using (var sessions = new SmtpSessions(new MailLogin(new MailTokens(TimeProvider.System)),
+            Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = _directory }), health,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System))
+        {
+            Assert.That(() => sessions.SubmitAsync(mailbox, Message, "a@client.ru", CancellationToken.None),
+                Throws.Exception.Not.InstanceOf<PermanentDeliveryException>(), "not permanent: the outbox retries it with backoff");
+        }
+
+        Assert.That(await server.FinishedAsync(), Is.Null);
+        Assert.That(health.Snapshot(), Has.One.Matches<(string Channel, SupportGateway.Host.Health.ChannelState State, string Detail)>(c =>
+            c.Channel == "email:support:smtp" && c.State == SupportGateway.Host.Health.ChannelState.Down && c.Detail.Contains("rejected the OAuth 2.0 token", StringComparison.Ordinal)));
+    }
+
     private static MailboxOptions Mailbox(ReplayServer server) => new()
     {
         Name = "support",
@@ -105,5 +141,6 @@ public sealed class SmtpReplayTests
     };
 
     private SmtpSessions Sessions(MailboxOptions mailbox) => new(new MailLogin(new MailTokens(TimeProvider.System)),
-        Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = _directory }), TimeProvider.System);
+        Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = _directory }), new SupportGateway.Host.Health.ChannelHealth(),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System);
 }

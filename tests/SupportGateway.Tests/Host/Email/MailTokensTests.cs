@@ -1,5 +1,3 @@
-using System.Text;
-using Microsoft.Extensions.Options;
 using SupportGateway.Host.Channels.Email;
 using SupportGateway.Tests.Support;
 

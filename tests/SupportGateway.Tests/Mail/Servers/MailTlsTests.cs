@@ -58,7 +58,8 @@ public sealed class MailTlsTests
         };
         var directory = TempDirectory.Create();
         var options = Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = directory });
-        await using (var sessions = new SmtpSessions(new MailLogin(new MailTokens(TimeProvider.System)), options, TimeProvider.System))
+        await using (var sessions = new SmtpSessions(new MailLogin(new MailTokens(TimeProvider.System)), options,
+            new SupportGateway.Host.Health.ChannelHealth(), Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System))
         {
             await sessions.SubmitAsync(mailbox, Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: agent@sg.test\r\nSubject: TLS {marker}\r\n\r\nЗашифровано.\r\n"),
                 "agent@sg.test", CancellationToken.None);

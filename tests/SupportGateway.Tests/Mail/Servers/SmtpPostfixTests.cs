@@ -76,5 +76,6 @@ public sealed class SmtpPostfixTests
     }
 
     private SmtpSessions Sessions() => new(new MailLogin(new MailTokens(TimeProvider.System)),
-        Options.Create(new EmailOptions { Mailboxes = [_mailbox], ProtocolLogDirectory = _directory }), TimeProvider.System);
+        Options.Create(new EmailOptions { Mailboxes = [_mailbox], ProtocolLogDirectory = _directory }), new SupportGateway.Host.Health.ChannelHealth(),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System);
 }
