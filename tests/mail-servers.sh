@@ -10,10 +10,12 @@
 #
 # Mailboxes: agent@sg.test, customer@sg.test, robot@sg.test, and support<anything>@sg.test (one per test if it
 # likes), all with the password "secret". Plus addresses (support+x@sg.test) land in the same INBOX.
+# Any of them also logs in with SASL XOAUTH2 or OAUTHBEARER: Dovecot's oauth2 passdb asks the token introspection
+# endpoint http://127.0.0.1:2580/introspect (RFC 7662, form POST), which the OAuth tests serve themselves.
 set -euo pipefail
 
 RUN="${SG_MAIL_RUN:-/tmp/sg-mail}"
-SMTP_PORT=2525 SMTPS_PORT=4465 LMTP_PORT=2424 IMAP_PORT=1143 IMAPS_PORT=1993
+SMTP_PORT=2525 SMTPS_PORT=4465 LMTP_PORT=2424 IMAP_PORT=1143 IMAPS_PORT=1993 OAUTH2_PORT=2580
 USERS=(agent customer robot)
 
 install() {
@@ -126,7 +128,7 @@ ssl = yes
 ssl_cert = <$RUN/tls/cert.pem
 ssl_key = <$RUN/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 # One failed login must not slow the next test's logins.
 auth_failure_delay = 0
 first_valid_uid = 8
@@ -135,7 +137,14 @@ mail_location = maildir:$RUN/mail/%u
 # Every user has the password "secret"; Postfix decides which addresses exist.
 passdb {
   driver = static
+  mechanisms = plain login
   args = password=secret
+}
+# A token is good when the tests' introspection endpoint says it is active, for the user it names.
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $RUN/dovecot/oauth2.conf.ext
 }
 userdb {
   driver = static
@@ -163,6 +172,15 @@ service anvil {
     mode = 0
   }
 }
+EOF
+  cat > "$RUN/dovecot/oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$OAUTH2_PORT/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 EOF
 }
 

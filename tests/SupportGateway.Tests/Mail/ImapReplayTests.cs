@@ -1,209 +1,260 @@
 using System.Text;
-using SupportGateway.Mail.Imap;
-using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Net;
+using MailKit;
+using SupportGateway.Host.Channels.Email;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Mail;
 
 /// <summary>
-/// Sessions with the behaviour big providers show in public transcripts, which Dovecot cannot reproduce:
-/// Mail.ru without IDLE or AUTHENTICATE, Yandex without SASL-IR and with Cyrillic folders, Exchange without MOVE
-/// and with untagged data around IDLE and BYE after DONE, Gmail with SASL-IR and LITERAL- instead of LITERAL+.
+/// The mailbox reader's IMAP session (MailKit) against sessions with the behaviour big providers show in public
+/// transcripts, which Dovecot cannot reproduce: Mail.ru without IDLE or AUTHENTICATE, Yandex without SASL-IR and
+/// with Cyrillic folders, Exchange without MOVE and with untagged data around IDLE and BYE after DONE, Gmail's
+/// XOAUTH2 with SASL-IR and its error challenge. Each script asserts the exact lines the client sends.
 /// </summary>
 public sealed class ImapReplayTests
 {
-    private readonly RecordingLog _log = new();
+    private Transcript _log = new();
+
+    [SetUp]
+    public void FreshLog() => _log = new Transcript();
 
     [Test]
     public async Task Mail_ru_logs_in_with_login_and_is_polled_with_noop_since_it_has_no_idle()
     {
         var body = "Subject: =?koi8-r?B?8NLJztTF0g==?=\r\nFrom: a@mail.ru\r\n\r\nТекст\r\n";
+        var size = Encoding.UTF8.GetByteCount(body);
         await using var server = new ReplayServer($$"""
             S: * OK IMAP4 ready
-            C: A0001 CAPABILITY
+            C: A00000000 CAPABILITY
             S: * CAPABILITY IMAP4rev1 ID XLIST UIDPLUS UNSELECT MOVE LIST-STATUS
-            S: A0001 OK CAPABILITY completed
-            C: A0002 LOGIN "support@mail.ru" "pa\"ss"
+            S: A00000000 OK CAPABILITY completed
+            C: A00000001 LOGIN support@mail.ru "pa\"ss"
             S: * CAPABILITY IMAP4rev1 ID XLIST UIDPLUS UNSELECT MOVE LIST-STATUS
-            S: A0002 OK Authentication successful
-            C: A0003 SELECT "INBOX"
+            S: A00000001 OK Authentication successful
+            C: A00000002 LIST "" ""
+            S: * LIST (\Noselect) "/" ""
+            S: A00000002 OK LIST completed
+            C: A00000003 LIST "" "INBOX"
+            S: * LIST (\HasNoChildren) "/" "INBOX"
+            S: A00000003 OK LIST completed
+            C: A00000004 XLIST "" "*"
+            S: * XLIST (\HasNoChildren \Inbox) "/" "INBOX"
+            S: * XLIST (\HasNoChildren \Sent) "/" "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-"
+            S: * XLIST (\HasNoChildren \Spam) "/" "&BCEEPwQwBDw-"
+            S: * XLIST (\HasNoChildren) "/" "&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"
+            S: A00000004 OK XLIST completed
+            C: A00000005 SELECT INBOX
             S: * FLAGS (\Answered \Flagged \Deleted \Draft \Seen)
             S: * 0 EXISTS
             S: * 0 RECENT
             S: * OK [UIDVALIDITY 1427955509]
             S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft)]
             S: * OK [UIDNEXT 3592]
-            S: A0003 OK [READ-WRITE] SELECT completed
-            C: A0004 NOOP
+            S: A00000005 OK [READ-WRITE] SELECT completed
+            C: A00000006 UID SEARCH UID 1:* UNDELETED
+            S: * SEARCH
+            S: A00000006 OK SEARCH completed
+            C: A00000007 NOOP
             S: * 1 EXISTS
             S: * 1 RECENT
-            S: A0004 OK NOOP completed
-            C: A0005 UID FETCH 3592 (UID RFC822.SIZE BODY.PEEK[])
-            S: * 1 FETCH (UID 3592 RFC822.SIZE {{Encoding.UTF8.GetByteCount(body)}} BODY[] {{{Encoding.UTF8.GetByteCount(body)}}}
+            S: A00000007 OK NOOP completed
+            C: A00000008 UID SEARCH UID 1:* UNDELETED
+            S: * SEARCH 3592
+            S: A00000008 OK SEARCH completed
+            C: A00000009 UID FETCH 3592 (BODY.PEEK[])
+            S: * 1 FETCH (UID 3592 BODY[] {{{size}}}
             {{Lines(body)}}
             S: )
-            S: A0005 OK FETCH completed
-            C: A0006 UID MOVE 3592 "&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"
+            S: A00000009 OK FETCH completed
+            C: A00000010 UID MOVE 3592 &BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-
             S: * OK [COPYUID 1427955510 3592 17]
             S: * 1 EXPUNGE
-            S: A0006 OK MOVE completed
-            C: A0007 LOGOUT
+            S: A00000010 OK MOVE completed
+            C: A00000011 LOGOUT
             S: * BYE logging out
-            S: A0007 OK LOGOUT completed
+            S: A00000011 OK LOGOUT completed
             """);
-        await using var client = Client(server, "support@mail.ru", "pa\"ss");
-        await client.ConnectAsync(CancellationToken.None);
-        var inbox = await client.SelectAsync("INBOX", CancellationToken.None);
-        Assert.That((inbox.UidValidity, inbox.UidNext, inbox.Exists), Is.EqualTo((1427955509u, 3592u, 0u)));
-
-        Assert.That(() => client.WaitForChangeAsync(TimeSpan.FromSeconds(1), CancellationToken.None), Throws.TypeOf<NotSupportedException>(),
-            "Mail.ru answers IDLE with BAD [CLIENTBUG]; the client must not send it");
-        var changes = new List<ImapMailboxChange>();
-        client.MailboxChanged += (_, change) => changes.Add(change);
-        await client.NoopAsync(CancellationToken.None);
-        Assert.That(changes, Is.EqualTo(new[] { new ImapMailboxChange("EXISTS", 1) }));
-
-        var message = (await client.UidFetchAsync([3592], ImapFetchItems.Size | ImapFetchItems.Body, CancellationToken.None)).Single();
-        Assert.That(MimeParser.Parse(message.Body!).Subject, Is.EqualTo("Принтер"));
-        await client.UidMoveAsync([3592], "Обработанные", CancellationToken.None);
-        Assert.That(client.Selected!.Exists, Is.Zero);
-        await client.LogoutAsync(CancellationToken.None);
+        await using (var session = await OpenAsync(server, "support@mail.ru", "pa\"ss", processed: "Обработанные"))
+        {
+            Assert.That((session.UidValidity, session.CanIdle), Is.EqualTo((1427955509u, false)));
+            Assert.That(await session.NewAsync(0, CancellationToken.None), Is.Empty);
+            Assert.That(await session.WaitAsync(TimeSpan.FromMinutes(9), TimeSpan.FromMilliseconds(10), TimeProvider.System, CancellationToken.None), Is.True,
+                "Mail.ru answers IDLE with BAD [CLIENTBUG]: it is polled, and NOOP's EXISTS counts");
+            var uids = await session.NewAsync(0, CancellationToken.None);
+            var message = (await session.FetchAsync([.. uids], CancellationToken.None)).Single();
+            Assert.That((message.Uid.Id, Encoding.UTF8.GetString(message.Raw)), Is.EqualTo((3592u, body)), "the raw bytes, unchanged");
+            await session.ReleaseAsync([message.Uid], CancellationToken.None);
+        }
 
         Assert.That(await server.FinishedAsync(), Is.Null);
-        Assert.That(_log.Lines, Has.Some.EqualTo("C: A0002 LOGIN ******** ********").And.None.Contains("pa\"ss"));
+        Assert.That(_log.Text, Does.Not.Contain("pa\\\"ss").And.Not.Contain("support@mail.ru \""));
     }
 
     [Test]
-    public async Task Yandex_gets_authenticate_plain_after_the_continuation_and_appends_with_literal_plus()
-    {
-        var message = "Subject: test\r\n\r\nbody\r\n";
-        await using var server = new ReplayServer($$"""
-            S: * OK Yandex IMAP4rev1 at imap.yandex.ru:993 ready to talk with 127.0.0.1:50000, 2026-Nov-22 10:00:00, abc
-            C: A0001 CAPABILITY
-            S: * CAPABILITY IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID AUTH=PLAIN AUTH=XOAUTH2 IDLE MOVE
-            S: A0001 OK CAPABILITY Completed.
-            C: A0002 AUTHENTICATE PLAIN
-            S: +
-            C: AHN1cHBvcnRAeWFuZGV4LnJ1AGFwcC1wYXNzd29yZA==
-            S: A0002 OK AUTHENTICATE Completed.
-            C: A0003 CAPABILITY
-            S: * CAPABILITY IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID IDLE MOVE
-            S: A0003 OK CAPABILITY Completed.
-            C: A0004 CREATE "&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"
-            S: A0004 NO [ALREADYEXISTS] CREATE Folder already exists.
-            C: A0005 APPEND "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-" (\Seen) {{{message.Length}}+}
-            C: Subject: test
-            C:
-            C: body
-            C:
-            S: A0005 OK [APPENDUID 1600000000 77] APPEND Completed.
-            C: A0006 EXAMINE "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-"
-            S: * 77 EXISTS
-            S: * OK [UIDVALIDITY 1600000000] UIDs valid
-            S: * OK [UIDNEXT 78] Predicted next UID
-            S: A0006 OK [READ-ONLY] EXAMINE Completed.
-            """);
-        await using var client = Client(server, "support@yandex.ru", "app-password");
-        await client.ConnectAsync(CancellationToken.None);
-        await client.CreateFolderAsync("Обработанные", CancellationToken.None);
-        var uid = await client.AppendAsync("Отправленные", Encoding.ASCII.GetBytes(message), ["\\Seen"], null, CancellationToken.None);
-        var sent = await client.ExamineAsync("Отправленные", CancellationToken.None);
-
-        Assert.That(await server.FinishedAsync(), Is.Null);
-        Assert.That(uid, Is.EqualTo(77));
-        Assert.That((sent.Name, sent.Exists, sent.UidNext, sent.ReadOnly), Is.EqualTo(("Отправленные", 77u, 78u, true)));
-        Assert.That(client.Capabilities, Does.Not.Contain("AUTH=PLAIN"), "capabilities were read again after login");
-        Assert.That(_log.Lines, Has.Some.EqualTo("C: ********").And.None.Contains("AHN1cHBvcnRA"));
-    }
-
-    [Test]
-    public async Task Exchange_without_move_idles_through_early_untagged_data_and_its_bye_after_done_drops_the_connection()
+    public async Task Yandex_gets_authenticate_plain_after_the_continuation_and_its_missing_folder_is_created()
     {
         await using var server = new ReplayServer("""
+            S: * OK Yandex IMAP4rev1 at imap.yandex.ru:993 ready to talk with 127.0.0.1:50000, 2026-Nov-22 10:00:00, abc
+            C: A00000000 CAPABILITY
+            S: * CAPABILITY IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID AUTH=PLAIN AUTH=XOAUTH2 IDLE MOVE
+            S: A00000000 OK CAPABILITY Completed.
+            C: A00000001 AUTHENTICATE PLAIN
+            S: +
+            C: AHN1cHBvcnRAeWFuZGV4LnJ1AGFwcC1wYXNzd29yZA==
+            S: A00000001 OK AUTHENTICATE Completed.
+            C: A00000002 CAPABILITY
+            S: * CAPABILITY IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID IDLE MOVE
+            S: A00000002 OK CAPABILITY Completed.
+            C: A00000003 NAMESPACE
+            S: * NAMESPACE (("" "|")) NIL NIL
+            S: A00000003 OK NAMESPACE Completed.
+            C: A00000004 LIST "" "INBOX"
+            S: * LIST (\HasNoChildren \Unmarked) "|" INBOX
+            S: A00000004 OK LIST Completed.
+            C: A00000041 XLIST "" "*"
+            S: * XLIST (\HasNoChildren \Unmarked \Inbox) "|" INBOX
+            S: * XLIST (\HasNoChildren \Unmarked \Sent) "|" "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-"
+            S: * XLIST (\HasNoChildren \Unmarked \Trash) "|" "&BCMENARBBDsENQQ9BD0ESwQ1-"
+            S: A00000041 OK XLIST Completed.
+            C: A00000005 LIST "" &BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-
+            S: A00000005 OK LIST Completed.
+            C: A00000006 CREATE &BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-
+            S: A00000006 OK CREATE Completed.
+            C: A00000007 LIST "" &BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-
+            S: * LIST (\HasNoChildren \Unmarked) "|" "&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"
+            S: A00000007 OK LIST Completed.
+            C: A00000008 SELECT INBOX
+            S: * 77 EXISTS
+            S: * 0 RECENT
+            S: * OK [UIDVALIDITY 1600000000] UIDs valid
+            S: * OK [UIDNEXT 78] Predicted next UID
+            S: A00000008 OK [READ-WRITE] SELECT Completed.
+            C: A00000009 LOGOUT
+            S: * BYE Bye
+            S: A00000009 OK LOGOUT Completed.
+            """);
+        await using (var session = await OpenAsync(server, "support@yandex.ru", "app-password", processed: "Обработанные"))
+            Assert.That((session.UidValidity, session.CanIdle), Is.EqualTo((1600000000u, true)));
+
+        Assert.That(await server.FinishedAsync(), Is.Null);
+        Assert.That(_log.Text, Does.Not.Contain("AHN1cHBvcnRA").And.Not.Contain("app-password"));
+    }
+
+    [Test]
+    public async Task Exchange_without_move_idles_through_early_untagged_data_and_its_bye_after_done_drops_the_session()
+    {
+        var first = "Subject: 40\r\n\r\nx\r\n";
+        var second = "Subject: 41\r\n\r\ny\r\n";
+        await using var server = new ReplayServer($$"""
             S: * OK The Microsoft Exchange IMAP4 service is ready.
-            C: A0001 CAPABILITY
+            C: A00000000 CAPABILITY
             S: * CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM AUTH=GSSAPI AUTH=PLAIN UIDPLUS CHILDREN IDLE NAMESPACE LITERAL+
-            S: A0001 OK CAPABILITY completed.
-            C: A0002 AUTHENTICATE PLAIN
+            S: A00000000 OK CAPABILITY completed.
+            C: A00000001 AUTHENTICATE PLAIN
             S: +
             C: AHN1cHBvcnRAZXhhbXBsZS5jb20AcEBzcyB3MHJk
-            S: A0002 OK AUTHENTICATE completed.
-            C: A0003 CAPABILITY
+            S: A00000001 OK AUTHENTICATE completed.
+            C: A00000002 CAPABILITY
             S: * CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM AUTH=GSSAPI AUTH=PLAIN UIDPLUS CHILDREN IDLE NAMESPACE LITERAL+
-            S: A0003 OK CAPABILITY completed.
-            C: A0004 SELECT "INBOX"
+            S: A00000002 OK CAPABILITY completed.
+            C: A00000003 NAMESPACE
+            S: * NAMESPACE (("" "/")) NIL NIL
+            S: A00000003 OK NAMESPACE completed.
+            C: A00000004 LIST "" "INBOX"
+            S: * LIST (\Marked \HasNoChildren) "/" INBOX
+            S: A00000004 OK LIST completed.
+            C: A00000005 LIST "" Processed
+            S: * LIST (\HasNoChildren) "/" Processed
+            S: A00000005 OK LIST completed.
+            C: A00000006 SELECT INBOX
             S: * 4 EXISTS
             S: * 0 RECENT
             S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $MDNSent)
             S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft $MDNSent)] Permanent flags
             S: * OK [UIDVALIDITY 14] UIDVALIDITY value
             S: * OK [UIDNEXT 41] The next unique identifier value
-            S: A0004 OK [READ-WRITE] SELECT completed.
-            C: A0005 IDLE
+            S: A00000006 OK [READ-WRITE] SELECT completed.
+            C: A00000007 IDLE
             S: * 5 EXISTS
             S: + IDLE accepted, awaiting DONE command.
             C: DONE
-            S: A0005 OK IDLE completed.
-            C: A0006 UID FETCH 40:41 (UID FLAGS)
-            S: * 4 FETCH (UID 40 FLAGS (\Seen))
+            S: A00000007 OK IDLE completed.
+            C: A00000008 UID SEARCH UID 40:* UNDELETED
+            S: * SEARCH 40 41
+            S: A00000008 OK SEARCH completed.
+            C: A00000009 UID FETCH 40:41 (BODY.PEEK[])
+            S: * 4 FETCH (UID 40 BODY[] {{{first.Length}}}
+            {{Lines(first)}}
+            S: )
             S: * 2 FETCH (FLAGS (\Seen \Answered))
             S: * 6 EXISTS
-            S: * 5 FETCH (FLAGS () UID 41)
-            S: A0006 OK FETCH completed.
-            C: A0007 UID COPY 40:41 "Processed"
-            S: A0007 OK [COPYUID 15 40:41 7:8] COPY completed.
-            C: A0008 UID STORE 40:41 +FLAGS.SILENT (\Deleted)
-            S: A0008 OK STORE completed.
-            C: A0009 UID EXPUNGE 40:41
+            S: * 5 FETCH (BODY[] {{{second.Length}}}
+            {{Lines(second)}}
+            S:  UID 41)
+            S: A00000009 OK FETCH completed.
+            C: A00000010 UID COPY 40:41 Processed
+            S: A00000010 OK [COPYUID 15 40:41 7:8] COPY completed.
+            C: A00000011 UID STORE 40:41 +FLAGS.SILENT (\Deleted)
+            S: A00000011 OK STORE completed.
+            C: A00000012 UID EXPUNGE 40:41
             S: * 5 EXPUNGE
             S: * 4 EXPUNGE
-            S: A0009 OK EXPUNGE completed.
-            C: A0010 IDLE
+            S: A00000012 OK EXPUNGE completed.
+            C: A00000013 IDLE
             S: + IDLE accepted, awaiting DONE command.
             C: DONE
             S: * BYE Connection is closed. 13
             S: <close>
             """);
-        await using var client = Client(server, "support@example.com", "p@ss w0rd");
-        await client.ConnectAsync(CancellationToken.None);
-        await client.SelectAsync("INBOX", CancellationToken.None);
+        var session = await OpenAsync(server, "support@example.com", "p@ss w0rd", processed: "Processed", ignored: ["AUTH=NTLM", "AUTH=GSSAPI"]);
+        await using (session)
+        {
+            Assert.That(await Wait(session), Is.True, "EXISTS before the '+' counts");
+            var uids = await session.NewAsync(39, CancellationToken.None);
+            var messages = await session.FetchAsync([.. uids], CancellationToken.None);
+            Assert.That(messages.Select(m => (m.Uid.Id, Encoding.ASCII.GetString(m.Raw))), Is.EqualTo(new[] { (40u, first), (41u, second) }),
+                "an unsolicited FETCH without UID is not taken for a message");
+            await session.ReleaseAsync([.. uids], CancellationToken.None);
+            Assert.That(await Wait(session), Is.True, "the EXISTS that came with FETCH is not lost: no IDLE before it is handled");
 
-        Assert.That(await client.WaitForChangeAsync(TimeSpan.FromSeconds(10), CancellationToken.None), Is.True, "EXISTS before the '+' counts");
-        var messages = await client.UidFetchAsync([40, 41], ImapFetchItems.Flags, CancellationToken.None);
-        Assert.That(messages.Select(m => (m.Uid, string.Join(' ', m.Flags!))), Is.EqualTo(new[] { (40u, "\\Seen"), (41u, "") }),
-            "an unsolicited FETCH without UID is not taken for a result");
-        Assert.That(client.Selected!.Exists, Is.EqualTo(6));
-        await client.UidMoveAsync([40, 41], "Processed", CancellationToken.None);
-        Assert.That(client.Selected!.Exists, Is.EqualTo(4));
-
-        using var leave = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        Assert.That(() => client.IdleAsync(leave.Token, CancellationToken.None),
-            Throws.TypeOf<MailProtocolException>().With.Message.Contains("Connection is closed. 13"));
-        Assert.That(client.IsConnected, Is.False);
+            Assert.That(() => Wait(session), Throws.InstanceOf<Exception>(), "BYE after DONE ends the session");
+            Assert.That(session.IsConnected, Is.False);
+        }
         Assert.That(await server.FinishedAsync(), Is.Null);
     }
 
     [Test]
-    public async Task Gmail_takes_the_initial_response_inline_and_a_synchronizing_literal_without_literal_plus()
+    public async Task Gmail_takes_xoauth2_inline_and_a_refused_token_is_replaced_by_a_fresh_one_once()
     {
-        var message = "Subject: x\r\n\r\ny\r\n";
-        await using var server = new ReplayServer($$"""
+        var directory = TempDirectory.Create();
+        var (command, arguments) = TokenCommand.Numbered(directory);
+        await using var server = new ReplayServer($"""
             S: * OK Gimap ready for requests from 127.0.0.1 a1mb
-            C: A0001 CAPABILITY
+            C: A00000000 CAPABILITY
             S: * CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 XYZZY SASL-IR AUTH=XOAUTH2 AUTH=PLAIN AUTH=PLAIN-CLIENTTOKEN AUTH=OAUTHBEARER
-            S: A0001 OK Thats all she wrote! a1mb
-            C: A0002 AUTHENTICATE PLAIN AHN1cHBvcnRAZXhhbXBsZS5jb20AcEBzcyB3MHJk
+            S: A00000000 OK Thats all she wrote! a1mb
+            C: A00000001 AUTHENTICATE XOAUTH2 {XOAuth2("support@example.com", "token-1")}
+            S: + eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==
+            C:
+            S: A00000001 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)
+            C: A00000002 AUTHENTICATE XOAUTH2 {XOAuth2("support@example.com", "token-2")}
             S: * CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584
-            S: A0002 OK support@example.com authenticated (Success)
-            C: A0003 APPEND "[Gmail]/Drafts" {{{message.Length}}}
-            S: + go ahead
-            C: Subject: x
-            C:
-            C: y
-            C:
-            S: A0003 OK [APPENDUID 11 1400] (Success)
-            C: A0004 SELECT "INBOX"
+            S: A00000002 OK support@example.com authenticated (Success)
+            C: A00000003 NAMESPACE
+            S: * NAMESPACE (("" "/")) NIL NIL
+            S: A00000003 OK Success
+            C: A00000004 LIST "" "INBOX" RETURN (SUBSCRIBED CHILDREN)
+            S: * LIST (\HasNoChildren \Subscribed) "/" "INBOX"
+            S: A00000004 OK Success
+            C: A00000041 LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED CHILDREN)
+            S: * LIST (\All \HasNoChildren \Subscribed) "/" "[Gmail]/All Mail"
+            S: * LIST (\HasNoChildren \Sent \Subscribed) "/" "[Gmail]/Sent Mail"
+            S: * LIST (\HasNoChildren \Junk \Subscribed) "/" "[Gmail]/Spam"
+            S: A00000041 OK Success
+            C: A00000042 LIST "" "[Gmail]" RETURN (SUBSCRIBED CHILDREN)
+            S: * LIST (\HasChildren \Noselect \Subscribed) "/" "[Gmail]"
+            S: A00000042 OK Success
+            C: A00000005 SELECT INBOX (CONDSTORE)
             S: * FLAGS (\Answered \Flagged \Draft \Deleted \Seen $NotPhishing $Phishing)
             S: * OK [PERMANENTFLAGS (\Answered \Flagged \Draft \Deleted \Seen $NotPhishing $Phishing \*)] Flags permitted.
             S: * OK [UIDVALIDITY 1] UIDs valid.
@@ -211,61 +262,58 @@ public sealed class ImapReplayTests
             S: * 0 RECENT
             S: * OK [UIDNEXT 9] Predicted next UID.
             S: * OK [HIGHESTMODSEQ 4242]
-            S: A0004 OK [READ-WRITE] INBOX selected. (Success)
-            C: A0005 IDLE
+            S: A00000005 OK [READ-WRITE] INBOX selected. (Success)
+            C: A00000006 IDLE
             S: + idling
             C: DONE
-            S: A0005 OK IDLE terminated (Success)
+            S: A00000006 OK IDLE terminated (Success)
+            C: A00000007 LOGOUT
+            S: * BYE LOGOUT Requested
+            S: A00000007 OK 73 good day (Success)
             """);
-        await using var client = Client(server, "support@example.com", "p@ss w0rd");
-        await client.ConnectAsync(CancellationToken.None);
-        Assert.That(await client.AppendAsync("[Gmail]/Drafts", Encoding.ASCII.GetBytes(message), null, null, CancellationToken.None), Is.EqualTo(1400));
-        var inbox = await client.SelectAsync("INBOX", CancellationToken.None);
-        Assert.That((inbox.UidValidity, inbox.UidNext, inbox.Exists), Is.EqualTo((1u, 9u, 3u)));
+        var mailbox = Mailbox(server, "support@example.com", password: null);
+        mailbox.Imap.Auth = MailAuth.OAuth2;
+        mailbox.OAuth2 = new OAuth2Options { Provider = OAuth2Provider.Command, Command = command, Arguments = arguments };
+        await using (var session = await TestMailbox.OpenAsync(mailbox, _log))
+            Assert.That(await session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None), Is.False,
+                "nothing arrived: DONE after the refresh interval");
 
-        Assert.That(await client.WaitForChangeAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None), Is.False, "nothing arrived: DONE after the wait");
-        Assert.That(client.IsConnected);
         Assert.That(await server.FinishedAsync(), Is.Null);
-        Assert.That(_log.Lines, Has.Some.EqualTo("C: A0002 AUTHENTICATE PLAIN ********"));
+        Assert.That(TokenCommand.Calls(directory), Is.EqualTo(2), "the kept token was refused, so a fresh one was asked for, once");
+        Assert.That(_log.Text, Does.Not.Contain("token-1").And.Not.Contain("token-2").And.Not.Contain(XOAuth2("support@example.com", "token-2")));
+        TempDirectory.Delete(directory);
     }
 
     [Test]
-    public async Task A_refused_command_keeps_the_session_and_a_timeout_drops_it()
+    public async Task A_server_that_stops_answering_ends_the_session_at_the_timeout()
     {
         await using var server = new ReplayServer("""
-            S: * PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready
-            C: A0001 SELECT "&BB0ENQRC- &BEIEMAQ6BD4EOQ-"
-            S: A0001 NO [NONEXISTENT] Mailbox doesn't exist
-            C: A0002 NOOP
+            S: * PREAUTH [CAPABILITY IMAP4rev1 IDLE NAMESPACE] ready
+            C: A00000000 NAMESPACE
             S: <wait>
             """);
-        await using var client = new ImapClient(new ImapClientOptions
-        {
-            Host = "127.0.0.1",
-            Port = server.Port,
-            Security = MailSecurity.PlainLoopbackOnly,
-            Timeout = TimeSpan.FromMilliseconds(500),
-            ProtocolLog = _log,
-        });
-        await client.ConnectAsync(CancellationToken.None);
+        var mailbox = Mailbox(server, "support@example.com", "x");
+        mailbox.Imap.Timeout = TimeSpan.FromMilliseconds(500);
 
-        Assert.That(() => client.SelectAsync("Нет такой", CancellationToken.None),
-            Throws.TypeOf<ImapCommandException>().With.Property(nameof(ImapCommandException.Code)).EqualTo("NONEXISTENT"));
-        Assert.That(client.IsConnected);
-        Assert.That(() => client.NoopAsync(CancellationToken.None), Throws.TypeOf<MailProtocolException>().With.Message.Contains("in time"));
-        Assert.That(client.IsConnected, Is.False);
+        Assert.That(() => TestMailbox.OpenAsync(mailbox, _log), Throws.InstanceOf<IOException>().Or.InstanceOf<TimeoutException>());
+        Assert.That(await server.FinishedAsync(), Is.Null, "the client hung up");
     }
 
-    private ImapClient Client(ReplayServer server, string user, string password) => new(new ImapClientOptions
+    private static Task<bool> Wait(MailboxSession session) =>
+        session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
+
+    private static MailboxOptions Mailbox(ReplayServer server, string user, string? password, string? processed = null, string[]? ignored = null)
     {
-        Host = "127.0.0.1",
-        Port = server.Port,
-        Security = MailSecurity.PlainLoopbackOnly,
-        UserName = user,
-        Password = password,
-        Timeout = TimeSpan.FromSeconds(5),
-        ProtocolLog = _log,
-    });
+        var mailbox = TestMailbox.Options(user, server.Port, password, ignored, processed);
+        mailbox.Imap.Timeout = TimeSpan.FromSeconds(5);
+        return mailbox;
+    }
+
+    private Task<MailboxSession> OpenAsync(ReplayServer server, string user, string password, string? processed = null, string[]? ignored = null) =>
+        TestMailbox.OpenAsync(Mailbox(server, user, password, processed, ignored), _log);
+
+    /// <summary>The XOAUTH2 initial response: "user=" user ^A "auth=Bearer " token ^A ^A, in base64.</summary>
+    private static string XOAuth2(string user, string token) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"user={user}\u0001auth=Bearer {token}\u0001\u0001"));
 
     /// <summary>A literal's text as script lines (the server adds CRLF to each).</summary>
     private static string Lines(string text) => string.Join("\n", text.Split("\r\n")[..^1].Select(l => "S: " + l));

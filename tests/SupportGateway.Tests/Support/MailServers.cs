@@ -16,6 +16,13 @@ internal static class MailServers
     public const int ImapsPort = 1993;
     public const string Password = "secret";
 
+    /// <summary>
+    /// The IMAP port of a Dovecot with the oauth2 passdb: the shared one once tests/mail-servers.sh has restarted it
+    /// with that passdb, or a private instance named by SG_MAIL_OAUTH_IMAP_PORT until then.
+    /// </summary>
+    public static int OAuthImapPort =>
+        int.TryParse(Environment.GetEnvironmentVariable("SG_MAIL_OAUTH_IMAP_PORT"), out var port) ? port : ImapPort;
+
     private static readonly Lazy<Task> Started = new(StartAsync);
 
     /// <summary>Starts the servers unless tests/run.sh already did (it sets SG_MAIL_SERVERS_STARTED).</summary>
@@ -77,21 +84,44 @@ internal static class MailServers
     public static System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate() =>
         System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile("/tmp/sg-mail/tls/cert.pem");
 
-    /// <summary>Restarts Dovecot alone (mail is kept); connections to it break.</summary>
-    public static Task RestartImapAsync() => RunScriptAsync("restart-imap");
+    /// <summary>A MailKit IMAP session for <paramref name="user"/>, for a test to arrange and inspect folders.</summary>
+    public static async Task<MailKit.Net.Imap.ImapClient> ImapAsync(string user, int port = ImapPort)
+    {
+        var client = new MailKit.Net.Imap.ImapClient();
+        await client.ConnectAsync(Host, port, MailKit.Security.SecureSocketOptions.None);
+        await client.AuthenticateAsync(user, Password);
+        return client;
+    }
 
-    /// <summary>Submits a message to Postfix as <paramref name="from"/>, to its To addresses, and asserts they were all accepted.</summary>
+    /// <summary>The folder, created when missing.</summary>
+    public static async Task<MailKit.IMailFolder> FolderAsync(MailKit.Net.Imap.ImapClient client, string name)
+    {
+        try
+        {
+            return await client.GetFolderAsync(name);
+        }
+        catch (MailKit.FolderNotFoundException)
+        {
+            return (await client.GetFolder(client.PersonalNamespaces[0]).CreateAsync(name, isMessageFolder: true))!;
+        }
+    }
+
+    /// <summary>How many messages the folder holds (STATUS, so the selected folder stays selected).</summary>
+    public static async Task<int> CountAsync(MailKit.Net.Imap.ImapClient client, string folder)
+    {
+        var found = await client.GetFolderAsync(folder);
+        await found.StatusAsync(MailKit.StatusItems.Count);
+        return found.Count;
+    }
+
+    /// <summary>Submits a message to Postfix as <paramref name="from"/>, to its To addresses, through MailKit.</summary>
     public static async Task SubmitAsync(string from, ReadOnlyMemory<byte> message)
     {
-        var to = SupportGateway.Mail.Mime.MimeParser.Parse(message).To.Select(a => a.Address).ToList();
-        await using var smtp = new SupportGateway.Mail.Smtp.SmtpClient(new SupportGateway.Mail.Smtp.SmtpClientOptions
-        {
-            Host = Host, Port = SmtpPort, Security = SupportGateway.Mail.Net.MailSecurity.PlainLoopbackOnly,
-        });
-        await smtp.ConnectAsync(CancellationToken.None);
-        var result = await smtp.SendAsync(message, from, to, CancellationToken.None);
-        Assert.That(result.Delivered, Is.EquivalentTo(to), result.DataReply?.ToString());
-        await smtp.QuitAsync(CancellationToken.None);
+        var mime = await MimeKit.MimeMessage.LoadAsync(new MemoryStream(message.ToArray()));
+        using var smtp = new MailKit.Net.Smtp.SmtpClient();
+        await smtp.ConnectAsync(Host, SmtpPort, MailKit.Security.SecureSocketOptions.None);
+        await smtp.SendAsync(mime, MimeKit.MailboxAddress.Parse(from), mime.To.Mailboxes);
+        await smtp.DisconnectAsync(quit: true);
     }
 
     private static Task StartAsync() => RunScriptAsync("start");

@@ -9,13 +9,17 @@ namespace SupportGateway.Tests.Support;
 /// (Exchange, Gmail, Yandex, Mail.ru). Script lines are "S: text" (sent with CRLF), "C: text" (the next line the
 /// client must send; "C: *" takes any line), "S: &lt;close&gt;", and "S: &lt;wait&gt;" (say nothing until the client hangs
 /// up). The first difference ends the session and is
-/// reported in <see cref="Failure"/>.
+/// reported in <see cref="Failure"/>. MailKit's IMAP tags carry a letter that changes with every client in the process
+/// (A00000000, B00000000…): a script's tags are labels, matched to whatever tag the client sends in their place and used
+/// in the server's answers to it.
 /// </summary>
 internal sealed class ReplayServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Task _session;
     private readonly List<string> _received = [];
+    private static readonly System.Text.RegularExpressions.Regex Tag = new(@"^[A-Z]+\d{4,8}(?= |$)");
+    private readonly Dictionary<string, string> _tags = new(StringComparer.Ordinal);
 
     public ReplayServer(string script)
     {
@@ -64,7 +68,7 @@ internal sealed class ReplayServer : IAsyncDisposable
             }
             if (line.StartsWith("S: ", StringComparison.Ordinal) || line == "S:")
             {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(line[Math.Min(3, line.Length)..] + "\r\n"));
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(Tag.Replace(line[Math.Min(3, line.Length)..], m => _tags.GetValueOrDefault(m.Value, m.Value), 1) + "\r\n"));
                 continue;
             }
             var expected = line[Math.Min(3, line.Length)..];
@@ -88,9 +92,16 @@ internal sealed class ReplayServer : IAsyncDisposable
                 buffer.AddRange(chunk.AsSpan(0, read));
             }
             _received.Add(actual);
+            if (Tag.Match(expected) is { Success: true } label && Tag.Match(actual) is { Success: true } tag)
+            {
+                _tags[label.Value] = tag.Value;
+                expected = tag.Value + expected[label.Length..];
+            }
             if (expected != "*" && actual != expected)
             {
                 Failure = $"expected the client to send \"{expected}\", but it sent \"{actual}\"";
+                // The client then sees a closed connection; this line says why.
+                TestContext.Progress.WriteLine("replay: " + Failure);
                 return;
             }
         }

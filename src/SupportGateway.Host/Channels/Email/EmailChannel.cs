@@ -14,6 +14,8 @@ internal static class EmailChannel
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<IInboundNormalizer, EmailNormalizer>();
         services.AddSingleton<IOutboundSender, EmailSender>();
+        services.AddSingleton<MailTokens>();
+        services.AddSingleton<MailLogin>();
         services.AddSingleton<SmtpSessions>();
         services.AddSingleton<MailSubmission>();
         services.AddSingleton<AgentMailTokens>();

@@ -1,13 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Tickets;
-using SupportGateway.Mail.Imap;
-using SupportGateway.Mail.Net;
-using SupportGateway.Mail.Smtp;
 
 namespace SupportGateway.Host.Channels.Email;
 
 public enum MailboxSecurity { None, SslOnConnect, StartTls }
+
+/// <summary>How the gateway logs in: the account's password, or an OAuth 2.0 access token (SASL XOAUTH2).</summary>
+public enum MailAuth { Password, OAuth2 }
 
 /// <summary><c>SupportGateway:Channels:Email</c>: the support mailboxes and how they are read.</summary>
 public sealed class EmailOptions
@@ -27,6 +27,12 @@ public sealed class EmailOptions
 
     /// <summary>The longest wait between reconnection attempts after an error.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// When set, every IMAP and SMTP session is written to <c>{mailbox}-imap.log</c> / <c>{mailbox}-smtp.log</c> in this
+    /// folder by MailKit's protocol logger, with passwords and tokens replaced.
+    /// </summary>
+    public string? ProtocolLogDirectory { get; set; }
 
     public AgentNotificationOptions AgentNotifications { get; set; } = new();
 
@@ -68,6 +74,9 @@ public sealed class MailboxOptions
 
     public MailEndpointOptions Smtp { get; set; } = new();
 
+    /// <summary>Where access tokens come from when <c>Imap:Auth</c> or <c>Smtp:Auth</c> is <see cref="MailAuth.OAuth2"/>.</summary>
+    public OAuth2Options? OAuth2 { get; set; }
+
     public TicketType? DefaultType { get; set; }
 
     public TicketPriority? DefaultPriority { get; set; }
@@ -91,14 +100,15 @@ public class MailEndpointOptions
 
     public string? Password { get; set; }
 
+    public MailAuth Auth { get; set; } = MailAuth.Password;
+
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    internal MailSecurity ClientSecurity => Security switch
-    {
-        MailboxSecurity.SslOnConnect => MailSecurity.ImplicitTls,
-        MailboxSecurity.None => MailSecurity.PlainLoopbackOnly,
-        _ => MailSecurity.StartTls,
-    };
+    /// <summary>
+    /// SHA-256 fingerprints (hex, colons allowed) of certificates trusted as they are, for a server with a self-signed
+    /// certificate; any other certificate must pass the system's usual checks.
+    /// </summary>
+    public List<string> PinnedCertificates { get; set; } = [];
 }
 
 public sealed class ImapEndpointOptions : MailEndpointOptions
@@ -111,31 +121,6 @@ public sealed class ImapEndpointOptions : MailEndpointOptions
     /// <summary>Capabilities to leave unused on a server that implements them badly, such as "IDLE" (then it is polled) or "MOVE".</summary>
     public List<string> IgnoredCapabilities { get; set; } = [];
 
-    internal ImapClientOptions ToClient(Mail.Net.IProtocolLog? log) => new()
-    {
-        Host = Host,
-        Port = Port != 0 ? Port : Security == MailboxSecurity.SslOnConnect ? 993 : 143,
-        Security = ClientSecurity,
-        UserName = Username,
-        Password = Password,
-        Timeout = Timeout,
-        ProtocolLog = log,
-        IgnoredCapabilities = new HashSet<string>(IgnoredCapabilities, StringComparer.OrdinalIgnoreCase),
-    };
-}
-
-internal static class SmtpEndpoint
-{
-    public static SmtpClientOptions ToClient(this MailEndpointOptions smtp, string clientName) => new()
-    {
-        Host = smtp.Host,
-        Port = smtp.Port != 0 ? smtp.Port : smtp.Security == MailboxSecurity.SslOnConnect ? 465 : 587,
-        Security = smtp.ClientSecurity,
-        UserName = string.IsNullOrEmpty(smtp.Username) ? null : smtp.Username,
-        Password = smtp.Password,
-        Timeout = smtp.Timeout,
-        ClientName = clientName,
-    };
 }
 
 /// <summary>Each problem names its key, so a misconfiguration stops the start with one clear line.</summary>
@@ -146,7 +131,7 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
         var failures = new List<string>();
         if (options.PollInterval <= TimeSpan.Zero)
             failures.Add($"{EmailOptions.Section}:PollInterval: must be positive");
-        if (options.IdleRefresh <= TimeSpan.Zero || options.IdleRefresh > ImapClient.MaxIdle)
+        if (options.IdleRefresh <= TimeSpan.Zero || options.IdleRefresh > MailboxSession.MaxIdle)
             failures.Add($"{EmailOptions.Section}:IdleRefresh: must be positive and at most 29 minutes (RFC 2177)");
         if (options.FetchBatch is < 1 or > 500)
             failures.Add($"{EmailOptions.Section}:FetchBatch: must be between 1 and 500");
@@ -167,6 +152,15 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
                 failures.Add($"{key}:Address: '{mailbox.Address}' is not an e-mail address");
             Endpoint(failures, $"{key}:Imap", mailbox.Imap, credentialsRequired: true);
             Endpoint(failures, $"{key}:Smtp", mailbox.Smtp, credentialsRequired: false);
+            if (mailbox.Imap.Auth == MailAuth.OAuth2 || mailbox.Smtp.Auth == MailAuth.OAuth2)
+            {
+                if (mailbox.OAuth2 is null)
+                    failures.Add($"{key}:OAuth2: required when Imap:Auth or Smtp:Auth is OAuth2 (Provider Microsoft, Google, Command or File)");
+                else
+                    failures.AddRange(mailbox.OAuth2.Problems($"{key}:OAuth2"));
+            }
+            foreach (var capability in mailbox.Imap.IgnoredCapabilities.Where(c => !MailboxSession.CanIgnore(c)))
+                failures.Add($"{key}:Imap:IgnoredCapabilities: '{capability}' is not an IMAP capability MailKit uses (such as IDLE, MOVE, UIDPLUS, SASL-IR, LITERAL+ or AUTH=PLAIN)");
             if (mailbox.Imap.ProcessedFolder is { } processed && string.Equals(processed, mailbox.Imap.Folder, StringComparison.OrdinalIgnoreCase))
                 failures.Add($"{key}:Imap:ProcessedFolder: must differ from Folder");
         }
@@ -181,8 +175,12 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"{key}:Security: None (no TLS) is allowed for a loopback host only, not '{endpoint.Host}'; use StartTls or SslOnConnect");
         if (endpoint.Port is < 0 or > 65535)
             failures.Add($"{key}:Port: must be between 0 and 65535");
-        if (credentialsRequired && (string.IsNullOrEmpty(endpoint.Username) || string.IsNullOrEmpty(endpoint.Password)))
+        if (endpoint.Auth == MailAuth.OAuth2 && string.IsNullOrEmpty(endpoint.Username))
+            failures.Add($"{key}:Username: required with Auth OAuth2 (the mailbox the token is for)");
+        else if (endpoint.Auth == MailAuth.Password && credentialsRequired && (string.IsNullOrEmpty(endpoint.Username) || string.IsNullOrEmpty(endpoint.Password)))
             failures.Add($"{key}: Username and Password are required");
+        foreach (var pin in endpoint.PinnedCertificates.Where(p => MailLogin.Fingerprint(p) is null))
+            failures.Add($"{key}:PinnedCertificates: '{pin}' is not a SHA-256 fingerprint (64 hex digits)");
         if (endpoint.Timeout <= TimeSpan.Zero)
             failures.Add($"{key}:Timeout: must be positive");
     }

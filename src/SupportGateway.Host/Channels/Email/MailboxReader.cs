@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
 using SupportGateway.Host.Health;
-using SupportGateway.Mail.Imap;
+using MailKit;
 
 namespace SupportGateway.Host.Channels.Email;
 
@@ -17,6 +17,7 @@ internal sealed class MailboxReader(
     InboundProcessor processor,
     Database database,
     ChannelHealth health,
+    MailLogin login,
     TimeProvider time,
     ILogger<MailboxReader> logger) : BackgroundService
 {
@@ -28,11 +29,12 @@ internal sealed class MailboxReader(
     private async Task RunAsync(MailboxOptions mailbox, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(1);
+        string? lastError = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ReadAsync(mailbox, stoppingToken);
+                await ReadAsync(mailbox, () => (delay, lastError) = (TimeSpan.FromSeconds(1), null), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -40,89 +42,75 @@ internal sealed class MailboxReader(
             }
             catch (Exception ex)
             {
-                health.Report(HealthName(mailbox), ChannelState.Down, $"{ex.GetType().Name}: {ex.Message}; retrying in {delay.TotalSeconds:0} s");
-                logger.LogWarning("Mailbox {Mailbox}: {Error}; reconnecting in {Delay}", mailbox.Name, ex.Message, delay);
+                var error = ex is MailTokenRejectedException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                health.Report(HealthName(mailbox), ChannelState.Down, $"{error}; retrying in {delay.TotalSeconds:0} s");
+                // The same failure again (a rejected token, a server that is down) is one log line, not one per attempt.
+                if (error != lastError)
+                    logger.LogWarning("Mailbox {Mailbox}: {Error}; reconnecting with backoff (up to {MaxDelay})", mailbox.Name, error, options.Value.MaxReconnectDelay);
+                else
+                    logger.LogDebug("Mailbox {Mailbox}: {Error} again; next attempt in {Delay}", mailbox.Name, error, delay);
+                lastError = error;
                 try
                 {
-                    await Task.Delay(delay, time, stoppingToken);
+                    await Task.Delay(Jitter(delay), time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
                     return;
                 }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.MaxReconnectDelay.Ticks));
-                continue;
             }
         }
     }
 
-    private async Task ReadAsync(MailboxOptions mailbox, CancellationToken stoppingToken)
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
+
+    private async Task ReadAsync(MailboxOptions mailbox, Action connected, CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        await using var client = new ImapClient(mailbox.Imap.ToClient(null));
-        await client.ConnectAsync(stoppingToken);
-        if (mailbox.Imap.ProcessedFolder is { } processed)
-            await client.CreateFolderAsync(processed, stoppingToken);
-        var folder = await client.SelectAsync(mailbox.Imap.Folder, stoppingToken);
-        var idle = client.Capabilities.Contains("IDLE");
+        await using var session = await MailboxSession.OpenAsync(mailbox, login, MailLogin.ProtocolLog(settings, mailbox, "imap"), stoppingToken);
+        connected();
+        var idle = session.CanIdle;
         health.Report(HealthName(mailbox), ChannelState.Up,
             $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}, {(idle ? "IDLE" : $"polled every {settings.PollInterval.TotalSeconds:0.#} s")}");
         logger.LogInformation("Mailbox {Mailbox} reads {Folder} on {Host} ({Mode})", mailbox.Name, mailbox.Imap.Folder, mailbox.Imap.Host, idle ? "IDLE" : "polling");
-
-        // Mail that arrives while a batch is handled is announced (EXISTS) during those commands, not in the IDLE after.
-        var arrived = false;
-        client.MailboxChanged += (_, change) => arrived |= change.Kind == "EXISTS";
         while (!stoppingToken.IsCancellationRequested)
         {
-            arrived = false;
-            await DrainAsync(client, mailbox, folder, stoppingToken);
-            if (arrived)
-                continue;
-            if (idle)
+            await DrainAsync(session, mailbox, stoppingToken);
+            // Mail announced while the batch was handled is drained at once; otherwise IDLE (or a poll) until some arrives.
+            while (!await session.WaitAsync(settings.IdleRefresh, settings.PollInterval, time, stoppingToken))
             {
-                await client.WaitForChangeAsync(settings.IdleRefresh, stoppingToken);
-            }
-            else
-            {
-                await Task.Delay(settings.PollInterval, time, stoppingToken);
-                await client.NoopAsync(stoppingToken);
             }
         }
     }
 
     /// <summary>Handles every message above the cursor, in UID order, a batch at a time.</summary>
-    private async Task DrainAsync(ImapClient client, MailboxOptions mailbox, ImapMailbox folder, CancellationToken cancellationToken)
+    private async Task DrainAsync(MailboxSession session, MailboxOptions mailbox, CancellationToken cancellationToken)
     {
         var cursorKey = $"{mailbox.Name}/{mailbox.Imap.Folder}";
         var cursor = await ReadCursorAsync(cursorKey, cancellationToken);
-        var lastUid = cursor?.UidValidity == folder.UidValidity ? cursor.LastUid : 0;
-        if (cursor is not null && cursor.UidValidity != folder.UidValidity)
+        var uidValidity = session.UidValidity;
+        var lastUid = cursor?.UidValidity == uidValidity ? (uint)cursor.LastUid : 0;
+        if (cursor is not null && cursor.UidValidity != uidValidity)
             logger.LogWarning("Mailbox {Mailbox}: UIDVALIDITY changed from {Old} to {New}; reading the folder again (Message-IDs keep it from doubling tickets)",
-                mailbox.Name, cursor.UidValidity, folder.UidValidity);
+                mailbox.Name, cursor.UidValidity, uidValidity);
 
-        // "UID n:*" always matches the highest UID, even one below n.
-        var uids = (await client.UidSearchAsync($"UID {lastUid + 1}:* UNDELETED", cancellationToken)).Where(uid => uid > lastUid).Order().ToList();
+        var uids = await session.NewAsync(lastUid, cancellationToken);
         foreach (var batch in uids.Chunk(options.Value.FetchBatch))
         {
-            var messages = await client.UidFetchAsync(batch, ImapFetchItems.Body, cancellationToken);
-            var handled = new List<uint>();
-            foreach (var message in messages)
+            var handled = new List<UniqueId>();
+            foreach (var (uid, raw) in await session.FetchAsync(batch, cancellationToken))
             {
-                if (message.Body is not { } body)
-                    continue;
-                var result = await processor.IngestAsync(EmailNormalizer.ToRaw(mailbox.Name, body), cancellationToken);
-                logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, message.Uid, result.Outcome, result.TicketNumber);
-                handled.Add(message.Uid);
+                var result = await processor.IngestAsync(EmailNormalizer.ToRaw(mailbox.Name, raw), cancellationToken);
+                logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, uid.Id, result.Outcome, result.TicketNumber);
+                handled.Add(uid);
             }
             // Committed: now the server may forget the message.
-            if (mailbox.Imap.ProcessedFolder is { } processed)
-                await client.UidMoveAsync(handled, processed, cancellationToken);
-            else
-                await client.UidStoreAsync(handled, ImapStoreMode.Add, ["\\Seen"], cancellationToken);
+            await session.ReleaseAsync(handled, cancellationToken);
             // The cursor passes only what was handled: a UID the server did not return this time is asked for again.
-            var through = batch.TakeWhile(handled.Contains).DefaultIfEmpty(lastUid == 0 ? 0u : (uint)lastUid).Max();
+            var through = batch.TakeWhile(handled.Contains).Select(uid => uid.Id).DefaultIfEmpty(lastUid).Max();
             if (through > lastUid)
-                await WriteCursorAsync(cursorKey, folder.UidValidity, through, cancellationToken);
+                await WriteCursorAsync(cursorKey, uidValidity, through, cancellationToken);
             if (handled.Count < batch.Length)
                 break;
             lastUid = through;

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using MailKit;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using MimeKit;
+using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
+using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Channels.Email;
 
@@ -12,7 +13,8 @@ namespace SupportGateway.Host.Channels.Email;
 /// a mail's cost), checked with NOOP when it has been idle, and dropped and opened again after any failure. A 5xx for
 /// the recipient is permanent, a 4xx and a broken connection are a retry (RFC 5321 §4.2.1).
 /// </summary>
-internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
+internal sealed class SmtpSessions(MailLogin login, IOptions<EmailOptions> options, ChannelHealth health, ILogger<SmtpSessions> logger, TimeProvider time)
+    : IAsyncDisposable
 {
     /// <summary>A connection idle longer than this is checked with NOOP first: servers close quiet sessions (RFC 5321 §4.5.3.2 allows 5 minutes).</summary>
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
@@ -33,6 +35,9 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
                     var client = await ConnectedAsync(session, mailbox, cancellationToken);
                     await client.SendAsync(mime, MailboxAddress.Parse(mailbox.Address), [MailboxAddress.Parse(recipient)], cancellationToken);
                     session.LastUsed = time.GetUtcNow();
+                    if (session.Rejected)
+                        health.Report(HealthName(mailbox), ChannelState.Up, $"{mailbox.Smtp.Host}: token accepted again");
+                    session.Rejected = false;
                     return;
                 }
                 catch (SmtpCommandException ex)
@@ -40,6 +45,16 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
                     await session.DropAsync();
                     var reply = $"{recipient}: {(int)ex.StatusCode} {ex.Message}";
                     throw (int)ex.StatusCode >= 500 ? new PermanentDeliveryException(reply, ex) : new IOException(reply, ex);
+                }
+                catch (MailTokenRejectedException ex)
+                {
+                    // Not retried here: the outbox tries again with its backoff, by when the grant may be fixed.
+                    await session.DropAsync();
+                    health.Report(HealthName(mailbox), ChannelState.Down, ex.Message);
+                    if (!session.Rejected)
+                        logger.LogWarning("Mailbox {Mailbox} SMTP: {Error}; answers wait in the outbox", mailbox.Name, ex.Message);
+                    session.Rejected = true;
+                    throw;
                 }
                 catch (Exception ex) when (ex is SmtpProtocolException or IOException or ServiceNotConnectedException && !cancellationToken.IsCancellationRequested)
                 {
@@ -56,6 +71,9 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
         }
     }
 
+    /// <summary>Shown only once sending has trouble logging in: the reader's line is the mailbox's own.</summary>
+    public static string HealthName(MailboxOptions mailbox) => MailboxReader.HealthName(mailbox) + ":smtp";
+
     private async Task<SmtpClient> ConnectedAsync(Session session, MailboxOptions mailbox, CancellationToken cancellationToken)
     {
         if (session.Client is { IsConnected: true } kept)
@@ -66,19 +84,10 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
             return kept;
         }
         await session.DropAsync();
-        var smtp = mailbox.Smtp;
-        var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds, LocalDomain = mailbox.Domain };
+        var client = new SmtpClient(MailLogin.ProtocolLog(options.Value, mailbox, "smtp")) { LocalDomain = mailbox.Domain };
         session.Client = client;
-        var port = smtp.Port != 0 ? smtp.Port : smtp.Security == MailboxSecurity.SslOnConnect ? 465 : 587;
-        var security = smtp.Security switch
-        {
-            MailboxSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-            MailboxSecurity.None => SecureSocketOptions.None,
-            _ => SecureSocketOptions.StartTls,
-        };
-        await client.ConnectAsync(smtp.Host, port, security, cancellationToken);
-        if (!string.IsNullOrEmpty(smtp.Username))
-            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", cancellationToken);
+        await MailLogin.ConnectAsync(client, mailbox.Smtp, tlsPort: 465, startTlsPort: 587, cancellationToken);
+        await login.AuthenticateAsync(client, mailbox, mailbox.Smtp, cancellationToken);
         return client;
     }
 
@@ -95,6 +104,9 @@ internal sealed class SmtpSessions(TimeProvider time) : IAsyncDisposable
         public SmtpClient? Client { get; set; }
 
         public DateTimeOffset LastUsed { get; set; }
+
+        /// <summary>The last login failed on the OAuth 2.0 token: said once, until a mail goes out again.</summary>
+        public bool Rejected { get; set; }
 
         public async Task DropAsync()
         {

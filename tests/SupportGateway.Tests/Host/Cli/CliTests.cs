@@ -73,7 +73,7 @@ public sealed class CliTests
 
         var (exit, output) = await GatewayProcess.RunAsync(_directory, environment, "check-config");
         Assert.That(exit, Is.Zero, output);
-        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("email: up (support <support@example.ru>)")
+        Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("email: up (support <support@example.ru>, m365 <helpdesk@example.onmicrosoft.com>)")
             .And.Contain("telegram: up (webhook via https://api.telegram.org)").And.Contain("whatsapp: up (twilio and cloud api)"));
     }
 

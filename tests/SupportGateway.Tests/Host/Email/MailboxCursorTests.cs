@@ -1,6 +1,8 @@
 using System.Text;
-using SupportGateway.Mail.Imap;
-using SupportGateway.Mail.Net;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MimeKit;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.Email;
@@ -17,46 +19,43 @@ public sealed class MailboxCursorTests
     {
         var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
         var database = Path.Combine(TempDirectory.Create(), "gateway.db");
-        await using var imap = new ImapClient(new ImapClientOptions
-        {
-            Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly, UserName = user, Password = MailServers.Password,
-        });
-        await imap.ConnectAsync(CancellationToken.None);
-        await imap.CreateFolderAsync("Work", CancellationToken.None);
-        await imap.AppendAsync("Work", Mail("a", "Первое обращение"), null, null, CancellationToken.None);
+        var imap = await MailServers.ImapAsync(user);
+        var work = await MailServers.FolderAsync(imap, "Work");
+        await work.AppendAsync(Mail("a", "Первое обращение"));
 
         using (var first = Gateway(user, database))
         {
             _ = first.Agent();
-            await SeenAsync(imap, expected: 1);
+            await SeenAsync(work, expected: 1);
         }
-        var before = (await imap.ExamineAsync("Work", CancellationToken.None)).UidValidity;
+        var before = work.UidValidity;
 
-        await imap.ExamineAsync("INBOX", CancellationToken.None);
-        await imap.DeleteFolderAsync("Work", CancellationToken.None);
-        await imap.CreateFolderAsync("Work", CancellationToken.None);
-        await imap.AppendAsync("Work", Mail("a", "Первое обращение"), null, null, CancellationToken.None);
-        await imap.AppendAsync("Work", Mail("b", "Второе обращение"), null, null, CancellationToken.None);
-        Assert.That((await imap.ExamineAsync("Work", CancellationToken.None)).UidValidity, Is.Not.EqualTo(before));
+        await work.CloseAsync();
+        await work.DeleteAsync();
+        imap.Dispose();
+        // A new session: the first one's folder cache still knows the deleted folder.
+        imap = await MailServers.ImapAsync(user);
+        work = await MailServers.FolderAsync(imap, "Work");
+        await work.AppendAsync(Mail("a", "Первое обращение"));
+        await work.AppendAsync(Mail("b", "Второе обращение"));
+        await work.OpenAsync(FolderAccess.ReadOnly);
+        Assert.That(work.UidValidity, Is.Not.EqualTo(before));
 
         using var second = Gateway(user, database);
         var agent = second.Agent();
         // UID 1 is read again (it is the same mail, so it dedupes) and UID 2 opens the second ticket.
-        await SeenAsync(imap, expected: 2);
+        await SeenAsync(work, expected: 2);
         var tickets = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(agent, "/api/v1/tickets");
         Assert.That(tickets.EnumerateArray().Select(t => t.GetProperty("subject").GetString()), Is.EquivalentTo(new[] { "Первое обращение", "Второе обращение" }));
+        imap.Dispose();
     }
 
     [Test]
     public async Task A_server_without_idle_is_polled()
     {
         var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
-        await using var imap = new ImapClient(new ImapClientOptions
-        {
-            Host = MailServers.Host, Port = MailServers.ImapPort, Security = MailSecurity.PlainLoopbackOnly, UserName = user, Password = MailServers.Password,
-        });
-        await imap.ConnectAsync(CancellationToken.None);
-        await imap.CreateFolderAsync("Work", CancellationToken.None);
+        using var imap = await MailServers.ImapAsync(user);
+        var work = await MailServers.FolderAsync(imap, "Work");
         var settings = MailServers.MailboxSettings(user, folder: "Work");
         settings["SupportGateway:Channels:Email:Mailboxes:0:Imap:IgnoredCapabilities:0"] = "IDLE";
         settings["SupportGateway:Channels:Email:PollInterval"] = "00:00:00.300";
@@ -66,8 +65,8 @@ public sealed class MailboxCursorTests
         await Task.Delay(500);
 
         // Arrives after the first look: only polling can find it.
-        await imap.AppendAsync("Work", Mail("poll", "Опрос без IDLE"), null, null, CancellationToken.None);
-        await SeenAsync(imap, expected: 1);
+        await work.AppendAsync(Mail("poll", "Опрос без IDLE"));
+        await SeenAsync(work, expected: 1);
         Assert.That(await agent.GetStringAsync("/healthz"), Does.Contain("email:support: up").And.Contain("polled every 0.3 s"));
     }
 
@@ -79,22 +78,14 @@ public sealed class MailboxCursorTests
         return new GatewayFactory(settings);
     }
 
-    private static byte[] Mail(string id, string subject) => Encoding.UTF8.GetBytes(
+    private static MimeMessage Mail(string id, string subject) => MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(
         $"From: customer@sg.test\r\nTo: support@sg.test\r\nSubject: =?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(subject))}?=\r\n" +
-        $"Message-ID: <{id}-cursor@client.sg.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{subject}\r\n");
+        $"Message-ID: <{id}-cursor@client.sg.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{subject}\r\n")));
 
     /// <summary>Handled mail is marked \Seen when there is no processed folder.</summary>
-    private static async Task SeenAsync(ImapClient imap, int expected)
+    private static Task SeenAsync(IMailFolder work, int expected) => Eventually.HoldsAsync(async () =>
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            await imap.ExamineAsync("Work", CancellationToken.None);
-            if ((await imap.UidSearchAsync("SEEN", CancellationToken.None)).Count >= expected)
-                return;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"fewer than {expected} messages were handled within 20 s");
-            await Task.Delay(100);
-        }
-    }
+        await work.OpenAsync(FolderAccess.ReadOnly);
+        return (await work.SearchAsync(SearchQuery.Seen)).Count >= expected;
+    }, 20, () => $"fewer than {expected} messages were handled");
 }

@@ -1,6 +1,4 @@
 using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Net;
-using SupportGateway.Mail.Smtp;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.Telegram;

@@ -1,194 +1,136 @@
 using System.Diagnostics;
 using System.Text;
-using SupportGateway.Mail.Imap;
-using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Net;
-using SupportGateway.Mail.Smtp;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+using MimeKit;
+using SupportGateway.Host.Channels.Email;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Mail.Servers;
 
-/// <summary>The IMAP client against a real Dovecot, with mail delivered by a real Postfix.</summary>
+/// <summary>The mailbox reader's IMAP session (MailKit) against a real Dovecot, with mail delivered by a real Postfix.</summary>
 [NonParallelizable]
 public sealed class ImapDovecotTests
 {
-    private RecordingLog _log = new();
+    private Transcript _log = new();
 
     [OneTimeSetUp]
     public Task Servers() => MailServers.EnsureStartedAsync();
 
     [SetUp]
-    public void FreshLog() => _log = new RecordingLog();
+    public void FreshLog() => _log = new Transcript();
 
     [Test]
     public async Task Logs_in_with_authenticate_plain_or_login_and_the_log_keeps_no_secret()
     {
-        await using var plain = await ConnectAsync("robot@sg.test");
-        Assert.That(plain.Capabilities, Does.Contain("IDLE").And.Contain("MOVE").And.Contain("UIDPLUS"), "post-login capabilities");
-        await plain.LogoutAsync(CancellationToken.None);
-
-        await using var login = await ConnectAsync("robot@sg.test", ignored: ["AUTH=PLAIN"]);
-        Assert.That(login.IsConnected);
-        await login.LogoutAsync(CancellationToken.None);
-        Assert.That(login.IsConnected, Is.False);
+        await using (var plain = await TestMailbox.OpenAsync(Mailbox("robot@sg.test"), _log))
+            Assert.That(plain.CanIdle);
+        await using (var login = await TestMailbox.OpenAsync(Mailbox("robot@sg.test", ignored: ["AUTH=PLAIN"]), _log))
+            Assert.That(login.IsConnected);
 
         var token = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0robot@sg.test\0{MailServers.Password}"));
-        Assert.That(_log.Lines, Has.Some.Contains("AUTHENTICATE PLAIN ********").And.Some.Contains("LOGIN ******** ********"));
-        Assert.That(_log.Lines, Has.None.Contains(MailServers.Password).And.None.Contains(token));
+        Assert.That(_log.Lines, Has.Some.Contains("AUTHENTICATE PLAIN").And.Some.Contains("AUTHENTICATE LOGIN"));
+        Assert.That(_log.Text, Does.Not.Contain(MailServers.Password).And.Not.Contain(token).And.Not.Contain(Convert.ToBase64String(Encoding.UTF8.GetBytes(MailServers.Password))));
 
-        var wrong = new ImapClient(Options("robot@sg.test") with { Password = "wrong" });
-        Assert.That(() => wrong.ConnectAsync(CancellationToken.None),
-            Throws.TypeOf<ImapCommandException>().With.Property(nameof(ImapCommandException.Code)).EqualTo("AUTHENTICATIONFAILED"));
-        Assert.That(wrong.IsConnected, Is.False);
+        Assert.That(() => TestMailbox.OpenAsync(Mailbox("robot@sg.test", password: "wrong"), _log), Throws.InstanceOf<AuthenticationException>());
     }
 
     [Test]
-    public async Task Fetches_a_thousand_messages_and_moves_them()
+    public async Task Reads_a_thousand_messages_byte_for_byte_and_moves_them()
     {
         const int count = 1000;
-        var folder = "Входящие-" + Guid.NewGuid().ToString("N")[..8];
-        var done = folder + "-обработано";
-        await using var client = await ConnectAsync("robot@sg.test");
-        await client.CreateFolderAsync(folder, CancellationToken.None);
-        await client.CreateFolderAsync(done, CancellationToken.None);
-        await client.CreateFolderAsync(done, CancellationToken.None);
-
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++)
-            await client.AppendAsync(folder, Message(i), i % 2 == 0 ? ["\\Seen"] : null, new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.FromHours(3)).AddMinutes(i), CancellationToken.None);
-        var appended = clock.Elapsed;
-
-        var mailbox = await client.SelectAsync(folder, CancellationToken.None);
-        Assert.That((mailbox.Exists, mailbox.UidNext, mailbox.ReadOnly), Is.EqualTo(((uint)count, (uint)count + 1, false)));
-        Assert.That(mailbox.UidValidity, Is.GreaterThan(0));
-        var uids = await client.UidSearchAsync("ALL", CancellationToken.None);
-        Assert.That(uids, Has.Count.EqualTo(count));
-        Assert.That(await client.UidSearchAsync("UNSEEN", CancellationToken.None), Has.Count.EqualTo(count / 2));
-
-        clock.Restart();
-        var messages = await client.UidFetchAsync(uids, ImapFetchItems.All, CancellationToken.None);
-        var fetched = clock.Elapsed;
-        Assert.That(messages, Has.Count.EqualTo(count));
-        for (var i = 0; i < count; i++)
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        var done = "Обработано";
+        var sent = new List<byte[]>();
+        using (var setup = await MailServers.ImapAsync(user))
         {
-            var message = messages[i];
-            Assert.That(MimeParser.Parse(message.Body!).Subject, Is.EqualTo($"Заявка №{i}"));
-            Assert.That(message.Size, Is.EqualTo(message.Body!.Length));
-            Assert.That(message.InternalDate, Is.EqualTo(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.FromHours(3)).AddMinutes(i)));
-            Assert.That(message.Flags, i % 2 == 0 ? Does.Contain("\\Seen") : Does.Not.Contain("\\Seen"));
+            var inbox = setup.Inbox;
+            for (var i = 0; i < count; i++)
+            {
+                var message = Message(i);
+                sent.Add(message);
+                await inbox.AppendAsync(new AppendRequest(MimeMessage.Load(new MemoryStream(message)), i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None));
+            }
         }
-        Assert.That(await client.UidSearchAsync("UNSEEN", CancellationToken.None), Has.Count.EqualTo(count / 2), "BODY.PEEK[] leaves \\Seen alone");
 
-        await client.UidStoreAsync(uids.Take(10), ImapStoreMode.Add, ["\\Flagged"], CancellationToken.None);
-        Assert.That(await client.UidSearchAsync("FLAGGED", CancellationToken.None), Is.EqualTo(uids.Take(10)));
+        await using var session = await TestMailbox.OpenAsync(Mailbox(user, processed: done), _log);
+        var clock = Stopwatch.StartNew();
+        var uids = await session.NewAsync(0, CancellationToken.None);
+        Assert.That(uids.Select(u => u.Id), Is.EqualTo(Enumerable.Range(1, count).Select(i => (uint)i)));
+        var fetched = new List<(UniqueId Uid, byte[] Raw)>();
+        foreach (var batch in uids.Chunk(100))
+            fetched.AddRange(await session.FetchAsync(batch, CancellationToken.None));
+        var fetchTime = clock.Elapsed;
+        Assert.That(fetched.Select(m => m.Uid), Is.EqualTo(uids));
+        for (var i = 0; i < count; i++)
+            Assert.That(fetched[i].Raw, Is.EqualTo(sent[i]), $"message {i} reached the reader byte for byte");
+        Assert.That(await session.NewAsync(500, CancellationToken.None), Has.Count.EqualTo(500), "above the cursor only");
+        Assert.That(await session.NewAsync(count, CancellationToken.None), Is.Empty, "UID n:* matches the last message even below n; it is left out");
 
         clock.Restart();
-        await client.UidMoveAsync(uids, done, CancellationToken.None);
-        var moved = clock.Elapsed;
-        Assert.That(client.Selected!.Exists, Is.Zero, "EXPUNGE responses keep the count current");
-        Assert.That(await client.UidSearchAsync("ALL", CancellationToken.None), Is.Empty);
-        var target = await client.ExamineAsync(done, CancellationToken.None);
-        Assert.That((target.Exists, target.ReadOnly), Is.EqualTo(((uint)count, true)));
-        TestContext.Out.WriteLine($"Dovecot, {count} messages: APPEND {appended.TotalMilliseconds:F0} ms, UID FETCH (FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[]) {fetched.TotalMilliseconds:F0} ms, UID MOVE {moved.TotalMilliseconds:F0} ms");
+        await session.ReleaseAsync([.. uids], CancellationToken.None);
+        var moveTime = clock.Elapsed;
+        Assert.That(await session.NewAsync(0, CancellationToken.None), Is.Empty);
+        Assert.That(_log.Lines, Has.Some.Contains("UID MOVE"));
+        using var check = await MailServers.ImapAsync(user);
+        Assert.That(await MailServers.CountAsync(check, done), Is.EqualTo(count));
+        var moved = await check.GetFolderAsync(done);
+        await moved.OpenAsync(FolderAccess.ReadOnly);
+        Assert.That(await moved.SearchAsync(SearchQuery.NotSeen), Has.Count.EqualTo(count / 2), "BODY.PEEK[] left \\Seen alone");
+        TestContext.Out.WriteLine($"Dovecot, {count} messages: UID FETCH BODY.PEEK[] in batches of 100 {fetchTime.TotalMilliseconds:F0} ms, UID MOVE {moveTime.TotalMilliseconds:F0} ms");
     }
 
     [Test]
     public async Task Without_move_messages_are_copied_flagged_deleted_and_expunged_by_uid()
     {
-        var folder = "nomove-" + Guid.NewGuid().ToString("N")[..8];
-        await using var client = await ConnectAsync("robot@sg.test", ignored: ["MOVE"]);
-        await client.CreateFolderAsync(folder, CancellationToken.None);
-        await client.CreateFolderAsync(folder + ".done", CancellationToken.None);
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        using var other = await MailServers.ImapAsync(user);
         for (var i = 0; i < 5; i++)
-            await client.AppendAsync(folder, Message(i), null, null, CancellationToken.None);
-        await client.SelectAsync(folder, CancellationToken.None);
-        var uids = await client.UidSearchAsync("ALL", CancellationToken.None);
-        // Another client's message marked \Deleted must survive: the fallback expunges by UID only.
-        await client.UidStoreAsync([uids[4]], ImapStoreMode.Add, ["\\Deleted"], CancellationToken.None);
+            await other.Inbox.AppendAsync(new AppendRequest(MimeMessage.Load(new MemoryStream(Message(i))), MessageFlags.None));
+        // Another client's message marked \Deleted must survive: the fallback expunges by UID only (UIDPLUS).
+        await other.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        await other.Inbox.StoreAsync([new UniqueId(5)], new StoreFlagsRequest(StoreAction.Add, MessageFlags.Deleted) { Silent = true });
 
-        await client.UidMoveAsync(uids.Take(3), folder + ".done", CancellationToken.None);
+        await using var session = await TestMailbox.OpenAsync(Mailbox(user, ignored: ["MOVE"], processed: "Done"), _log);
+        var uids = await session.NewAsync(0, CancellationToken.None);
+        Assert.That(uids.Select(u => u.Id), Is.EqualTo(new uint[] { 1, 2, 3, 4 }), "a message marked \\Deleted is not read");
+        await session.ReleaseAsync([.. uids.Take(3)], CancellationToken.None);
 
-        Assert.That(await client.UidSearchAsync("ALL", CancellationToken.None), Is.EqualTo(uids.Skip(3)));
+        Assert.That((await session.NewAsync(0, CancellationToken.None)).Select(u => u.Id), Is.EqualTo(new uint[] { 4 }));
         Assert.That(_log.Lines, Has.Some.Contains("UID COPY").And.Some.Contains("UID EXPUNGE").And.None.Contains("UID MOVE"));
-        Assert.That((await client.ExamineAsync(folder + ".done", CancellationToken.None)).Exists, Is.EqualTo(3));
+        using var check = await MailServers.ImapAsync(user);
+        Assert.That(await MailServers.CountAsync(check, "Done"), Is.EqualTo(3));
+        Assert.That(await MailServers.CountAsync(check, "INBOX"), Is.EqualTo(2), "the other client's deleted message is still there");
     }
 
     [Test]
     public async Task Idle_wakes_when_postfix_delivers_a_message()
     {
-        await using var client = await ConnectAsync("customer@sg.test");
-        await client.SelectAsync("INBOX", CancellationToken.None);
-        var before = client.Selected!.Exists;
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        await using var session = await TestMailbox.OpenAsync(Mailbox(user), _log);
+        Assert.That(await session.NewAsync(0, CancellationToken.None), Is.Empty);
 
         var marker = Guid.NewGuid().ToString("N");
-        var idle = client.WaitForChangeAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-        await Task.Delay(200);
-        await using (var smtp = new SmtpClient(new SmtpClientOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailSecurity.PlainLoopbackOnly }))
-        {
-            await smtp.ConnectAsync(CancellationToken.None);
-            var sent = await smtp.SendAsync(MimeWriter.Write(new OutgoingMessage
-            {
-                From = new MailAddress("", "robot@sg.test"),
-                To = [new MailAddress("", "customer@sg.test")],
-                Subject = "IDLE " + marker,
-                Text = "Проверка IDLE.",
-            }), "robot@sg.test", ["customer@sg.test"], CancellationToken.None);
-            Assert.That(sent.Delivered, Is.Not.Empty);
-        }
+        var idle = session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
+        await Eventually.HoldsAsync(() => Task.FromResult(_log.Text.Contains("+ idling", StringComparison.Ordinal)), 10, () => "IDLE started");
         var accepted = Stopwatch.StartNew();
+        await MailServers.SubmitAsync("robot@sg.test", Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: {user}\r\nSubject: IDLE {marker}\r\n\r\nПроверка IDLE.\r\n"));
         Assert.That(await idle, Is.True, "IDLE reported the new message");
-        TestContext.Out.WriteLine($"IDLE woke {accepted.ElapsedMilliseconds} ms after Postfix accepted the message (bench: imap-idle)");
-        Assert.That(client.Selected!.Exists, Is.GreaterThan(before));
+        TestContext.Out.WriteLine($"IDLE woke {accepted.ElapsedMilliseconds} ms after the submission started (bench: imap)");
 
         // After DONE the session is usable: the new message is there.
-        var uids = await client.UidSearchAsync($"SUBJECT {marker}", CancellationToken.None);
-        Assert.That(uids, Has.Count.EqualTo(1));
+        var uids = await session.NewAsync(0, CancellationToken.None);
+        Assert.That(Encoding.UTF8.GetString((await session.FetchAsync([.. uids], CancellationToken.None)).Single().Raw), Does.Contain(marker));
         Assert.That(_log.Lines, Has.Some.EqualTo("C: DONE"));
     }
 
-    [Test]
-    public async Task Reconnects_after_dovecot_restarts()
-    {
-        var folder = "restart-" + Guid.NewGuid().ToString("N")[..8];
-        await using var client = await ConnectAsync("agent@sg.test");
-        await client.CreateFolderAsync(folder, CancellationToken.None);
-        await client.AppendAsync(folder, Message(1), null, null, CancellationToken.None);
-        var before = await client.SelectAsync(folder, CancellationToken.None);
+    private static byte[] Message(int i) => Encoding.UTF8.GetBytes(
+        $"From: =?utf-8?B?0JrQu9C40LXQvdGC?= <customer@sg.test>\r\nTo: robot@sg.test\r\nSubject: =?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes($"Заявка №{i}"))}?=\r\n" +
+        $"Message-ID: <{i}.{Guid.NewGuid():N}@client.sg.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+        $"Сообщение {i}: принтер не печатает.\r\n{new string('x', i % 50)}\r\n");
 
-        await MailServers.RestartImapAsync();
-
-        Assert.That(() => client.NoopAsync(CancellationToken.None), Throws.InstanceOf<MailProtocolException>());
-        Assert.That((client.IsConnected, client.Selected), Is.EqualTo((false, (ImapMailbox?)null)));
-
-        await client.ConnectAsync(CancellationToken.None);
-        var after = await client.SelectAsync(folder, CancellationToken.None);
-        Assert.That((after.UidValidity, after.Exists), Is.EqualTo((before.UidValidity, 1u)), "same folder, same UIDs after the restart");
-    }
-
-    private static ReadOnlyMemory<byte> Message(int i) => MimeWriter.Write(new OutgoingMessage
-    {
-        From = new MailAddress("Клиент", "customer@sg.test"),
-        To = [new MailAddress("", "robot@sg.test")],
-        Subject = $"Заявка №{i}",
-        Text = $"Сообщение {i}: принтер не печатает.\r\n" + new string('x', i % 50),
-    });
-
-    private ImapClientOptions Options(string user, string[]? ignored = null) => new()
-    {
-        Host = MailServers.Host,
-        Port = MailServers.ImapPort,
-        Security = MailSecurity.PlainLoopbackOnly,
-        UserName = user,
-        Password = MailServers.Password,
-        Timeout = TimeSpan.FromSeconds(20),
-        ProtocolLog = _log,
-        IgnoredCapabilities = new HashSet<string>(ignored ?? []),
-    };
-
-    private async Task<ImapClient> ConnectAsync(string user, string[]? ignored = null)
-    {
-        var client = new ImapClient(Options(user, ignored));
-        await client.ConnectAsync(CancellationToken.None);
-        return client;
-    }
+    private static MailboxOptions Mailbox(string user, string? password = MailServers.Password, string[]? ignored = null, string? processed = null) =>
+        TestMailbox.Options(user, MailServers.ImapPort, password, ignored, processed);
 }

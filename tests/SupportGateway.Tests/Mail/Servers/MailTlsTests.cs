@@ -1,102 +1,84 @@
-using System.Net.Security;
-using SupportGateway.Mail.Imap;
-using SupportGateway.Mail.Mime;
-using SupportGateway.Mail.Net;
-using SupportGateway.Mail.Smtp;
+using System.Security.Cryptography;
+using System.Text;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using SupportGateway.Host.Channels.Email;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Mail.Servers;
 
-/// <summary>STARTTLS and implicit TLS against the real Dovecot and Postfix, whose self-signed certificate is pinned.</summary>
+/// <summary>
+/// STARTTLS and implicit TLS against the real Dovecot and Postfix, whose self-signed certificate is pinned the way a
+/// mailbox's <c>PinnedCertificates</c> pins it.
+/// </summary>
 [NonParallelizable]
 public sealed class MailTlsTests
 {
-    private RecordingLog _log = new();
-    private RemoteCertificateValidationCallback _pinned = null!;
+    private Transcript _log = new();
+    private string _fingerprint = "";
 
     [OneTimeSetUp]
     public async Task Servers()
     {
         await MailServers.EnsureStartedAsync();
-        var thumbprint = MailServers.Certificate().Thumbprint;
-        _pinned = (_, certificate, _, _) => certificate?.GetCertHashString() == thumbprint;
+        // Written the way `openssl x509 -fingerprint -sha256` prints it.
+        _fingerprint = string.Join(':', Convert.ToHexString(MailServers.Certificate().GetCertHash(HashAlgorithmName.SHA256)).Chunk(2).Select(c => new string(c)));
     }
 
     [SetUp]
-    public void FreshLog() => _log = new RecordingLog();
+    public void FreshLog() => _log = new Transcript();
 
-    [TestCase(MailSecurity.StartTls, MailServers.ImapPort)]
-    [TestCase(MailSecurity.ImplicitTls, MailServers.ImapsPort)]
-    public async Task Imap_logs_in_over_tls(MailSecurity security, int port)
+    [TestCase(MailboxSecurity.StartTls, MailServers.ImapPort)]
+    [TestCase(MailboxSecurity.SslOnConnect, MailServers.ImapsPort)]
+    public async Task Imap_logs_in_over_tls(MailboxSecurity security, int port)
     {
-        await using var client = new ImapClient(new ImapClientOptions
-        {
-            Host = MailServers.Host,
-            Port = port,
-            Security = security,
-            UserName = "robot@sg.test",
-            Password = MailServers.Password,
-            ProtocolLog = _log,
-            ServerCertificateValidation = _pinned,
-        });
-        await client.ConnectAsync(CancellationToken.None);
-        var inbox = await client.ExamineAsync("INBOX", CancellationToken.None);
+        var mailbox = TestMailbox.Options("robot@sg.test", port, security: security);
+        mailbox.Imap.PinnedCertificates = [_fingerprint];
+        await using var session = await TestMailbox.OpenAsync(mailbox, _log);
 
-        Assert.That(inbox.UidValidity, Is.GreaterThan(0));
-        Assert.That(client.Capabilities, Does.Not.Contain("STARTTLS"), "capabilities were read again inside TLS");
-        if (security == MailSecurity.StartTls)
+        Assert.That(session.UidValidity, Is.GreaterThan(0));
+        if (security == MailboxSecurity.StartTls)
         {
             var lines = _log.Lines.ToList();
-            Assert.That(lines.FindIndex(l => l.StartsWith("C: ") && l.EndsWith(" STARTTLS")), Is.InRange(0, lines.FindIndex(l => l.Contains("AUTHENTICATE"))),
-                "STARTTLS came before the credentials");
+            Assert.That(lines.FindIndex(l => l.StartsWith("C: ", StringComparison.Ordinal) && l.EndsWith(" STARTTLS", StringComparison.Ordinal)),
+                Is.InRange(0, lines.FindIndex(l => l.Contains("AUTHENTICATE", StringComparison.Ordinal))), "STARTTLS came before the credentials");
         }
     }
 
-    [TestCase(MailSecurity.StartTls, MailServers.SmtpPort)]
-    [TestCase(MailSecurity.ImplicitTls, MailServers.SmtpsPort)]
-    public async Task Smtp_delivers_over_tls(MailSecurity security, int port)
+    [TestCase(MailboxSecurity.StartTls, MailServers.SmtpPort)]
+    [TestCase(MailboxSecurity.SslOnConnect, MailServers.SmtpsPort)]
+    public async Task Smtp_delivers_over_tls(MailboxSecurity security, int port)
     {
         var marker = Guid.NewGuid().ToString("N");
-        await using var client = new SmtpClient(new SmtpClientOptions
+        var mailbox = new MailboxOptions
         {
-            Host = MailServers.Host,
-            Port = port,
-            Security = security,
-            ClientName = "tests.sg.test",
-            ProtocolLog = _log,
-            ServerCertificateValidation = _pinned,
-        });
-        await client.ConnectAsync(CancellationToken.None);
-        var result = await client.SendAsync(MimeWriter.Write(new OutgoingMessage
+            Name = "tls" + marker[..6],
+            Address = "robot@sg.test",
+            Smtp = new MailEndpointOptions { Host = MailServers.Host, Port = port, Security = security, PinnedCertificates = [_fingerprint] },
+        };
+        var directory = TempDirectory.Create();
+        var options = Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = directory });
+        await using (var sessions = new SmtpSessions(new MailLogin(new MailTokens(TimeProvider.System)), options,
+            new SupportGateway.Host.Health.ChannelHealth(), Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System))
         {
-            From = new MailAddress("", "robot@sg.test"),
-            To = [new MailAddress("", "agent@sg.test")],
-            Subject = "TLS " + marker,
-            Text = "Зашифровано.",
-        }), "robot@sg.test", ["agent@sg.test"], CancellationToken.None);
-        await client.QuitAsync(CancellationToken.None);
+            await sessions.SubmitAsync(mailbox, Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: agent@sg.test\r\nSubject: TLS {marker}\r\n\r\nЗашифровано.\r\n"),
+                "agent@sg.test", CancellationToken.None);
+        }
 
-        Assert.That(result.Delivered, Is.EqualTo(new[] { "agent@sg.test" }));
-        var delivered = System.Text.Encoding.UTF8.GetString(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
-        Assert.That(security == MailSecurity.ImplicitTls || _log.Lines.Contains("C: STARTTLS"));
-        Assert.That(delivered, Does.Match(@"Received: from tests\.sg\.test[\s\S]*\(using TLSv1\.[23]"), "Postfix recorded the TLS session in its Received header");
+        var delivered = Encoding.UTF8.GetString(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var transcript = await File.ReadAllTextAsync(Path.Combine(directory, mailbox.Name + "-smtp.log"));
+        Assert.That(security == MailboxSecurity.SslOnConnect || transcript.Contains("C: STARTTLS", StringComparison.Ordinal), transcript);
+        Assert.That(delivered, Does.Match(@"Received: from sg\.test[\s\S]*\(using TLSv1\.[23]"), "Postfix recorded the TLS session in its Received header");
+        TempDirectory.Delete(directory);
     }
 
     [Test]
     public async Task An_untrusted_certificate_stops_the_session_before_any_credential_is_sent()
     {
-        await using var client = new ImapClient(new ImapClientOptions
-        {
-            Host = MailServers.Host,
-            Port = MailServers.ImapPort,
-            Security = MailSecurity.StartTls,
-            UserName = "robot@sg.test",
-            Password = MailServers.Password,
-            ProtocolLog = _log,
-        });
+        var mailbox = TestMailbox.Options("robot@sg.test", MailServers.ImapPort, security: MailboxSecurity.StartTls);
+        mailbox.Imap.PinnedCertificates = [string.Join(':', Enumerable.Repeat("00", 32))];
 
-        Assert.That(() => client.ConnectAsync(CancellationToken.None), Throws.TypeOf<MailProtocolException>());
-        Assert.That(client.IsConnected, Is.False);
-        Assert.That(_log.Lines.Where(l => l.StartsWith("C: ")), Has.None.Contains("AUTHENTICATE").And.None.Contains("LOGIN"));
+        Assert.That(() => TestMailbox.OpenAsync(mailbox, _log), Throws.InstanceOf<SslHandshakeException>());
+        Assert.That(_log.Lines.Where(l => l.StartsWith("C: ", StringComparison.Ordinal)), Has.None.Contains("AUTHENTICATE").And.None.Contains("LOGIN"));
     }
 }

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SupportGateway.Tests.Support;
+
+/// <summary>
+/// A loopback port that relays to a real server, so a test can break every connection through it (as a network or a
+/// server restart does) without touching the server others use.
+/// </summary>
+internal sealed class TcpRelay : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly List<TcpClient> _open = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private int _accepted;
+
+    public TcpRelay(string host, int port)
+    {
+        _listener.Start();
+        _accepting = AcceptAsync(host, port);
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Connections accepted so far.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Closes every connection open now; new ones are relayed again.</summary>
+    public void Cut()
+    {
+        lock (_open)
+        {
+            foreach (var client in _open)
+                client.Dispose();
+            _open.Clear();
+        }
+    }
+
+    private async Task AcceptAsync(string host, int port)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var outbound = new TcpClient();
+            await outbound.ConnectAsync(host, port);
+            lock (_open)
+                _open.AddRange([inbound, outbound]);
+            Interlocked.Increment(ref _accepted);
+            _ = PumpAsync(inbound, outbound);
+            _ = PumpAsync(outbound, inbound);
+        }
+    }
+
+    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    {
+        try
+        {
+            await from.GetStream().CopyToAsync(to.GetStream());
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Cut, or closed by either side.
+        }
+        from.Dispose();
+        to.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Cut();
+        await _accepting;
+    }
+}
