@@ -81,8 +81,9 @@ internal sealed class GatewayProcess : IDisposable
                 if ((await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
                     return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy starting (a backlog on a loaded machine) to answer within 2 s: ask again.
             }
             await Task.Delay(100);
         }
