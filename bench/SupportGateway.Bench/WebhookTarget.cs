@@ -18,6 +18,9 @@ internal sealed record WebhookTarget(string Name, string Channel, string Ready, 
     {
         const string secret = "bench-webhook-secret-0123456789";
         var template = File.ReadAllText(Path.Combine(corpus, "telegram/nutgram/updates/text.json"));
+        // The n-th delivery is update n: the Bot API's update_id is a 32-bit integer (Telegram.Bot reads it as int).
+        var at = template.IndexOf("\"update_id\": ", StringComparison.Ordinal) + "\"update_id\": ".Length;
+        var (before, after) = (template[..at], template[template.IndexOf(',', at)..]);
         return new("Telegram", "telegram", "telegram: up (webhook https", new Dictionary<string, string>
         {
             ["SupportGateway__Channels__Telegram__BotToken"] = "1:bench-token",
@@ -27,7 +30,7 @@ internal sealed record WebhookTarget(string Name, string Channel, string Ready, 
             ["SupportGateway__Channels__Telegram__WebhookSecret"] = secret,
         }, id =>
         {
-            var body = template.Replace("\"update_id\": ", $"\"update_id\": {id}0", StringComparison.Ordinal);
+            var body = before + id.ToString(CultureInfo.InvariantCulture) + after;
             var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/telegram") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.Add("X-Telegram-Bot-Api-Secret-Token", secret);
             return request;
