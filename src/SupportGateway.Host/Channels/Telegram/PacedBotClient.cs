@@ -93,11 +93,13 @@ public sealed class PacedBotClient : TelegramBotClient, IDisposable
                 wait = TimeSpan.FromSeconds(Math.Clamp(ex.Parameters?.RetryAfter ?? 1, 0, 300));
                 attempt = 0;
             }
-            catch (Exception ex) when (Transient(ex, cancellationToken))
+            catch (Exception ex) when (attempt < MaxAttempts && Transient(ex, cancellationToken))
             {
-                if (attempt >= MaxAttempts)
-                    throw ex is OperationCanceledException ? new RequestException($"{next.MethodName}: the Bot API did not answer in time", ex) : ex;
                 wait = TimeSpan.FromMilliseconds(250 * attempt);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RequestException($"{next.MethodName}: the Bot API did not answer in time", ex);
             }
             await Task.Delay(wait, _time, cancellationToken);
             next = request();
