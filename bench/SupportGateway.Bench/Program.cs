@@ -2,6 +2,7 @@
 // MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
 // IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
 // Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
+//                   [--gateway PATH/SupportGateway.Host.dll] measures another build with the same client (A/B)
 // WhatsApp webhooks: the same, with -- whatsapp-twilio, -- whatsapp-cloud, or -- whatsapp (both providers in turn);
 //                   --drain lets phase 1's backlog be processed before phase 2 (intake latency alone)
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
@@ -22,7 +23,8 @@ if (args.FirstOrDefault() == "mime")
 if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
 if (args.FirstOrDefault() is "webhook" or "whatsapp" or "whatsapp-twilio" or "whatsapp-cloud")
-    return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), args.Contains("--drain"));
+    return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), args.Contains("--drain"),
+        Array.IndexOf(args, "--gateway") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null);
 if (args.FirstOrDefault() == "sla")
     return await SlaBench.RunAsync(Option("--tickets", 100_000), Option("--messages", 5_000), Option("--due", 20_000));
 if (args.FirstOrDefault() == "imap")

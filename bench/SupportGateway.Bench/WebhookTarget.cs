@@ -17,7 +17,16 @@ internal sealed record WebhookTarget(string Name, string Channel, string Ready, 
     public static WebhookTarget Telegram(string corpus, string apiBaseUrl)
     {
         const string secret = "bench-webhook-secret-0123456789";
-        var template = File.ReadAllText(Path.Combine(corpus, "telegram/nutgram/updates/text.json"));
+        // The corpus text message, as update n: message n from one of the customers' private chats. The Bot API's
+        // update_id is a 32-bit integer (Telegram.Bot reads it as int); a chat's message_id is unique in it.
+        var json = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(corpus, "telegram/nutgram/updates/text.json")))!;
+        var message = json["message"]!;
+        json["update_id"] = -1;
+        message["message_id"] = -2;
+        message["from"]!["id"] = -3;
+        message["chat"]!["id"] = -3;
+        message["text"] = "Не приходит счёт за ноябрь, сообщение __ID__";
+        var template = json.ToJsonString();
         return new("Telegram", "telegram", "telegram: up (webhook https", new Dictionary<string, string>
         {
             ["SupportGateway__Channels__Telegram__BotToken"] = "1:bench-token",
@@ -27,7 +36,10 @@ internal sealed record WebhookTarget(string Name, string Channel, string Ready, 
             ["SupportGateway__Channels__Telegram__WebhookSecret"] = secret,
         }, id =>
         {
-            var body = template.Replace("\"update_id\": ", $"\"update_id\": {id}0", StringComparison.Ordinal);
+            var n = id.ToString(CultureInfo.InvariantCulture);
+            var customer = (7_000_000 + id % Customers).ToString(CultureInfo.InvariantCulture);
+            var body = template.Replace("-1", n, StringComparison.Ordinal).Replace("-2", n, StringComparison.Ordinal)
+                .Replace("-3", customer, StringComparison.Ordinal).Replace("__ID__", n, StringComparison.Ordinal);
             var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/telegram") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.Add("X-Telegram-Bot-Api-Secret-Token", secret);
             return request;

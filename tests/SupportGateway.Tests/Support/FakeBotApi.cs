@@ -175,7 +175,9 @@ internal sealed class FakeBotApi : IAsyncDisposable
             }
             return fields;
         }
-        return request.ContentLength is > 0 ? (JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()) as JsonObject ?? []) : [];
+        // A JSON body may come chunked, without a Content-Length.
+        var json = await new StreamReader(request.Body).ReadToEndAsync();
+        return json.Length > 0 ? JsonNode.Parse(json) as JsonObject ?? [] : [];
     }
 
     private static IResult Ok(JsonNode result) => Results.Text(new JsonObject { ["ok"] = true, ["result"] = result }.ToJsonString(), "application/json");

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
+using Telegram.Bot;
+using Telegram.Bot.Types.Enums;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Host.Health;
 
@@ -16,7 +18,7 @@ public sealed class TelegramOptions
     /// <summary>From @BotFather. It is in every Bot API URL, so it never appears in a log.</summary>
     public string? BotToken { get; set; }
 
-    /// <summary>The Bot API server: Telegram's, a local Bot API server, or a test double.</summary>
+    /// <summary>The Bot API server: Telegram's, a local Bot API server, or a test double (scheme, host and port; Telegram.Bot drops a path).</summary>
     public string ApiBaseUrl { get; set; } = "https://api.telegram.org";
 
     public TelegramMode Mode { get; set; } = TelegramMode.Polling;
@@ -38,7 +40,7 @@ public sealed class TelegramOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
 
-    public static readonly string[] AllowedUpdates = ["message", "edited_message", "callback_query"];
+    public static readonly UpdateType[] AllowedUpdates = [UpdateType.Message, UpdateType.EditedMessage, UpdateType.CallbackQuery];
 }
 
 public sealed class TelegramGroupOptions
@@ -57,8 +59,13 @@ internal sealed class TelegramOptionsValidator : IValidateOptions<TelegramOption
         var failures = new List<string>();
         if (options.Enabled)
         {
-            if (!Uri.TryCreate(options.ApiBaseUrl, UriKind.Absolute, out _))
-                failures.Add($"{TelegramOptions.Section}:ApiBaseUrl: '{options.ApiBaseUrl}' is not an absolute URL");
+            // The digits before the colon are the bot's id; the token itself is never repeated in a message.
+            if (options.BotToken!.Split(':') is not [var id, { Length: > 0 }] || id.Length is 0 or > 16 || !long.TryParse(id, out _))
+                failures.Add($"{TelegramOptions.Section}:BotToken: not a bot token from @BotFather (digits, a colon, then the secret)");
+            if (!Uri.TryCreate(options.ApiBaseUrl, UriKind.Absolute, out var api) || api.Scheme is not ("http" or "https"))
+                failures.Add($"{TelegramOptions.Section}:ApiBaseUrl: '{options.ApiBaseUrl}' is not an absolute http(s) URL");
+            else if (api.AbsolutePath != "/" || api.Query.Length > 0)
+                failures.Add($"{TelegramOptions.Section}:ApiBaseUrl: '{options.ApiBaseUrl}' has a path; Telegram.Bot takes scheme, host and port only");
             if (options.Mode == TelegramMode.Webhook && (options.WebhookSecret?.Length ?? 0) < 16)
                 failures.Add($"{TelegramOptions.Section}:WebhookSecret: must be at least 16 characters in Webhook mode");
             if (options.Mode == TelegramMode.Webhook && !Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
@@ -74,15 +81,27 @@ internal sealed class TelegramOptionsValidator : IValidateOptions<TelegramOption
 
 internal static class TelegramChannel
 {
+    private const string HttpClientName = "telegram";
+
     public static IHostApplicationBuilder AddTelegramChannel(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
+        services.AddHttpClient(HttpClientName, http =>
+            {
+                // Each call has its own timeout (a long poll waits longer); nothing the Bot API sends exceeds a 20 MB file.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.MaxResponseContentBufferSize = PacedBotClient.MaxDownload + (1 << 20);
+            })
+            // The token is part of every Bot API URL: the factory's request logging would write it to the log.
+            .RemoveAllLoggers();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TelegramOptions>>().Value;
-            return new TelegramBotClient(options.ApiBaseUrl, options.BotToken ?? "", sp.GetRequiredService<TimeProvider>());
+            // Off, the channel still has a client (nothing calls it); Telegram.Bot wants a token of the right shape.
+            var bot = new TelegramBotClientOptions(options.Enabled ? options.BotToken! : "0:off", options.ApiBaseUrl);
+            return new PacedBotClient(bot, sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IInboundNormalizer, TelegramNormalizer>();
         services.AddSingleton<TelegramBotIdentity>();

@@ -5,11 +5,13 @@ using Microsoft.Extensions.Options;
 using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
+using Telegram.Bot;
+using Telegram.Bot.Types.ReplyMarkups;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
 /// <summary>The bot's own id (the number before the colon in its token) and its @username (from getMe, once).</summary>
-internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, TelegramBotClient bot, TimeProvider time)
+internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, PacedBotClient bot, TimeProvider time)
 {
     private DateTimeOffset _lastTry;
 
@@ -24,8 +26,17 @@ internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, Tel
         if (Username is not null || time.GetUtcNow() - _lastTry < TimeSpan.FromMinutes(1))
             return;
         _lastTry = time.GetUtcNow();
-        var me = await bot.SendAsync(new GetMe(), cancellationToken, TimeSpan.FromSeconds(5));
-        Username = "@" + me.Username?.ToLowerInvariant();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            var me = await bot.GetMe(timeout.Token);
+            Username = "@" + me.Username?.ToLowerInvariant();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException("getMe did not answer within 5 s");
+        }
     }
 }
 
@@ -36,7 +47,7 @@ internal sealed class TelegramBotIdentity(IOptions<TelegramOptions> options, Tel
 /// /status, /close and /bind; the resolution buttons; files are fetched. Answers that belong to no ticket go right
 /// after the commit.
 /// </summary>
-internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
+internal sealed class TelegramFilter(PacedBotClient bot, TelegramMedia media, TelegramBotIdentity identity, TicketStore tickets, ContactStore contacts,
     TicketService service, ChatGroups groups, IOptions<TelegramOptions> options) : IInboundFilter
 {
     private static readonly GroupHowTo HowTo = new("Упомяните бота или ответьте на его сообщение, чтобы создать обращение.",
@@ -172,13 +183,11 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
             context.DroppedBecause = "a button that is not ours, or for a ticket the user does not take part in";
         context.AfterCommit = async ct =>
         {
-            await bot.SendAsync(new AnswerCallbackQuery(callbackId) { Text = counts ? message.Text : null }, ct);
+            await bot.AnswerCallbackQuery(callbackId, counts ? message.Text : null, cancellationToken: ct);
             if (counts && prompt is [var chat, var id])
             {
-                await bot.SendAsync(new EditMessageReplyMarkup(long.Parse(chat, CultureInfo.InvariantCulture), long.Parse(id, CultureInfo.InvariantCulture))
-                {
-                    ReplyMarkup = new InlineKeyboard([]),
-                }, ct);
+                await bot.EditMessageReplyMarkup(long.Parse(chat, CultureInfo.InvariantCulture), int.Parse(id, CultureInfo.InvariantCulture),
+                    new InlineKeyboardMarkup(), cancellationToken: ct);
             }
         };
     }
@@ -269,20 +278,17 @@ internal sealed class TelegramFilter(TelegramBotClient bot, TelegramMedia media,
     };
 
     /// <summary>Answers into the chat (and forum topic) the message came from, as a reply to it.</summary>
-    private sealed class Replier(TelegramBotClient bot, InboundMessage message)
+    private sealed class Replier(PacedBotClient bot, InboundMessage message)
     {
         public bool Russian { get; } = ChatGroups.Russian(message);
 
         public long Chat { get; } = long.Parse((message.Hints.ReplyAddress ?? message.Sender.Identity).Split(':')[0], CultureInfo.InvariantCulture);
 
-        private long? ThreadId => message.Hints.ReplyAddress?.Split(':') is [_, var thread] ? long.Parse(thread, CultureInfo.InvariantCulture) : null;
+        private int? ThreadId => message.Hints.ReplyAddress?.Split(':') is [_, var thread] ? int.Parse(thread, CultureInfo.InvariantCulture) : null;
 
-        private long? MessageId => message.TechnicalDetails?.GetValueOrDefault(TelegramNormalizer.MessageId) is { } id ? long.Parse(id, CultureInfo.InvariantCulture) : null;
+        private int? MessageId => message.TechnicalDetails?.GetValueOrDefault(TelegramNormalizer.MessageId) is { } id ? int.Parse(id, CultureInfo.InvariantCulture) : null;
 
-        public Func<CancellationToken, Task> Text(string text) => ct => bot.SendAsync(new SendMessage(Chat, text)
-        {
-            MessageThreadId = ThreadId,
-            ReplyParameters = MessageId is { } id && Chat < 0 ? new ReplyParameters(id) : null,
-        }, ct);
+        public Func<CancellationToken, Task> Text(string text) => ct => bot.SendMessage(Chat, text, messageThreadId: ThreadId,
+            replyParameters: MessageId is { } id && Chat < 0 ? TelegramSender.Reply(id) : null, cancellationToken: ct);
     }
 }

@@ -3,11 +3,16 @@ using System.Text.Json;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
+using Telegram.Bot;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+using ChatKind = Telegram.Bot.Types.Enums.ChatType;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
 /// <summary>
-/// A stored Bot API Update (its JSON as received) into an <see cref="InboundMessage"/>. Messages are known by
+/// A stored Bot API Update (its JSON as received, read with Telegram.Bot's model and JSON settings) into an
+/// <see cref="InboundMessage"/>. Messages are known by
 /// "chat:message_id", as our own sent messages are, so a Telegram reply to either finds its ticket; an edit is a
 /// new message "chat:message_id:edit:date" that names the original. The conversation is the private chat, a group
 /// member's own thread in a group, or a forum topic. Update kind, command, mentions and files travel in the details.
@@ -42,9 +47,9 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
     /// </summary>
     public async ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
     {
-        if (JsonSerializer.Deserialize<TgUpdate>(raw.Payload)?.Message is not { } message)
+        if (Read(raw)?.Message is not { } message)
             return;
-        if (identity is not null && !message.Chat.IsPrivate)
+        if (identity is not null && message.Chat.Type != ChatKind.Private)
             await identity.LoadAsync(cancellationToken);
         if (media is not null && TelegramMedia.Describe(message) is { Count: > 0 } files)
             await media.PrefetchAsync(files, cancellationToken);
@@ -52,7 +57,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
 
     public InboundMessage Normalize(RawInbound raw)
     {
-        var update = JsonSerializer.Deserialize<TgUpdate>(raw.Payload) ?? throw new InvalidDataException("not a Telegram update");
+        var update = Read(raw) ?? throw new InvalidDataException("not a Telegram update");
         if (update.CallbackQuery is { } callback)
             return Callback(raw, callback);
         var edited = update.EditedMessage is not null;
@@ -68,7 +73,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         var details = new Dictionary<string, string>
         {
             [Kind] = edited ? "edit" : "message",
-            [ChatType] = message.Chat.Type,
+            [ChatType] = TypeName(message.Chat.Type),
             [MessageId] = message.MessageId.ToString(CultureInfo.InvariantCulture),
         };
         if (command is not null)
@@ -79,7 +84,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         if (message.IsTopicMessage && message.MessageThreadId is { } thread)
             details[Thread] = thread.ToString(CultureInfo.InvariantCulture);
         var entities = message.Entities ?? message.CaptionEntities ?? [];
-        var mentions = entities.Where(e => e.Type == "mention")
+        var mentions = entities.Where(e => e.Type == MessageEntityType.Mention)
             .Select(e => Slice(message.Text ?? message.Caption, e).ToLowerInvariant()).Where(m => m.Length > 1).ToList();
         if (mentions.Count > 0)
             details[Mentions] = string.Join(' ', mentions);
@@ -93,19 +98,19 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         return new InboundMessage
         {
             Channel = Channel,
-            ExternalId = edited ? $"{original}:edit:{message.EditDate ?? update.UpdateId}" : original,
+            ExternalId = edited ? $"{original}:edit:{(message.EditDate is { } at ? UnixSeconds(at) : update.Id)}" : original,
             Sender = Sender(from),
             Hints = new ThreadHints { StartNew = command is "/new", ConversationKey = key, ReplyAddress = replyAddress, ReplyTo = replyTo },
             Text = edited ? $"[edited] {text}" : text,
             Language = from.LanguageCode,
             TechnicalDetails = details,
             IsAutoSubmitted = from.IsBot,
-            SentAt = DateTimeOffset.FromUnixTimeSeconds(message.Date),
+            SentAt = DateTimeOffset.FromUnixTimeSeconds(UnixSeconds(message.Date)),
         };
     }
 
     /// <summary>A resolution button: the verdict on the ticket its data names, worded as the customer saw it.</summary>
-    private static InboundMessage Callback(RawInbound raw, TgCallbackQuery callback)
+    private static InboundMessage Callback(RawInbound raw, CallbackQuery callback)
     {
         var details = new Dictionary<string, string> { [Kind] = "callback", [CallbackId] = callback.Id };
         var verdict = callback.Data switch
@@ -119,7 +124,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         {
             (key, replyAddress) = Conversation(prompt, callback.From);
             details[CallbackMessage] = $"{prompt.Chat.Id.ToString(CultureInfo.InvariantCulture)}:{prompt.MessageId.ToString(CultureInfo.InvariantCulture)}";
-            details[ChatType] = prompt.Chat.Type;
+            details[ChatType] = TypeName(prompt.Chat.Type);
         }
         var russian = callback.From.LanguageCode?.StartsWith("ru", StringComparison.OrdinalIgnoreCase) == true;
         return new InboundMessage
@@ -147,27 +152,38 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         TechnicalDetails = new Dictionary<string, string> { [Kind] = "other" },
     };
 
-    private static SenderIdentity Sender(TgUser from) => new() { Identity = from.Id.ToString(CultureInfo.InvariantCulture), Name = from.DisplayName };
+    private static SenderIdentity Sender(User from) => new()
+    {
+        Identity = from.Id.ToString(CultureInfo.InvariantCulture),
+        Name = from.LastName is { Length: > 0 } last ? $"{from.FirstName} {last}" : from.FirstName,
+    };
+
+    private static Update? Read(RawInbound raw) => JsonSerializer.Deserialize<Update>(raw.Payload, JsonBotAPI.Options);
+
+    /// <summary>The Bot API's own name of the chat type: "private", "group", "supergroup", "channel".</summary>
+    private static string TypeName(ChatKind type) => type.ToString().ToLowerInvariant();
+
+    private static long UnixSeconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
 
     /// <summary>
     /// Which conversation a message is in, and where answers go: a private chat is one; in a forum, each topic is one
     /// (answers go into the topic); in a group, each member has their own, so two colleagues' problems stay apart.
     /// </summary>
-    public static (string Key, string ReplyAddress) Conversation(TgMessage message, TgUser from)
+    public static (string Key, string ReplyAddress) Conversation(Message message, User from)
     {
         var chat = message.Chat.Id.ToString(CultureInfo.InvariantCulture);
-        if (message.Chat.IsPrivate)
+        if (message.Chat.Type == ChatKind.Private)
             return (chat, chat);
         if (message.IsTopicMessage && message.MessageThreadId is { } thread)
             return ($"{chat}:t{thread.ToString(CultureInfo.InvariantCulture)}", $"{chat}:{thread.ToString(CultureInfo.InvariantCulture)}");
         return ($"{chat}:u{from.Id.ToString(CultureInfo.InvariantCulture)}", chat);
     }
 
-    private static string Slice(string? text, TgEntity entity) =>
+    private static string Slice(string? text, MessageEntity entity) =>
         text is not null && entity.Offset >= 0 && entity.Offset + entity.Length <= text.Length ? text.Substring(entity.Offset, entity.Length) : "";
 
     /// <summary>What a message without text is, in words an agent reads.</summary>
-    private static string Describe(TgMessage message) => message switch
+    private static string Describe(Message message) => message switch
     {
         { Sticker: { } sticker } => $"[sticker {sticker.Emoji}]",
         { Location: { } at } => $"[location {at.Latitude.ToString(CultureInfo.InvariantCulture)}, {at.Longitude.ToString(CultureInfo.InvariantCulture)}]",

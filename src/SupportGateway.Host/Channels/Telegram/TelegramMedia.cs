@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using SupportGateway.Core.Pipeline;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
@@ -18,7 +21,7 @@ internal sealed record TelegramFileRef(
 /// the database writer never waits on Telegram; what was not prefetched is fetched by the filter. Out: pictures go
 /// as sendPhoto (shown inline), everything else as sendDocument.
 /// </summary>
-internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, ILogger<TelegramMedia> logger)
+internal sealed class TelegramMedia(PacedBotClient bot, TimeProvider time, ILogger<TelegramMedia> logger)
 {
     private const long CacheLimit = 256L * 1024 * 1024;
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
@@ -26,13 +29,13 @@ internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, IL
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Content, DateTimeOffset At)> _fetched = new();
     private long _cached;
 
-    public static IReadOnlyList<TelegramFileRef> Describe(TgMessage message)
+    public static IReadOnlyList<TelegramFileRef> Describe(Message message)
     {
         var id = message.MessageId.ToString(CultureInfo.InvariantCulture);
         var files = new List<TelegramFileRef>();
-        if (message.Photo is { Count: > 0 } sizes)
+        if (message.Photo is { Length: > 0 } sizes)
         {
-            var largest = sizes.MaxBy(s => ((long)(s.Width ?? 0) * (s.Height ?? 0), s.FileSize ?? 0))!;
+            var largest = sizes.MaxBy(s => ((long)s.Width * s.Height, s.FileSize ?? 0))!;
             files.Add(new(largest.FileId, largest.FileSize, $"photo-{id}.jpg", "image/jpeg"));
         }
         if (message.Document is { } document)
@@ -56,9 +59,9 @@ internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, IL
             if (_fetched.TryRemove(key, out _))
                 Interlocked.Add(ref _cached, -entry.Content.LongLength);
         }
-        foreach (var file in files.Where(f => f.Size is null or <= GetFile.MaxDownload && !_fetched.ContainsKey(f.FileId)))
+        foreach (var file in files.Where(f => f.Size is null or <= PacedBotClient.MaxDownload && !_fetched.ContainsKey(f.FileId)))
         {
-            if (Interlocked.Read(ref _cached) + (file.Size ?? GetFile.MaxDownload) > CacheLimit)
+            if (Interlocked.Read(ref _cached) + (file.Size ?? PacedBotClient.MaxDownload) > CacheLimit)
                 return;
             var content = await FetchAsync(file, cancellationToken);
             if (_fetched.TryAdd(file.FileId, (content, time.GetUtcNow())))
@@ -76,7 +79,7 @@ internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, IL
         var (attachments, notes, tooBig) = (new List<InboundAttachment>(), new List<string>(), new List<string>());
         foreach (var file in files)
         {
-            if (file.Size > GetFile.MaxDownload)
+            if (file.Size > PacedBotClient.MaxDownload)
             {
                 tooBig.Add(file.Name);
                 notes.Add($"[{file.Name}, {file.Size / (1024 * 1024)} MB: over Telegram's 20 MB limit for bots, not received]");
@@ -96,12 +99,12 @@ internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, IL
                 }
                 attachments.Add(new InboundAttachment { FileName = file.Name, ContentType = file.ContentType, Content = content });
             }
-            catch (TelegramApiException ex) when (ex.Description.Contains("too big", StringComparison.OrdinalIgnoreCase))
+            catch (ApiRequestException ex) when (ex.Message.Contains("too big", StringComparison.OrdinalIgnoreCase))
             {
                 tooBig.Add(file.Name);
                 notes.Add($"[{file.Name}: over Telegram's 20 MB limit for bots, not received]");
             }
-            catch (Exception ex) when (ex is TelegramApiException or IOException or HttpRequestException)
+            catch (Exception ex) when (ex is RequestException or IOException or HttpRequestException)
             {
                 // The message still counts; the agent sees which file is missing (its file_id stays in the stored update).
                 logger.LogWarning("Telegram file {FileName} could not be downloaded: {Error}", file.Name, ex.Message);
@@ -113,7 +116,7 @@ internal sealed class TelegramMedia(TelegramBotClient bot, TimeProvider time, IL
 
     private async Task<byte[]> FetchAsync(TelegramFileRef file, CancellationToken cancellationToken)
     {
-        var described = await bot.SendAsync(new GetFile(file.FileId), cancellationToken);
+        var described = await bot.GetFile(file.FileId, cancellationToken);
         return described.FilePath is { } path ? await bot.DownloadAsync(path, cancellationToken) : throw new IOException("getFile gave no file_path");
     }
 

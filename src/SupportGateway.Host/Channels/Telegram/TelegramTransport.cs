@@ -6,6 +6,11 @@ using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Health;
 using SupportGateway.Host.Http;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Requests;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.ReplyMarkups;
 
 namespace SupportGateway.Host.Channels.Telegram;
 
@@ -13,8 +18,9 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// Gets updates in. Polling: getUpdates, each update stored and processed (committed) before the offset moves past
 /// it, so a crash repeats updates and update_id dedupes them; nothing is confirmed to Telegram before it is safe.
 /// Webhook: registers the webhook; <see cref="TelegramWebhook"/> takes the updates. Both register the commands.
+/// Telegram.Bot's own polling receiver is not used: it confirms updates before they are stored.
 /// </summary>
-internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, TelegramBotClient bot, TelegramBotIdentity identity, InboundProcessor processor, ChannelHealth health,
+internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, PacedBotClient bot, TelegramBotIdentity identity, InboundProcessor processor, ChannelHealth health,
     TimeProvider time, ILogger<TelegramReceiver> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,7 +30,7 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, Telegr
             return;
         var delay = TimeSpan.FromSeconds(1);
         var registered = false;
-        long? offset = null;
+        int? offset = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -37,13 +43,13 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, Telegr
                     if (settings.Mode == TelegramMode.Webhook)
                         return;
                 }
-                var updates = await bot.SendAsync(new GetUpdates
+                var updates = await bot.GetRawUpdatesAsync(new GetUpdatesRequest
                 {
                     Offset = offset, Timeout = (int)settings.PollTimeout.TotalSeconds, AllowedUpdates = TelegramOptions.AllowedUpdates,
-                }, stoppingToken, settings.PollTimeout + TimeSpan.FromSeconds(10));
+                }, stoppingToken);
                 foreach (var update in updates)
                 {
-                    var id = update.GetProperty("update_id").GetInt64();
+                    var id = update.GetProperty("update_id").GetInt32();
                     var result = await processor.IngestAsync(TelegramNormalizer.ToRaw(JsonSerializer.SerializeToUtf8Bytes(update), id), stoppingToken);
                     logger.LogDebug("Telegram update {UpdateId}: {Outcome} {Ticket}", id, result.Outcome, result.TicketNumber);
                     offset = id + 1;
@@ -73,16 +79,19 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, Telegr
             new("start", "How to write to support")];
         BotCommand[] ru = [new("new", "Новое обращение"), new("status", "Мои открытые обращения"), new("close", "Закрыть текущее обращение"),
             new("start", "Как написать в поддержку")];
-        await bot.SendAsync(new SetMyCommands(en), cancellationToken);
-        await bot.SendAsync(new SetMyCommands(ru) { LanguageCode = "ru" }, cancellationToken);
+        await bot.SetMyCommands(en, cancellationToken: cancellationToken);
+        await bot.SetMyCommands(ru, languageCode: "ru", cancellationToken: cancellationToken);
         if (settings.Mode == TelegramMode.Webhook)
-            await bot.SendAsync(new SetWebhook(settings.WebhookUrl!) { SecretToken = settings.WebhookSecret, AllowedUpdates = TelegramOptions.AllowedUpdates }, cancellationToken);
+            await bot.SetWebhook(settings.WebhookUrl!, secretToken: settings.WebhookSecret, allowedUpdates: TelegramOptions.AllowedUpdates, cancellationToken: cancellationToken);
         else
-            await bot.SendAsync(new DeleteWebhook(), cancellationToken);
+            await bot.DeleteWebhook(cancellationToken: cancellationToken);
     }
 }
 
-/// <summary><c>POST /webhooks/telegram</c>: the secret is checked in constant time, the update is stored, and 200 goes back at once.</summary>
+/// <summary>
+/// <c>POST /webhooks/telegram</c>: the secret is checked in constant time, the update is stored as received, and 200
+/// goes back at once. Only its update_id is read here; the normaliser reads the stored body with Telegram.Bot's model.
+/// </summary>
 internal static class TelegramWebhook
 {
     private const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
@@ -109,15 +118,16 @@ internal static class TelegramWebhook
                     return Problems.TooLarge("A Telegram update is far smaller than this body.");
                 body.Write(buffer, 0, read);
             }
-            long updateId;
+            int updateId;
             try
             {
                 using var json = JsonDocument.Parse(body.ToArray());
-                updateId = json.RootElement.GetProperty("update_id").GetInt64();
+                // The Bot API's update_id is a 32-bit integer, as Telegram.Bot reads it.
+                updateId = json.RootElement.GetProperty("update_id").GetInt32();
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
-                return Problems.BadRequest("The body is not a Telegram Update (no update_id).", "update_id");
+                return Problems.BadRequest("The body is not a Telegram Update (no 32-bit update_id).", "update_id");
             }
             await processor.StoreAsync(TelegramNormalizer.ToRaw(body.ToArray(), updateId), ct);
             return TypedResults.Ok();
@@ -130,8 +140,9 @@ internal static class TelegramWebhook
 /// Answers on Telegram: sendMessage to the ticket's chat (and forum topic), as a reply to the customer's last message;
 /// files follow as sendPhoto or sendDocument; a resolution notice carries the "solved / not solved" buttons. A 403
 /// (the user blocked the bot, or the account is gone) makes the contact unreachable; a 400 will not get better either.
+/// Anything else (a 5xx or no answer after the client's retries) is left to the outbox to try again later.
 /// </summary>
-internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files) : IOutboundSender
+internal sealed class TelegramSender(PacedBotClient bot, OutboundFiles files) : IOutboundSender
 {
     public string Channel => TelegramNormalizer.Channel;
 
@@ -140,57 +151,71 @@ internal sealed class TelegramSender(TelegramBotClient bot, OutboundFiles files)
         // "chat" or, for a forum topic, "chat:thread".
         var address = message.Recipient.Split(':');
         var chat = long.Parse(address[0], CultureInfo.InvariantCulture);
-        long? thread = address is [_, var t] ? long.Parse(t, CultureInfo.InvariantCulture) : null;
+        int? thread = address is [_, var t] ? int.Parse(t, CultureInfo.InvariantCulture) : null;
         var replyTo = message.InReplyTo is { Channel: TelegramNormalizer.Channel, ExternalId: { } id } && id.Split(':') is [_, var messageId, ..]
-            && long.TryParse(messageId, CultureInfo.InvariantCulture, out var to)
-            ? new ReplyParameters(to)
+            && int.TryParse(messageId, CultureInfo.InvariantCulture, out var to)
+            ? Reply(to)
             : null;
         try
         {
             // Telegram takes 4,096 characters per message: a longer answer goes in parts, the buttons on the last. A
             // mail with only files attached has no text to send: the first file answers the customer instead.
             var parts = string.IsNullOrWhiteSpace(message.Message.Text) ? [] : TextParts.Split(message.Message.Text, MaxText);
-            TgMessage? first = null;
+            Message? first = null;
             for (var i = 0; i < parts.Count; i++)
             {
-                var part = await bot.SendAsync(new SendMessage(chat, parts[i])
-                {
-                    MessageThreadId = thread, ReplyParameters = i == 0 ? replyTo : null, ReplyMarkup = i == parts.Count - 1 ? Buttons(message) : null,
-                }, cancellationToken);
+                var part = await bot.SendMessage(chat, parts[i], messageThreadId: thread, replyParameters: i == 0 ? replyTo : null,
+                    replyMarkup: i == parts.Count - 1 ? Buttons(message) : null, cancellationToken: cancellationToken);
                 first ??= part;
             }
             foreach (var (file, content) in await files.LoadAsync(message, cancellationToken))
             {
-                var follows = first is null ? replyTo : new ReplyParameters(first.MessageId);
-                var sent = await bot.SendAsync<TgMessage>(TelegramMedia.IsPhoto(file.ContentType, content.LongLength)
-                    ? new SendPhoto(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }
-                    : new SendDocument(chat, file.FileName, file.ContentType, content) { MessageThreadId = thread, ReplyParameters = follows }, cancellationToken);
+                var follows = first is null ? replyTo : Reply(first.MessageId);
+                // Built for each attempt: a send reads the upload's stream to the end and disposes it.
+                Message sent;
+                if (TelegramMedia.IsPhoto(file.ContentType, content.LongLength))
+                {
+                    sent = await bot.SendAsync(() => new SendPhotoRequest
+                    {
+                        ChatId = chat, Photo = InputFile.FromStream(new MemoryStream(content), file.FileName), MessageThreadId = thread, ReplyParameters = follows,
+                    }, cancellationToken);
+                }
+                else
+                {
+                    sent = await bot.SendAsync(() => new SendDocumentRequest
+                    {
+                        ChatId = chat, Document = InputFile.FromStream(new MemoryStream(content), file.FileName), MessageThreadId = thread, ReplyParameters = follows,
+                    }, cancellationToken);
+                }
                 first ??= sent;
             }
             return new DeliveryReceipt(first is null ? null : $"{chat}:{first.MessageId}");
         }
-        catch (TelegramApiException ex) when (ex.ErrorCode == 403)
+        catch (ApiRequestException ex) when (ex.ErrorCode == 403)
         {
-            throw new RecipientUnreachableException($"Telegram refused: {ex.Description}", ex);
+            throw new RecipientUnreachableException($"Telegram refused: {ex.Message}", ex);
         }
-        catch (TelegramApiException ex) when (ex.ErrorCode == 400)
+        catch (ApiRequestException ex) when (ex.ErrorCode == 400)
         {
-            throw new PermanentDeliveryException(ex.Message, ex);
+            throw new PermanentDeliveryException($"Telegram refused: {ex.Message}", ex);
         }
     }
+
+    /// <summary>As a reply to a message, sent even when that message is gone.</summary>
+    public static ReplyParameters Reply(int messageId) => new() { MessageId = messageId, AllowSendingWithoutReply = true };
 
     public const int MaxText = 4096;
 
     /// <summary>The resolution notice asks with two buttons, in the ticket's language.</summary>
-    private static InlineKeyboard? Buttons(OutboundMessage message)
+    private static InlineKeyboardMarkup? Buttons(OutboundMessage message)
     {
         if (message.Message.TechnicalDetails is not { } json
             || System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.GetValueOrDefault(TicketTransitions.PromptKey) != TicketTransitions.ResolutionPrompt)
             return null;
         var russian = message.Ticket.Language == "ru";
-        return new InlineKeyboard([[
-            new InlineButton(russian ? "Решено ✅" : "Solved ✅", TelegramNormalizer.VerdictData(CustomerVerdict.Confirms, message.Ticket.Number)),
-            new InlineButton(russian ? "Не решено ❌" : "Not solved ❌", TelegramNormalizer.VerdictData(CustomerVerdict.Rejects, message.Ticket.Number)),
+        return new InlineKeyboardMarkup([[
+            InlineKeyboardButton.WithCallbackData(russian ? "Решено ✅" : "Solved ✅", TelegramNormalizer.VerdictData(CustomerVerdict.Confirms, message.Ticket.Number)),
+            InlineKeyboardButton.WithCallbackData(russian ? "Не решено ❌" : "Not solved ❌", TelegramNormalizer.VerdictData(CustomerVerdict.Rejects, message.Ticket.Number)),
         ]]);
     }
 }
