@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test assembly and ends with one line: "N passed, N failed, N skipped".
+# Runs every test assembly, showing each test as it finishes, and ends with the corpus scores and one line:
+# "N passed, N failed, N skipped" (tests/summarize.sh).
 # Installs what the tests need when it is missing: Debian's Chromium for the browser tests, and
 # Postfix and Dovecot (tests/mail-servers.sh) for the mail tests.
 set -uo pipefail
@@ -32,15 +33,10 @@ dotnet build SupportGateway.sln -c Release -nologo -clp:ErrorsOnly -v:quiet || {
 
 log "testing"
 out=$(mktemp)
-dotnet test SupportGateway.sln -c Release --no-build -nologo 2>&1 | tee "$out"
+# Normal verbosity: every test's result as it finishes, and what the tests write (the corpus scores among it).
+dotnet test SupportGateway.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
-
-# VSTest prints one summary per assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
-read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$out" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
-  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+bash tests/summarize.sh "$out" "$status"
+result=$?
 rm -f "$out"
-
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
-if [ "$passed" -eq 0 ]; then echo "error: no test ran" >&2; exit 1; fi
-exit 0
+exit "$result"

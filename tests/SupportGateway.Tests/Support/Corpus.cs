@@ -94,7 +94,8 @@ internal sealed class Score(string name)
 
     public void Report()
     {
-        TestContext.Out.WriteLine($"{name}: {Agreed}/{Checks - SetAside} agree ({Ratio:P2}); raw {Agreed}/{Checks} ({RawRatio:P2}) with {SetAside} reference defects set aside");
+        // "score: " lets tests/summarize.sh repeat the line at the end of the run.
+        TestContext.Out.WriteLine($"score: {name}: {Agreed}/{Checks - SetAside} agree ({Ratio:P2}); raw {Agreed}/{Checks} ({RawRatio:P2}) with {SetAside} reference defects set aside");
         foreach (var failure in _failures)
             TestContext.Out.WriteLine($"  differs: {failure}");
         foreach (var aside in _setAside)
