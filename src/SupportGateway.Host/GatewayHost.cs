@@ -35,9 +35,8 @@ public static class GatewayHost
     }
 
     /// <summary>
-    /// Run from the repository root, appsettings.json is in the working directory; run from
-    /// elsewhere, the copy beside the binary is the base that the working directory's file and
-    /// the environment override.
+    /// appsettings.json beside the binary is the base; the working directory's file (the folder
+    /// `dotnet run` or the service starts in) and the environment override it.
     /// </summary>
     public static void UseSettingsBesideBinary(IConfigurationManager configuration)
     {
@@ -56,6 +55,10 @@ public static class GatewayHost
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
         builder.AddGateway();
+        // Program reports a failed start itself (one line for a known cause, the exception otherwise); the host's own
+        // copy of it ("Hosting failed to start", Error) would repeat it as a stack trace. A BackgroundService that
+        // stops the host is still logged (Critical).
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => CoreJson.Configure(o.SerializerOptions));
@@ -81,7 +84,7 @@ public static class GatewayHost
 
 /// <summary>Logs one line per channel at start (on, or off and why) and seeds <c>/healthz</c>.</summary>
 internal sealed class ChannelStartupReport(IEnumerable<IChannelStatus> channels, ChannelHealth health, AgentDirectory agents,
-    ILogger<ChannelStartupReport> logger) : IHostedService
+    IConfiguration configuration, ILogger<ChannelStartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -91,8 +94,9 @@ internal sealed class ChannelStartupReport(IEnumerable<IChannelStatus> channels,
             health.Report(channel.Channel, state, detail);
             logger.LogInformation("Channel {Channel} is {State}: {Detail}", channel.Channel, state.ToString().ToLowerInvariant(), detail);
         }
-        if (agents.All.Any(a => a.ApiKey.Contains("change-me", StringComparison.Ordinal)))
-            logger.LogWarning("The demo agent key from appsettings.json is in use: replace {Section} before going live", AgentDirectory.Section);
+        // The demo keys (…change-me), the samples' REPLACE values and example.* hosts: named by key, never shown.
+        foreach (var key in Cli.Placeholders.Find(configuration))
+            logger.LogWarning("{Key} still holds a sample value: replace it before going live", key);
         if (agents.All.Count == 0)
             logger.LogWarning("No agents are configured in {Section}; the agent API refuses every key", AgentDirectory.Section);
         return Task.CompletedTask;

@@ -1,7 +1,7 @@
 using SupportGateway.Host;
 using SupportGateway.Host.Cli;
 
-if (GatewayCli.Handles(args))
+if (!GatewayCli.StartsServer(args))
     return await GatewayCli.RunAsync(args);
 
 try

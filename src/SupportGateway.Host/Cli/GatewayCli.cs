@@ -1,27 +1,56 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
-using SupportGateway.Host.Agents;
-using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Cli;
 
-/// <summary>Operator commands in the same executable: <c>check-config</c>, <c>dead-letters</c>, <c>mail</c>, <c>sla</c> and <c>report</c>.</summary>
+/// <summary>
+/// Operator commands in the same executable. Without a command the gateway runs; anything the gateway would not
+/// read (an unknown command or option) is an error with exit code 2, never a start of the server.
+/// </summary>
 internal static class GatewayCli
 {
-    private static readonly string[] Commands = ["check-config", "dead-letters", "mail", "sla", "report"];
+    /// <summary>What the web host itself reads from the command line; configuration keys go as <c>--Section:Key=value</c>.</summary>
+    private static readonly string[] HostOptions = ["--urls", "--environment", "--contentRoot", "--applicationName"];
 
-    public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+    /// <summary>True when the arguments start the gateway: none, or only host options and configuration keys with their values.</summary>
+    public static bool StartsServer(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i].Split('=', 2)[0];
+            if (!HostOptions.Contains(name, StringComparer.OrdinalIgnoreCase) && !(name.StartsWith("--", StringComparison.Ordinal) && name.Contains(':')))
+                return false;
+            if (!args[i].Contains('='))
+                i++;
+        }
+        return true;
+    }
 
     public static Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("SupportGateway: run without arguments to start the gateway.");
+        // "help" and "help mail" read as "--help" and "mail --help".
+        if (args is ["help", .. var rest])
+            args = [.. rest, "--help"];
+        var root = Create();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {Explain(parse)}");
+            return Task.FromResult(2);
+        }
+        return parse.InvokeAsync();
+    }
 
-        var check = new Command("check-config", "Validate the configuration and show which channels are on.");
-        check.SetAction((_, ct) => WithHostAsync(ct, CheckConfigAsync));
-        root.Subcommands.Add(check);
-
+    private static RootCommand Create()
+    {
+        var root = new RootCommand("""
+            SupportGateway. Without a command it runs the gateway: --urls http://HOST:PORT sets where it listens, and any
+            option of appsettings.json can be given as --Section:Key=value.
+            """);
+        root.Subcommands.Add(ConfigCheck.Create());
         var deadLetters = new Command("dead-letters", "Payloads that failed processing and are kept for replay.");
         var list = new Command("list", "List dead letters.");
         list.SetAction((_, ct) => WithHostAsync(ct, ListDeadLettersAsync));
@@ -31,11 +60,60 @@ internal static class GatewayCli
         deadLetters.Subcommands.Add(list);
         deadLetters.Subcommands.Add(replay);
         root.Subcommands.Add(deadLetters);
+        root.Subcommands.Add(BackupCommand.Create());
+        root.Subcommands.Add(HealthCheckCommand.Create());
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(SlaCommands.Create());
         root.Subcommands.Add(ReportCommands.Create(WithHostAsync));
+        return root;
+    }
 
-        return root.Parse(args).InvokeAsync();
+    /// <summary>The first parse error in one line, with the nearest command or option when a word was mistyped.</summary>
+    private static string Explain(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var help = string.Join(' ', ["help", .. CommandPath(parse.CommandResult)]);
+        if (parse.UnmatchedTokens is not [var token, ..])
+            return $"{parse.Errors[0].Message.TrimEnd('.')}; see '{help}'.";
+        var names = token.StartsWith('-') ? command.Options.Where(o => !o.Hidden).Select(o => o.Name) : command.Subcommands.Select(c => c.Name);
+        var what = token.StartsWith('-') ? "option" : "command";
+        return Nearest(token, names) is { } nearest
+            ? $"unknown {what} '{token}'; did you mean {nearest}? See '{help}'."
+            : $"unknown {what} '{token}'; see '{help}'.";
+    }
+
+    /// <summary>"sla due" for the due command; nothing for the root.</summary>
+    private static IEnumerable<string> CommandPath(CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (SymbolResult? r = result; r is CommandResult { Parent: not null } c; r = c.Parent)
+            names.Push(c.Command.Name);
+        return names;
+    }
+
+    private static string? Nearest(string token, IEnumerable<string> names)
+    {
+        var best = names.Select(n => (Name: n, Distance: Distance(token.ToLowerInvariant(), n.ToLowerInvariant())))
+            .OrderBy(x => x.Distance).FirstOrDefault();
+        return best.Name is not null && best.Distance <= Math.Max(2, best.Name.Length / 3) ? best.Name : null;
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     internal static async Task<int> WithHostAsync(CancellationToken ct, Func<IServiceProvider, CancellationToken, Task<int>> action)
@@ -59,23 +137,6 @@ internal static class GatewayCli
                 Console.Error.WriteLine($"error: {line}");
             return 2;
         }
-    }
-
-    private static Task<int> CheckConfigAsync(IServiceProvider services, CancellationToken ct)
-    {
-        Console.WriteLine("Configuration is valid.");
-        Console.WriteLine($"storage: {services.GetRequiredService<IOptions<StorageOptions>>().Value.Provider}");
-        foreach (var channel in services.GetServices<IChannelStatus>())
-        {
-            var (state, detail) = channel.Initial();
-            Console.WriteLine($"{channel.Channel}: {state.ToString().ToLowerInvariant()} ({detail})");
-        }
-        Console.WriteLine($"agents: {services.GetRequiredService<AgentDirectory>().All.Count}");
-        var sla = services.GetRequiredService<Core.Sla.SlaCatalog>();
-        Console.WriteLine($"sla: default {sla.Default.Name}; policies {string.Join(", ", sla.Policies.Select(p => $"{p.Name} ({p.Calendar.Name})"))}");
-        foreach (var calendar in sla.WithoutYear(services.GetRequiredService<TimeProvider>().GetUtcNow().Year))
-            Console.WriteLine($"warning: calendar {calendar.Name} lists holidays up to {calendar.LastDatedYear} only; add this year's calendar");
-        return Task.FromResult(0);
     }
 
     private static async Task<int> ListDeadLettersAsync(IServiceProvider services, CancellationToken ct)

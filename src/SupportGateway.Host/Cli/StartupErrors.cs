@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
 namespace SupportGateway.Host.Cli;
@@ -13,6 +14,9 @@ internal static class StartupErrors
         // The configuration binder names the key: "Failed to convert configuration value at 'X' to type 'Y'."
         InvalidOperationException { Message: var m } when m.Contains("configuration value", StringComparison.Ordinal) => [m],
         NotSupportedException { Message: var m } when m.StartsWith("Storage provider", StringComparison.Ordinal) => [m],
+        // Kestrel: "Failed to bind to address http://localhost:5080: address already in use."
+        IOException { InnerException: AddressInUseException, Message: var m } =>
+            [$"{m} Another program listens there: stop it, or choose another address with --urls or ASPNETCORE_URLS."],
         _ => null,
     };
 }

@@ -170,6 +170,9 @@ internal sealed class FakeGraphApi : IAsyncDisposable
     {
         if (!Authorized(request))
             return Error(401, 190, "Invalid OAuth access token", "OAuthException");
+        // The same path reads a phone number's own record (GET /{phone-number-id}).
+        if (mediaId == PhoneNumberId)
+            return Results.Json(new { display_phone_number = "+7 999 000-11-22", id = PhoneNumberId });
         return Files.TryGetValue(mediaId, out var file)
             ? Results.Json(new { messaging_product = "whatsapp", url = $"{BaseUrl}/media-files/{mediaId}?hash=x", mime_type = file.Type, sha256 = "", file_size = file.Content.Length.ToString(), id = mediaId })
             : Error(400, 100, $"Unsupported get request. Object with ID '{mediaId}' does not exist", "GraphMethodException");

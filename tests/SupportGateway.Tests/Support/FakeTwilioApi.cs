@@ -40,6 +40,10 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         builder.Logging.ClearProviders();
         _app = builder.Build();
         _app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", CreateAsync);
+        // Fetch an Account: its own record with the account's credentials, 401 with any other.
+        _app.MapGet("/2010-04-01/Accounts/{account}.json", (string account, HttpRequest request) => Authorized(account, request)
+            ? Results.Json(new Dictionary<string, object> { ["sid"] = account, ["friendly_name"] = "Test account", ["status"] = "active", ["type"] = "Full" })
+            : Error(401, 20003, "Authenticate"));
         _app.MapGet("/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}", (string account, string media, HttpRequest request) =>
         {
             if (!Authorized(account, request))
