@@ -55,6 +55,8 @@ public static class GatewayHost
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
         builder.AddGateway();
+        // Under systemd: READY=1 once started, STOPPING=1, and log lines with the journal's priority prefix; elsewhere nothing.
+        builder.Services.AddSystemd();
         // Program reports a failed start itself (one line for a known cause, the exception otherwise); the host's own
         // copy of it ("Hosting failed to start", Error) would repeat it as a stack trace. A BackgroundService that
         // stops the host is still logged (Critical).
