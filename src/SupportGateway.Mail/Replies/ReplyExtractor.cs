@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using SupportGateway.Mail.Mime;
 
 namespace SupportGateway.Mail.Replies;
@@ -89,8 +90,8 @@ public static partial class ReplyExtractor
     /// <summary>"&gt; " quoting, or the initials prefix The Bat! and Supercite write ("СП&gt; ", "JD&gt; ").</summary>
     private static bool IsQuoted(string line) => line.TrimStart().StartsWith('>') || InitialsPrefix().IsMatch(line);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\s{0,2}\p{Lu}\p{L}{0,3}>")]
-    private static partial System.Text.RegularExpressions.Regex InitialsPrefix();
+    [GeneratedRegex(@"^\s{0,2}\p{Lu}\p{L}{0,3}>(\s|$)")]
+    private static partial Regex InitialsPrefix();
 
     private static bool IsBlank(string line) => string.IsNullOrWhiteSpace(line);
 
