@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using SupportGateway.Core.Storage;
-using SupportGateway.Core.Outbox;
 using MimeKit;
+using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Host.Channels.Email;
 
