@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using SupportGateway.Mail.Mime;
 
 namespace SupportGateway.Mail.Replies;
@@ -20,7 +21,7 @@ namespace SupportGateway.Mail.Replies;
 /// HTML is read through the same rules: blockquotes become "&gt; " lines first. Each line is looked at a bounded
 /// number of times, so the work is linear in the size of the text.
 /// </remarks>
-public static class ReplyExtractor
+public static partial class ReplyExtractor
 {
     private enum Part : byte { Reply, Quote, Dropped, Signature, SignOff }
 
@@ -33,6 +34,9 @@ public static class ReplyExtractor
         var parts = new Part[lines.Count];
         MarkQuotes(lines, parts);
         MarkInterleavedQuotes(lines, parts);
+        // The last quote both before and after the signature: a signature ends where a quote under it begins (Apple
+        // Mail and iOS put the attribution inside the quote, so no header marks it), and a quote can sit above it.
+        MarkLastQuote(lines, parts, evenWithTextAfter: html);
         MarkSignature(lines, parts);
         MarkLastQuote(lines, parts, evenWithTextAfter: html);
         var reply = Join(lines, parts, Part.Reply);
@@ -83,7 +87,11 @@ public static class ReplyExtractor
         return lines;
     }
 
-    private static bool IsQuoted(string line) => line.TrimStart().StartsWith('>');
+    /// <summary>"&gt; " quoting, or the initials prefix The Bat! and Supercite write ("СП&gt; ", "JD&gt; ").</summary>
+    private static bool IsQuoted(string line) => line.TrimStart().StartsWith('>') || InitialsPrefix().IsMatch(line);
+
+    [GeneratedRegex(@"^\s{0,2}\p{Lu}\p{L}{0,3}>(\s|$)")]
+    private static partial Regex InitialsPrefix();
 
     private static bool IsBlank(string line) => string.IsNullOrWhiteSpace(line);
 

@@ -39,6 +39,36 @@ public sealed class ReplyCorpusTests
         Assert.That(score.Ratio, Is.GreaterThanOrEqualTo(Bar), "reply extraction fell below the issue's bar; the failures are listed above");
     }
 
+    /// <summary>
+    /// Our own fixtures for Russian clients (ReplyFixtures/, described in its README): the new text, the signature and
+    /// the quote are each checked. Plain text is compared line by line; HTML without white space or quote marks, since
+    /// its rendering to text decides those.
+    /// </summary>
+    [Test]
+    public void Russian_client_fixtures_split_into_text_signature_and_quote()
+    {
+        var score = new Score("Russian client replies (text, signature, quote checked apart)");
+        var dir = Path.Combine(Corpus.RepositoryRoot(), "tests", "SupportGateway.Tests", "Mail", "ReplyFixtures");
+        foreach (var file in Directory.EnumerateFiles(dir, "*.expected.json").Order(StringComparer.Ordinal))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(file));
+            var spec = json.RootElement;
+            var input = spec.GetProperty("input").GetString()!;
+            var content = File.ReadAllText(Path.Combine(dir, input));
+            var html = input.EndsWith(".html", StringComparison.Ordinal);
+            var result = html ? ReplyExtractor.FromHtml(content) : ReplyExtractor.FromText(content);
+            Func<string, string> same = html ? t => NoSpace(t.Replace(">", "", StringComparison.Ordinal)) : LineEnds;
+            foreach (var (part, got) in new[] { ("reply_text", result.Reply), ("signature", result.Signature), ("quote", result.Quote) })
+            {
+                var expected = spec.GetProperty("expected_" + part).GetString()!;
+                score.Check(same(got) == same(expected), $"{input} {part}: got «{Short(got)}», expected «{Short(expected)}»");
+            }
+        }
+        score.Report();
+        Assert.That(score.Checks, Is.GreaterThanOrEqualTo(60), "the Russian fixtures went missing");
+        Assert.That(score.Agreed, Is.EqualTo(score.Checks));
+    }
+
     [Test]
     public void Pathological_fixtures_finish()
     {

@@ -12,7 +12,9 @@ namespace SupportGateway.Tests.Mail;
 /// </summary>
 public sealed class SmtpReplayTests
 {
-    private static readonly byte[] Message = Encoding.ASCII.GetBytes("From: support@company.ru\r\nTo: a@client.ru\r\nSubject: hi\r\n\r\nHello\r\n.hidden dot\r\n");
+    private static readonly byte[] Bytes = Encoding.ASCII.GetBytes("From: support@company.ru\r\nTo: a@client.ru\r\nSubject: hi\r\n\r\nHello\r\n.hidden dot\r\n");
+
+    private static MimeKit.MimeMessage Message => MimeKit.MimeMessage.Load(new MemoryStream(Bytes));
     private string _directory = "";
 
     [SetUp]
@@ -39,7 +41,7 @@ public sealed class SmtpReplayTests
             S: 334 UGFzc3dvcmQ6
             C: UzNjcjN0LXBhc3M=
             S: 235 2.7.0 Authentication successful
-            C: MAIL FROM:<support@company.ru> SIZE={{Message.Length}}
+            C: MAIL FROM:<support@company.ru> SIZE={{Bytes.Length}}
             C: RCPT TO:<a@client.ru>
             S: 250 2.1.0 Sender OK
             S: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup
@@ -76,7 +78,7 @@ public sealed class SmtpReplayTests
             S: 250 SMTPUTF8
             C: AUTH XOAUTH2 {token}
             S: 235 2.7.0 Authentication successful
-            C: MAIL FROM:<support@company.ru> SIZE={Message.Length}
+            C: MAIL FROM:<support@company.ru> SIZE={Bytes.Length}
             C: RCPT TO:<a@client.ru>
             S: 250 2.1.0 Sender OK
             S: 451 4.4.4 Temporary server error. Please try again later

@@ -114,13 +114,16 @@ internal static class MailServers
         return found.Count;
     }
 
+    /// <summary>Submits raw bytes to Postfix as <paramref name="from"/>, to their To addresses.</summary>
+    public static async Task SubmitAsync(string from, ReadOnlyMemory<byte> message) =>
+        await SubmitAsync(from, await MimeKit.MimeMessage.LoadAsync(new MemoryStream(message.ToArray())));
+
     /// <summary>Submits a message to Postfix as <paramref name="from"/>, to its To addresses, through MailKit.</summary>
-    public static async Task SubmitAsync(string from, ReadOnlyMemory<byte> message)
+    public static async Task SubmitAsync(string from, MimeKit.MimeMessage message)
     {
-        var mime = await MimeKit.MimeMessage.LoadAsync(new MemoryStream(message.ToArray()));
         using var smtp = new MailKit.Net.Smtp.SmtpClient();
         await smtp.ConnectAsync(Host, SmtpPort, MailKit.Security.SecureSocketOptions.None);
-        await smtp.SendAsync(mime, MimeKit.MailboxAddress.Parse(from), mime.To.Mailboxes);
+        await smtp.SendAsync(message, MimeKit.MailboxAddress.Parse(from), message.To.Mailboxes);
         await smtp.DisconnectAsync(quit: true);
     }
 

@@ -7,7 +7,6 @@ using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Sla;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Agents;
-using SupportGateway.Mail.Mime;
 
 namespace SupportGateway.Host.Channels.Email;
 
@@ -86,41 +85,32 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
         var ticket = message.Ticket;
         var messageId = tokens.MessageId(ticket, message.IdempotencyKey, mailbox.Domain);
         var notification = message.Message.AuthorKind == "customer";
-        var outgoing = new OutgoingMessage
-        {
-            From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
-            To = [new MailAddress("", message.Recipient)],
-            ReplyTo = [new MailAddress(mailbox.DisplayName ?? "", tokens.ReplyAddress(ticket, mailbox))],
-            Subject = notification ? $"[{ticket.Number}] {ticket.Subject}"
-                : $"[{ticket.Number}] {Details(message.Message).GetValueOrDefault(SlaEscalation.SubjectKey) ?? $"Not sent / не отправлено: {ticket.Subject}"}",
-            MessageId = messageId,
-            References = [tokens.ThreadId(ticket, mailbox.Domain)],
-            InReplyTo = tokens.ThreadId(ticket, mailbox.Domain),
-            Text = notification ? Notification(message, DueLine(ticket)) : message.Message.Text,
-            Attachments = notification ? await submission.FilesAsync(message, cancellationToken) : [],
-            Headers =
-            [
-                new("Auto-Submitted", "auto-generated"),
-                new("X-Auto-Response-Suppress", "All"),
-                new("X-SupportGateway-Ticket", ticket.Number),
-            ],
-        };
+        var subject = notification ? $"[{ticket.Number}] {ticket.Subject}"
+            : $"[{ticket.Number}] {Details(message.Message).GetValueOrDefault(SlaEscalation.SubjectKey) ?? $"Not sent / не отправлено: {ticket.Subject}"}";
+        var outgoing = MailSubmission.Create(mailbox, message.Recipient, subject, messageId,
+            ("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"), ("X-SupportGateway-Ticket", ticket.Number));
+        outgoing.ReplyTo.Add(new MimeKit.MailboxAddress(mailbox.DisplayName ?? "", tokens.ReplyAddress(ticket, mailbox)));
+        outgoing.InReplyTo = tokens.ThreadId(ticket, mailbox.Domain);
+        outgoing.References.Add(tokens.ThreadId(ticket, mailbox.Domain));
+        outgoing.Body = await submission.BodyAsync(notification ? Notification(message, DueLine(ticket)) : message.Message.Text, html: null,
+            notification ? message : null, cancellationToken);
         await submission.SubmitAsync(mailbox, outgoing, message.Recipient, cancellationToken);
         return new DeliveryReceipt(messageId);
     }
 
     /// <summary>The explanation for an agent's mail that named no ticket, so none could hold a queued one.</summary>
     public static Task ExplainAsync(MailSubmission submission, MailboxOptions mailbox, string agentEmail, string subject, string reason,
-        CancellationToken cancellationToken) =>
-        submission.SubmitAsync(mailbox, new OutgoingMessage
+        CancellationToken cancellationToken)
+    {
+        var mail = MailSubmission.Create(mailbox, agentEmail, $"Not sent / не отправлено: {subject}", messageId: null,
+            ("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"));
+        mail.Body = new MimeKit.TextPart("plain")
         {
-            From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
-            To = [new MailAddress("", agentEmail)],
-            Subject = $"Not sent / не отправлено: {subject}",
             Text = $"Your mail \"{subject}\" was not sent to any customer: {reason}.\r\n" +
                 $"Ваше письмо «{subject}» не отправлено клиенту: ответ должен быть ответом на уведомление шлюза о заявке.\r\n",
-            Headers = [new("Auto-Submitted", "auto-replied"), new("X-Auto-Response-Suppress", "All")],
-        }, agentEmail, cancellationToken);
+        };
+        return submission.SubmitAsync(mailbox, mail, agentEmail, cancellationToken);
+    }
 
     /// <summary>What the agent reads: the customer's words first, then the ticket, then how to answer.</summary>
     private static string Notification(OutboundMessage message, string dueLine)

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using SupportGateway.Core.Storage;
+using MimeKit;
 using SupportGateway.Core.Outbox;
-using SupportGateway.Mail.Mime;
+using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Host.Channels.Email;
 
@@ -24,16 +24,16 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, MailSub
         return new DeliveryReceipt(messageId);
     }
 
-    private async Task<OutgoingMessage> ComposeAsync(OutboundMessage message, MailboxOptions mailbox, string messageId, CancellationToken cancellationToken)
+    private async Task<MimeMessage> ComposeAsync(OutboundMessage message, MailboxOptions mailbox, string messageId, CancellationToken cancellationToken)
     {
         var ticket = message.Ticket;
-        var automatic = message.Message.AuthorKind == "system";
-        var headers = new List<KeyValuePair<string, string>> { new("X-SupportGateway-Ticket", ticket.Number) };
-        if (automatic)
+        var subject = ticket.Subject.Contains(ticket.Number, StringComparison.OrdinalIgnoreCase) ? ticket.Subject : $"[{ticket.Number}] {ticket.Subject}";
+        var mail = MailSubmission.Create(mailbox, message.Recipient, subject, messageId, ("X-SupportGateway-Ticket", ticket.Number));
+        if (message.Message.AuthorKind == "system")
         {
-            headers.Add(new("Auto-Submitted", "auto-replied"));
+            mail.Headers.Add("Auto-Submitted", "auto-replied");
             // Exchange and Outlook send no out-of-office answer to mail that carries this.
-            headers.Add(new("X-Auto-Response-Suppress", "All"));
+            mail.Headers.Add("X-Auto-Response-Suppress", "All");
         }
         // Under the whole conversation: the customer's mail and ours, so the newest answer sits under the last one.
         IReadOnlyList<string> thread;
@@ -41,17 +41,9 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, MailSub
             thread = await outbox.ThreadIdsAsync(new SqlScope(connection), ticket.Id, EmailNormalizer.Channel, cancellationToken);
         if (thread.Count > 20)
             thread = [thread[0], .. thread.TakeLast(19)];
-        return new OutgoingMessage
-        {
-            From = new MailAddress(mailbox.DisplayName ?? "", mailbox.Address),
-            To = [new MailAddress("", message.Recipient)],
-            Subject = ticket.Subject.Contains(ticket.Number, StringComparison.OrdinalIgnoreCase) ? ticket.Subject : $"[{ticket.Number}] {ticket.Subject}",
-            MessageId = messageId,
-            InReplyTo = thread.LastOrDefault(),
-            References = thread,
-            Text = message.Message.Text,
-            Attachments = await submission.FilesAsync(message, cancellationToken),
-            Headers = headers,
-        };
+        mail.InReplyTo = thread.LastOrDefault();
+        mail.References.AddRange(thread);
+        mail.Body = await submission.BodyAsync(message.Message.Text, html: null, message, cancellationToken);
+        return mail;
     }
 }

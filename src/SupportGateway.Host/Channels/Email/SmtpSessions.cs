@@ -21,9 +21,8 @@ internal sealed class SmtpSessions(MailLogin login, IOptions<EmailOptions> optio
 
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.OrdinalIgnoreCase);
 
-    public async Task SubmitAsync(MailboxOptions mailbox, byte[] message, string recipient, CancellationToken cancellationToken)
+    public async Task SubmitAsync(MailboxOptions mailbox, MimeMessage message, string recipient, CancellationToken cancellationToken)
     {
-        var mime = await MimeMessage.LoadAsync(new MemoryStream(message, writable: false), cancellationToken);
         var session = _sessions.GetOrAdd(mailbox.Name, _ => new Session());
         await session.Gate.WaitAsync(cancellationToken);
         try
@@ -33,7 +32,7 @@ internal sealed class SmtpSessions(MailLogin login, IOptions<EmailOptions> optio
                 try
                 {
                     var client = await ConnectedAsync(session, mailbox, cancellationToken);
-                    await client.SendAsync(mime, MailboxAddress.Parse(mailbox.Address), [MailboxAddress.Parse(recipient)], cancellationToken);
+                    await client.SendAsync(message, MailboxAddress.Parse(mailbox.Address), [MailboxAddress.Parse(recipient)], cancellationToken);
                     session.LastUsed = time.GetUtcNow();
                     if (session.Rejected)
                         health.Report(HealthName(mailbox), ChannelState.Up, $"{mailbox.Smtp.Host}: token accepted again");

@@ -54,15 +54,9 @@ public sealed class EmailChannelTests
     {
         var marker = Guid.NewGuid().ToString("N");
         var pdf = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
-        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("Иван Петров", "customer@sg.test"),
-            To = [new MailAddress("", _support)],
-            Subject = "Принтер не печатает",
-            MessageId = $"{marker}@client.sg.test",
-            Text = "Здравствуйте! Принтер в бухгалтерии не печатает, ошибка 0x1F.",
-            Attachments = [new OutgoingAttachment("отчёт.pdf", "application/pdf", pdf)],
-        }));
+        await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("Иван Петров", "customer@sg.test", _support, "Принтер не печатает",
+            "Здравствуйте! Принтер в бухгалтерии не печатает, ошибка 0x1F.",
+            messageId: $"{marker}@client.sg.test", files: [("отчёт.pdf", "application/pdf", pdf)]));
 
         var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", marker));
         var number = System.Text.RegularExpressions.Regex.Match(ack.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
@@ -81,15 +75,9 @@ public sealed class EmailChannelTests
         Assert.That(first.GetProperty("attachments")[0].GetProperty("size").GetInt64(), Is.EqualTo(pdf.Length));
 
         // The customer answers the acknowledgement from a mail client: quote below, threading headers set.
-        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("Иван Петров", "customer@sg.test"),
-            To = [new MailAddress("", _support)],
-            Subject = "Re: " + ack.Subject,
-            InReplyTo = ack.MessageId,
-            References = [$"{marker}@client.sg.test", ack.MessageId!],
-            Text = "Картридж уже заменили, не помогло.\r\n\r\n22.11.2026, 10:00, Служба поддержки пишет:\r\n> " + ack.Text.Trim().Replace("\n", "\n> "),
-        }));
+        await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("Иван Петров", "customer@sg.test", _support, "Re: " + ack.Subject,
+            "Картридж уже заменили, не помогло.\r\n\r\n22.11.2026, 10:00, Служба поддержки пишет:\r\n> " + ack.Text.Trim().Replace("\n", "\n> "),
+            inReplyTo: ack.MessageId, references: [$"{marker}@client.sg.test", ack.MessageId!]));
         var messages = await WaitAsync(number, t => t.GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("authorKind").GetString() == "customer") == 2);
         var reply = messages.GetProperty("messages").EnumerateArray().Last(m => m.GetProperty("authorKind").GetString() == "customer");
         Assert.That(reply.GetProperty("text").GetString(), Is.EqualTo("Картридж уже заменили, не помогло."), "the quote is cut off");
@@ -104,14 +92,9 @@ public sealed class EmailChannelTests
     public async Task The_signature_is_kept_beside_the_text_and_shown_to_the_agents_at_the_end()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("Ольга Смирнова", "customer@sg.test"),
-            To = [new MailAddress("", _support)],
-            Subject = $"Не выгружается отчёт {marker}",
-            MessageId = $"{marker}@client.sg.test",
-            Text = "Отчёт за ноябрь не выгружается, ошибка 500.\r\n\r\nС уважением,\r\nОльга Смирнова\r\nглавный бухгалтер\r\nООО «Ромашка»\r\n",
-        }));
+        await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("Ольга Смирнова", "customer@sg.test", _support, $"Не выгружается отчёт {marker}",
+            "Отчёт за ноябрь не выгружается, ошибка 500.\r\n\r\nС уважением,\r\nОльга Смирнова\r\nглавный бухгалтер\r\nООО «Ромашка»\r\n",
+            messageId: $"{marker}@client.sg.test"));
 
         var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
         var number = System.Text.RegularExpressions.Regex.Match(notification.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
@@ -142,15 +125,7 @@ public sealed class EmailChannelTests
     public async Task Auto_replies_and_bounces_open_no_ticket_and_get_no_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await MailServers.SubmitAsync("robot@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("", "robot@sg.test"),
-            To = [new MailAddress("", _support)],
-            Subject = "Автоответ: в отпуске до понедельника",
-            MessageId = $"{marker}@sg.test",
-            Text = "Я в отпуске.",
-            Headers = [new("Auto-Submitted", "auto-replied")],
-        }));
+        await MailServers.SubmitAsync("robot@sg.test", AutoReply(marker));
         await MailServers.SubmitAsync("robot@sg.test", Encoding.UTF8.GetBytes(
             $"From: MAILER-DAEMON@sg.test\r\nTo: {_support}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{marker}.dsn@sg.test>\r\n" +
             "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n" +
@@ -170,14 +145,8 @@ public sealed class EmailChannelTests
     public async Task The_agent_answers_from_mutt_and_the_customer_gets_only_the_new_text_threaded_under_the_ack()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("Иван Петров", "customer@sg.test"),
-            To = [new MailAddress("", _support)],
-            Subject = "Не открывается отчёт",
-            MessageId = $"{marker}@client.sg.test",
-            Text = $"Отчёт за октябрь не открывается. {marker}",
-        }));
+        await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("Иван Петров", "customer@sg.test", _support, "Не открывается отчёт", $"Отчёт за октябрь не открывается. {marker}",
+            messageId: $"{marker}@client.sg.test"));
         var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"{marker}@client.sg.test"));
         var number = ack.Headers.Get("X-SupportGateway-Ticket")!;
 
@@ -241,19 +210,12 @@ public sealed class EmailChannelTests
     public async Task Agent_mail_without_a_token_or_with_an_unknown_command_is_not_relayed_and_the_agent_is_told_why()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await MailServers.SubmitAsync("customer@sg.test", MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("", "customer@sg.test"), To = [new MailAddress("", _support)], Subject = "Ошибка входа", Text = $"Не могу войти. {marker}",
-        }));
+        await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("", "customer@sg.test", _support, "Ошибка входа", $"Не могу войти. {marker}"));
         var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
         var number = notification.Headers.Get("X-SupportGateway-Ticket")!;
 
         // A new mail that only names the ticket: it could come from anyone who knows the number.
-        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"[{number}] Ошибка входа",
-            Text = $"Попробуйте сбросить пароль. {marker}-forged",
-        }));
+        await MailServers.SubmitAsync(AgentAddress, ClientMail.Create("", AgentAddress, _support, $"[{number}] Ошибка входа", $"Попробуйте сбросить пароль. {marker}-forged"));
         var refused = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-forged"));
         Assert.That(refused.Subject, Does.StartWith($"[{number}] Not sent"));
         Assert.That(refused.Text, Does.Contain("no valid reply token").And.Contain("не отправлено клиенту"));
@@ -263,10 +225,7 @@ public sealed class EmailChannelTests
         Assert.That(unknown.Text, Does.Contain("unknown command #срочно"));
 
         // A new mail that names no ticket at all: nothing to note it on, but the agent still hears why.
-        await MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("", AgentAddress), To = [new MailAddress("", _support)], Subject = $"Вопрос по клиенту {marker}-loose", Text = "Кто-нибудь знает?",
-        }));
+        await MailServers.SubmitAsync(AgentAddress, ClientMail.Create("", AgentAddress, _support, $"Вопрос по клиенту {marker}-loose", "Кто-нибудь знает?"));
         var loose = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Not sent / не отправлено: Вопрос по клиенту {marker}-loose"));
         Assert.That(loose.Text, Does.Contain("no valid reply token"));
 
@@ -276,6 +235,13 @@ public sealed class EmailChannelTests
         Assert.That(ticket.GetProperty("audit").EnumerateArray().Count(a => a.GetProperty("action").GetString() == "agent_mail_refused"), Is.EqualTo(2));
         var customerMail = Directory.EnumerateFiles(Path.Combine(MailServers.Maildir("customer@sg.test"), "new")).Select(File.ReadAllText);
         Assert.That(customerMail, Has.None.Contains("Попробуйте сбросить пароль").And.None.Contains("Сейчас посмотрим"));
+    }
+
+    private MimeKit.MimeMessage AutoReply(string marker)
+    {
+        var mail = ClientMail.Create("", "robot@sg.test", _support, "Автоответ: в отпуске до понедельника", "Я в отпуске.", messageId: $"{marker}@sg.test");
+        mail.Headers.Add("Auto-Submitted", "auto-replied");
+        return mail;
     }
 
     private async Task<JsonElement> TicketAsync(string number) => await _agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");

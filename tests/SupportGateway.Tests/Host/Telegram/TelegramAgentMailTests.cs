@@ -50,7 +50,7 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
         var pdf = "%PDF-1.4\n% инструкция\n"u8.ToArray();
         await ReplyByMailAsync(notification, "Вот схема подключения и инструкция.",
-            new OutgoingAttachment("схема.png", "image/png", png), new OutgoingAttachment("инструкция.pdf", "application/pdf", pdf));
+            ("схема.png", "image/png", png), ("инструкция.pdf", "application/pdf", pdf));
         var text = await SentAsync(m => m["text"]!.GetValue<string>() == "Вот схема подключения и инструкция.", seconds: 30);
         var photo = await SentAsync(m => true, method: "sendPhoto");
         var document = await SentAsync(m => true, method: "sendDocument");
@@ -59,7 +59,7 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         Assert.That(document["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(text["_sent_message_id"]!.GetValue<long>()), "files follow the text");
 
         // A mail with only a file and no words: the file itself answers the customer's last message.
-        await ReplyByMailAsync(notification, "", new OutgoingAttachment("акт.pdf", "application/pdf", pdf));
+        await ReplyByMailAsync(notification, "", ("акт.pdf", "application/pdf", pdf));
         var alone = await SentAsync(m => m["file_name"]?.GetValue<string>() == "акт.pdf", seconds: 30, method: "sendDocument");
         Assert.That(alone["reply_parameters"]!["message_id"]!.GetValue<long>(), Is.EqualTo(71));
         Assert.That(Bot.Sent("sendMessage").Count(m => m["text"]!.GetValue<string>().Length == 0), Is.Zero, "no empty message");
@@ -84,15 +84,8 @@ public sealed class TelegramAgentMailTests : TelegramScenario
     }
 
     /// <summary>The agent's answer to a notification as a mail client writes it: to its Reply-To, threaded under it.</summary>
-    private static Task ReplyByMailAsync(MimeMessage notification, string text, params OutgoingAttachment[] files) =>
-        MailServers.SubmitAsync(AgentAddress, MimeWriter.Write(new OutgoingMessage
-        {
-            From = new MailAddress("Олег Агентов", AgentAddress),
-            To = [.. notification.ReplyTo],
-            Subject = "Re: " + notification.Subject,
-            InReplyTo = notification.MessageId,
-            References = [notification.MessageId!],
-            Text = text,
-            Attachments = files,
-        }));
+    private static Task ReplyByMailAsync(MimeMessage notification, string text, params (string FileName, string ContentType, byte[] Content)[] files) =>
+        MailServers.SubmitAsync(AgentAddress, ClientMail.Create("Олег Агентов", AgentAddress,
+            notification.ReplyTo.Select(a => new MimeKit.MailboxAddress(a.Name, a.Address)), "Re: " + notification.Subject, text,
+            inReplyTo: notification.MessageId, references: [notification.MessageId!], files: files));
 }

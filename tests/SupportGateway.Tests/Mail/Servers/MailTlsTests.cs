@@ -61,7 +61,7 @@ public sealed class MailTlsTests
         await using (var sessions = new SmtpSessions(new MailLogin(new MailTokens(TimeProvider.System)), options,
             new SupportGateway.Host.Health.ChannelHealth(), Microsoft.Extensions.Logging.Abstractions.NullLogger<SmtpSessions>.Instance, TimeProvider.System))
         {
-            await sessions.SubmitAsync(mailbox, Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: agent@sg.test\r\nSubject: TLS {marker}\r\n\r\nЗашифровано.\r\n"),
+            await sessions.SubmitAsync(mailbox, ClientMail.Create("", "robot@sg.test", "agent@sg.test", $"TLS {marker}", "Зашифровано."),
                 "agent@sg.test", CancellationToken.None);
         }
 

@@ -36,7 +36,7 @@ public sealed class SmtpPostfixTests
     {
         var marker = Guid.NewGuid().ToString("N");
         var pdf = Enumerable.Range(0, 70_000).Select(i => (byte)(i * 7)).ToArray();
-        var message = Encoding.UTF8.GetBytes(
+        var message = Load(
             $"From: =?utf-8?B?0KHQu9GD0LbQsdCwINC/0L7QtNC00LXRgNC20LrQuA==?= <robot@sg.test>\r\nTo: agent@sg.test\r\nSubject: =?utf-8?B?0JfQsNGP0LLQutCw?= {marker}\r\nMessage-ID: <{marker}@sg.test>\r\n" +
             "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
             "--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
@@ -61,7 +61,7 @@ public sealed class SmtpPostfixTests
     public async Task A_550_for_the_recipient_is_permanent_and_the_next_mail_still_goes_out()
     {
         var marker = Guid.NewGuid().ToString("N");
-        var message = Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: nobody@sg.test\r\nSubject: {marker}\r\n\r\nАдресата не существует.\r\n");
+        var message = Load($"From: robot@sg.test\r\nTo: nobody@sg.test\r\nSubject: {marker}\r\n\r\nАдресата не существует.\r\n");
 
         await using var sessions = Sessions();
         Assert.That(() => sessions.SubmitAsync(_mailbox, message, "nobody@sg.test", CancellationToken.None),
@@ -74,6 +74,8 @@ public sealed class SmtpPostfixTests
         var log = await File.ReadAllTextAsync(Path.Combine(_directory, "robot-smtp.log"));
         Assert.That(log.Split("C: EHLO").Length - 1, Is.EqualTo(2), "one connection after the refusal, kept for both later mails");
     }
+
+    private static MimeKit.MimeMessage Load(string raw) => MimeKit.MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(raw)));
 
     private SmtpSessions Sessions() => new(new MailLogin(new MailTokens(TimeProvider.System)),
         Options.Create(new EmailOptions { Mailboxes = [_mailbox], ProtocolLogDirectory = _directory }), new SupportGateway.Host.Health.ChannelHealth(),
