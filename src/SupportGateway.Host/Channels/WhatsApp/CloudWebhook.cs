@@ -64,10 +64,7 @@ internal static class CloudWebhook
         var cloud = options.Value.Cloud;
         if (!cloud.Enabled)
             return Problems.NotFound("The WhatsApp Cloud API webhook is not enabled here.");
-        if (http.Request.ContentLength > Limit)
-            return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
-        var body = await ReadAsync(http.Request.Body, ct);
-        if (body is null)
+        if (await RequestBody.ReadBytesAsync(http.Request, Limit, ct) is not { } body)
             return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
         if (!CloudSignature.IsValid(cloud.AppSecret ?? "", body, http.Request.Headers[CloudSignature.Header].ToString() is { Length: > 0 } h ? h : null))
             return Problems.Forbidden($"Wrong or missing {CloudSignature.Header}.");
@@ -87,19 +84,6 @@ internal static class CloudWebhook
         return TypedResults.Ok();
     }
 
-    private static async Task<byte[]?> ReadAsync(Stream body, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > Limit)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 }
 
 /// <summary>
