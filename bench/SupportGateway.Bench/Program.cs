@@ -25,6 +25,8 @@ if (args.FirstOrDefault() == "email")
 if (args.FirstOrDefault() is "webhook" or "whatsapp" or "whatsapp-twilio" or "whatsapp-cloud")
     return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), args.Contains("--drain"),
         Array.IndexOf(args, "--gateway") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null);
+if (args.FirstOrDefault() == "echo-server")
+    return await EchoServer.RunAsync(Option("--port", 0));
 if (args.FirstOrDefault() == "sla")
     return await SlaBench.RunAsync(Option("--tickets", 100_000), Option("--messages", 5_000), Option("--due", 20_000));
 if (args.FirstOrDefault() == "imap")

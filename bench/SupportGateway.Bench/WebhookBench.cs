@@ -36,6 +36,8 @@ internal static class WebhookBench
         };
         var passed = true;
         foreach (var target in targets)
+            await CeilingAsync(target, seconds, rate, connections);
+        foreach (var target in targets)
             passed &= await RunAsync(hostDll, target, standIn, seconds, rate, connections, drain);
         return passed ? 0 : 1;
     }
@@ -86,6 +88,46 @@ internal static class WebhookBench
             $"{gateway.TotalProcessorTime.TotalMicroseconds / Math.Max(1, stored):F0} µs per delivery");
         gateway.Kill(entireProcessTree: true);
         return throughput >= 5000 && p99 <= 20 && failures1 + failures2 == 0 && stored == accepted && dead == 0;
+    }
+
+    /// <summary>
+    /// The same client and requests against <see cref="EchoServer"/> (read the body, answer 200) in its own process:
+    /// what any HTTP intake can reach on these cores with this client beside it.
+    /// </summary>
+    private static async Task CeilingAsync(WebhookTarget target, int seconds, int rate, int connections)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [typeof(EchoServer).Assembly.Location, "echo-server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var server = Process.Start(start)!;
+        server.OutputDataReceived += (_, _) => { };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"echo: {line}"); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+            await WaitHealthyAsync(client, server, "echo: up");
+            Console.WriteLine($"ceiling for {target.Name}: the same client and requests against a Kestrel process that reads the body and answers 200");
+            long sent = 0;
+            HttpRequestMessage Request() => target.Request(Interlocked.Increment(ref sent));
+            await ClosedLoopAsync(client, Request, connections, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), "  warm-up");
+            await ClosedLoopAsync(client, Request, connections, TimeSpan.FromSeconds(seconds), "  phase 1");
+            await OpenLoopAsync(client, Request, rate, TimeSpan.FromSeconds(seconds));
+            server.Refresh();
+            Console.WriteLine($"  server CPU: {server.TotalProcessorTime.TotalMicroseconds / Math.Max(1, Interlocked.Read(ref sent)):F0} µs per request");
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
     }
 
     /// <summary>Until no stored delivery is pending (at most ten minutes): how long that took.</summary>

@@ -63,13 +63,16 @@ public sealed class InboundStore
             new { id, error, at }, cancellationToken);
 
     public Task<IReadOnlyList<InboundRow>> ListAsync(SqlScope db, string state, int limit, CancellationToken cancellationToken) =>
-        db.ListAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE state = @state ORDER BY id LIMIT @limit",
+        db.ListAsync<InboundRow>($"SELECT {Columns} FROM inbound WHERE {StateIs(state)} ORDER BY id LIMIT @limit",
             new { state, limit }, cancellationToken);
 
-    /// <summary>The oldest pending payloads with their bytes, in arrival order: one query for the pending worker's next round.</summary>
+    /// <summary>
+    /// The oldest pending payloads with their bytes, in arrival order: one query for the pending worker's next round.
+    /// The condition repeats the partial index's, see <see cref="StateIs"/>.
+    /// </summary>
     public async Task<IReadOnlyList<(long Id, RawInbound Raw)>> PendingAsync(SqlScope db, int limit, CancellationToken cancellationToken) =>
         [.. (await db.ListAsync<PendingRow>(
-            "SELECT id AS Id, channel AS Channel, external_id AS ExternalId, format AS Format, payload AS Payload FROM inbound WHERE state = 'pending' ORDER BY id LIMIT @limit",
+            "SELECT id AS Id, channel AS Channel, external_id AS ExternalId, format AS Format, payload AS Payload FROM inbound WHERE state <> 'processed' AND state = 'pending' ORDER BY id LIMIT @limit",
             new { limit }, cancellationToken)).Select(r => (r.Id, new RawInbound(r.Channel, r.ExternalId, r.Format, r.Payload)))];
 
     private sealed class PendingRow
@@ -82,5 +85,13 @@ public sealed class InboundStore
     }
 
     public Task<long> CountAsync(SqlScope db, string state, CancellationToken cancellationToken) =>
-        db.ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = @state", new { state }, cancellationToken);
+        db.ScalarAsync<long>($"SELECT COUNT(*) FROM inbound WHERE {StateIs(state)}", new { state }, cancellationToken);
+
+    /// <summary>
+    /// The condition for rows in <paramref name="state"/>. Unfinished rows are found through the partial index
+    /// <c>ix_inbound_unprocessed</c> (<c>WHERE state &lt;&gt; 'processed'</c>), which SQLite uses only when the query
+    /// repeats the index's condition: it does not infer it from <c>state = 'pending'</c>, and without it every look-up
+    /// would scan the whole table, processed history included.
+    /// </summary>
+    private static string StateIs(string state) => state == Processed ? "state = @state" : "state <> 'processed' AND state = @state";
 }

@@ -95,6 +95,9 @@ public sealed class Database : IAsyncDisposable
     private DbConnection? _writer;
     private StatementCache? _writerStatements;
 
+    /// <summary>The statements the single writer has prepared (SQLite), for tests of their query plans.</summary>
+    internal IReadOnlyCollection<string> WriterStatements => _writerStatements?.Statements ?? [];
+
     private async Task ResetWriterAsync()
     {
         _writerStatements?.Dispose();

@@ -21,6 +21,9 @@ public sealed class StatementCache : IDisposable
 
     public StatementCache(DbConnection connection) => _connection = connection;
 
+    /// <summary>The text of every statement prepared so far: what the writer runs, for checking query plans.</summary>
+    internal IReadOnlyCollection<string> Statements => _commands.Keys;
+
     /// <summary>The prepared command with the parameters bound; null when Dapper must expand a list parameter.</summary>
     public DbCommand? Bind(string sql, object? parameters, DbTransaction? transaction)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using SupportGateway.Core;
@@ -29,6 +30,36 @@ internal static class RequestBody
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw new ProblemException(Problems.TooLarge($"The body is over the limit of {maxBytes} bytes."));
+        }
+    }
+
+    /// <summary>
+    /// The whole body as bytes, or null when it is longer than <paramref name="maxBytes"/> (declared or as it arrives).
+    /// Read from the request's pipe and copied once into an array of its exact length: webhooks are read on every
+    /// delivery, and a scratch buffer and a growing stream per request were most of what intake allocated.
+    /// </summary>
+    public static async Task<byte[]?> ReadBytesAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+            return null;
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length > maxBytes)
+            {
+                reader.AdvanceTo(buffer.End);
+                return null;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                var bytes = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return bytes;
+            }
+            // Nothing consumed yet: the pipe keeps what came and returns more with it next time.
+            reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 

@@ -107,21 +107,12 @@ internal static class TelegramWebhook
                 return Problems.Unauthorized($"Wrong or missing {SecretHeader}.");
             // Updates are small; anything near a megabyte is not one.
             const int limit = 1 << 20;
-            if (http.Request.ContentLength > limit)
+            if (await RequestBody.ReadBytesAsync(http.Request, limit, ct) is not { } body)
                 return Problems.TooLarge("A Telegram update is far smaller than this body.");
-            using var body = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await http.Request.Body.ReadAsync(buffer, ct)) > 0)
-            {
-                if (body.Length + read > limit)
-                    return Problems.TooLarge("A Telegram update is far smaller than this body.");
-                body.Write(buffer, 0, read);
-            }
             int updateId;
             try
             {
-                using var json = JsonDocument.Parse(body.ToArray());
+                using var json = JsonDocument.Parse(body);
                 // The Bot API's update_id is a 32-bit integer, as Telegram.Bot reads it.
                 updateId = json.RootElement.GetProperty("update_id").GetInt32();
             }
@@ -129,7 +120,7 @@ internal static class TelegramWebhook
             {
                 return Problems.BadRequest("The body is not a Telegram Update (no 32-bit update_id).", "update_id");
             }
-            await processor.StoreAsync(TelegramNormalizer.ToRaw(body.ToArray(), updateId), ct);
+            await processor.StoreAsync(TelegramNormalizer.ToRaw(body, updateId), ct);
             return TypedResults.Ok();
         }).ExcludeFromDescription();
         return app;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -64,10 +66,7 @@ internal static class CloudWebhook
         var cloud = options.Value.Cloud;
         if (!cloud.Enabled)
             return Problems.NotFound("The WhatsApp Cloud API webhook is not enabled here.");
-        if (http.Request.ContentLength > Limit)
-            return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
-        var body = await ReadAsync(http.Request.Body, ct);
-        if (body is null)
+        if (await RequestBody.ReadBytesAsync(http.Request, Limit, ct) is not { } body)
             return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
         if (!CloudSignature.IsValid(cloud.AppSecret ?? "", body, http.Request.Headers[CloudSignature.Header].ToString() is { Length: > 0 } h ? h : null))
             return Problems.Forbidden($"Wrong or missing {CloudSignature.Header}.");
@@ -87,19 +86,6 @@ internal static class CloudWebhook
         return TypedResults.Ok();
     }
 
-    private static async Task<byte[]?> ReadAsync(Stream body, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > Limit)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 }
 
 /// <summary>
@@ -131,24 +117,26 @@ internal static class CloudEnvelope
                 var name = change.TryGetProperty("field", out var field) ? field.GetString() : "messages";
                 if (!change.TryGetProperty("value", out var value) || name != "messages" && !GroupFields.Contains(name ?? ""))
                     continue;
-                var metadata = value.TryGetProperty("metadata", out var m) ? m.GetRawText() : "{}";
+                var metadata = value.TryGetProperty("metadata", out var m) ? m : default;
                 if (name != "messages")
                 {
                     foreach (var group in Items(value, "groups"))
                     {
                         // Meta gives a group event no id of its own: the event's own bytes are its identity, so a retry is stored once.
-                        var raw = group.GetRawText();
-                        var id = "wa:group:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name + "\n" + raw)))[..32];
-                        rows.Add(Row(id, $"{{\"metadata\":{metadata},\"field\":{JsonSerializer.Serialize(name)},\"group\":{raw}}}"));
+                        var raw = JsonMarshal.GetRawUtf8Value(group);
+                        var hash = SHA256.HashData([.. Encoding.UTF8.GetBytes(name + "\n"), .. raw]);
+                        var id = "wa:group:" + Convert.ToHexStringLower(hash)[..32];
+                        rows.Add(Row(id, metadata, ",\"field\":"u8, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(name)), ",\"group\":"u8, raw));
                     }
                     continue;
                 }
                 foreach (var message in Items(value, "messages"))
                 {
                     var from = message.TryGetProperty("from", out var f) ? f.GetString() : null;
-                    var contact = Items(value, "contacts").FirstOrDefault(c => c.TryGetProperty("wa_id", out var w) && w.GetString() == from);
-                    var raw = $"{{\"metadata\":{metadata},\"contact\":{(contact.ValueKind == JsonValueKind.Object ? contact.GetRawText() : "null")},\"message\":{message.GetRawText()}}}";
-                    rows.Add(Row("wa:" + message.GetProperty("id").GetString(), raw));
+                    var contact = Items(value, "contacts").FirstOrDefault(c => c.TryGetProperty("wa_id", out var w) && w.ValueEquals(from));
+                    rows.Add(Row("wa:" + message.GetProperty("id").GetString(), metadata,
+                        ",\"contact\":"u8, contact.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(contact) : "null"u8,
+                        ",\"message\":"u8, JsonMarshal.GetRawUtf8Value(message)));
                 }
                 foreach (var status in Items(value, "statuses"))
                 {
@@ -156,7 +144,7 @@ internal static class CloudEnvelope
                     var id = $"wa:{status.GetProperty("id").GetString()}:{status.GetProperty("status").GetString()}";
                     if (status.TryGetProperty("recipient_participant_id", out var participant) || status.TryGetProperty("participant_recipient_id", out participant))
                         id += ":" + participant.GetString();
-                    rows.Add(Row(id, $"{{\"metadata\":{metadata},\"status\":{status.GetRawText()}}}"));
+                    rows.Add(Row(id, metadata, ",\"status\":"u8, JsonMarshal.GetRawUtf8Value(status)));
                 }
             }
         }
@@ -166,5 +154,22 @@ internal static class CloudEnvelope
     private static IEnumerable<JsonElement> Items(JsonElement value, string name) =>
         value.TryGetProperty(name, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
 
-    private static RawInbound Row(string externalId, string payload) => new(WhatsAppChannel.Name, externalId, Format, Encoding.UTF8.GetBytes(payload));
+    /// <summary>
+    /// A row's payload <c>{"metadata":…,"name":…}</c>, the parts copied as the signed body's own UTF-8 bytes (no string
+    /// of each part is made): the metadata, then each part's <c>,"name":</c> prefix and its value.
+    /// </summary>
+    private static RawInbound Row(string externalId, JsonElement metadata, ReadOnlySpan<byte> name1, ReadOnlySpan<byte> value1,
+        ReadOnlySpan<byte> name2 = default, ReadOnlySpan<byte> value2 = default)
+    {
+        var meta = metadata.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(metadata) : "{}"u8;
+        var payload = new ArrayBufferWriter<byte>(meta.Length + value1.Length + value2.Length + 48);
+        payload.Write("{\"metadata\":"u8);
+        payload.Write(meta);
+        payload.Write(name1);
+        payload.Write(value1);
+        payload.Write(name2);
+        payload.Write(value2);
+        payload.Write("}"u8);
+        return new(WhatsAppChannel.Name, externalId, Format, payload.WrittenSpan.ToArray());
+    }
 }

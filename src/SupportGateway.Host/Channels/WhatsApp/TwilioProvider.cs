@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Host.Http;
 using Twilio.Security;
@@ -73,25 +74,18 @@ internal static class TwilioProvider
     {
         if (!settings.Enabled || string.IsNullOrWhiteSpace(configuredUrl))
             return (TwilioForm.Empty, Problems.NotFound("This Twilio webhook is not configured here."));
-        if (http.Request.ContentLength > MaxBody)
+        if (await RequestBody.ReadBytesAsync(http.Request, MaxBody, cancellationToken) is not { } bytes)
             return (TwilioForm.Empty, Problems.TooLarge("A Twilio webhook is far smaller than this body."));
-        using var body = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            if (body.Length + read > MaxBody)
-                return (TwilioForm.Empty, Problems.TooLarge("A Twilio webhook is far smaller than this body."));
-            body.Write(buffer, 0, read);
-        }
-        var bytes = body.ToArray();
         // The URL Twilio signed is the public one configured, never this request's Host (a proxy may rewrite it).
         var url = TwilioSignature.SigningUrl(configuredUrl, http.Request.QueryString.Value);
-        if (!TwilioSignature.IsValid(settings.AuthToken ?? "", url, http.Request.ContentType, bytes, http.Request.Headers[SignatureHeader].ToString()))
+        var json = http.Request.HasJsonContentType();
+        // The form is parsed once, for the signature and for the fields.
+        var form = json ? [] : QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
+        if (!TwilioSignature.IsValid(settings.AuthToken ?? "", url, json ? bytes : null, form, http.Request.Headers[SignatureHeader].ToString()))
             return (TwilioForm.Empty, Problems.Forbidden($"Wrong or missing {SignatureHeader}."));
-        if (http.Request.HasJsonContentType())
+        if (json)
             return (TwilioForm.Empty, Problems.BadRequest("A Twilio messaging webhook is a form post, not JSON."));
-        return (new TwilioForm(bytes, TwilioForm.Parse(bytes)), null);
+        return (new TwilioForm(bytes, TwilioForm.FirstValues(form)), null);
     }
 
     public static string? Value(IReadOnlyDictionary<string, string> form, string name) =>
@@ -103,8 +97,15 @@ internal sealed record TwilioForm(byte[] Body, IReadOnlyDictionary<string, strin
 {
     public static TwilioForm Empty { get; } = new([], new Dictionary<string, string>());
 
-    public static IReadOnlyDictionary<string, string> Parse(byte[] body) =>
-        QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.Count > 0 ? p.Value[0] ?? "" : "", StringComparer.Ordinal);
+    public static IReadOnlyDictionary<string, string> Parse(byte[] body) => FirstValues(QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)));
+
+    public static IReadOnlyDictionary<string, string> FirstValues(Dictionary<string, StringValues> form)
+    {
+        var fields = new Dictionary<string, string>(form.Count, StringComparer.Ordinal);
+        foreach (var (name, values) in form)
+            fields[name] = values.Count > 0 ? values[0] ?? "" : "";
+        return fields;
+    }
 }
 
 /// <summary>
@@ -118,24 +119,31 @@ internal static class TwilioSignature
     public static string SigningUrl(string configuredUrl, string? requestQuery) =>
         configuredUrl.Contains('?', StringComparison.Ordinal) || string.IsNullOrEmpty(requestQuery) ? configuredUrl : configuredUrl + requestQuery;
 
-    public static bool IsValid(string authToken, string url, string? contentType, byte[] body, string? signature)
+    public static bool IsValid(string authToken, string url, string? contentType, byte[] body, string? signature) =>
+        contentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true
+            ? IsValid(authToken, url, body, [], signature)
+            : IsValid(authToken, url, null, QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)), signature);
+
+    /// <summary>A form post's signature over its parsed <paramref name="form"/>, or a JSON body's over <paramref name="jsonBody"/>.</summary>
+    public static bool IsValid(string authToken, string url, byte[]? jsonBody, Dictionary<string, StringValues> form, string? signature)
     {
         if (string.IsNullOrEmpty(authToken) || string.IsNullOrEmpty(signature))
             return false;
         var validator = new RequestValidator(authToken);
-        if (contentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
-            return validator.Validate(url, Encoding.UTF8.GetString(body), signature);
-        return validator.Validate(url, Flatten(QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body))), signature);
+        if (jsonBody is not null)
+            return validator.Validate(url, Encoding.UTF8.GetString(jsonBody), signature);
+        return validator.Validate(url, Flatten(form), signature);
     }
 
     /// <summary>
     /// RequestValidator takes one value per name, but Twilio signs every value of a repeated name (sorted, duplicates
     /// dropped) as name+value each; joining the values with the name between them gives it exactly that string.
     /// </summary>
-    private static Dictionary<string, string> Flatten(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> form) =>
-        form.ToDictionary(p => p.Key, p =>
-        {
-            var values = p.Value.Select(v => v ?? "").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            return string.Join(p.Key, values);
-        }, StringComparer.Ordinal);
+    private static Dictionary<string, string> Flatten(Dictionary<string, StringValues> form)
+    {
+        var flat = new Dictionary<string, string>(form.Count, StringComparer.Ordinal);
+        foreach (var (name, values) in form)
+            flat[name] = values.Count == 1 ? values[0] ?? "" : string.Join(name, values.Select(v => v ?? "").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        return flat;
+    }
 }

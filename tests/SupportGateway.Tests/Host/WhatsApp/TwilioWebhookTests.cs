@@ -77,6 +77,38 @@ public sealed class TwilioWebhookTests : TwilioScenario
     }
 
     [Test]
+    public async Task A_body_over_the_limit_is_refused_whether_its_length_is_declared_or_not()
+    {
+        var huge = "Body=" + new string('x', 300 * 1024);
+        var declared = await PostRawAsync(huge, "unchecked");
+        // Content that cannot tell its length: the limit holds while the body arrives, not only on the declared length.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/whatsapp/twilio")
+        {
+            Content = new LengthlessContent(System.Text.Encoding.ASCII.GetBytes(huge)),
+        };
+        request.Content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        request.Headers.Add("X-Twilio-Signature", "unchecked");
+        var chunked = await Client.SendAsync(request);
+        foreach (var response in new[] { declared, chunked })
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        }
+        Assert.That((await DbProbe.CountsAsync(Gateway.Directory))["inbound"], Is.Zero);
+    }
+
+    private sealed class LengthlessContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Test]
     public async Task A_repeated_delivery_is_stored_once_and_answered_200_each_time()
     {
         var fields = FakeTwilioApi.Inbound("SM0000000000000000000000000000aa02", "+447700900123", "The printer is broken");
