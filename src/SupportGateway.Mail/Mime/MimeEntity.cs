@@ -65,28 +65,6 @@ public sealed class MimeEntity
 
     internal void AddPart(MimeEntity part) => _parts.Add(part);
 
-    /// <summary>An Outlook TNEF part (winmail.dat), whose files <see cref="MimeMessage.Attachments"/> lists instead of it.</summary>
-    public bool IsTnef =>
-        ContentType.MimeType is "application/ms-tnef" or "application/vnd.ms-tnef"
-        || string.Equals(FileName, "winmail.dat", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>An attachment entity for a file found inside another one (a TNEF stream), placed at its container's offset.</summary>
-    internal static MimeEntity ForFile(string fileName, string mimeType, byte[] content, string? contentId, bool inline, long offset)
-    {
-        var name = fileName.Replace("\\", "\\\\").Replace("\"", "\\\"");
-        var type = mimeType.Split('/', 2);
-        var headers = new HeaderList
-        {
-            new("Content-Type", System.Text.Encoding.UTF8.GetBytes($"{mimeType}; name=\"{name}\""), offset),
-            new("Content-Disposition", System.Text.Encoding.UTF8.GetBytes($"{(inline ? "inline" : "attachment")}; filename=\"{name}\""), offset),
-            new("Content-Transfer-Encoding", "binary"u8.ToArray(), offset),
-        };
-        if (contentId is not null)
-            headers.Add(new Header("Content-ID", System.Text.Encoding.UTF8.GetBytes($"<{contentId}>"), offset));
-        var contentType = ContentType.Parse(headers[0].UnfoldedBytes, new ContentType(type[0], type.Length > 1 ? type[1] : "octet-stream", new Dictionary<string, string>()));
-        return new MimeEntity(headers, contentType, offset, content);
-    }
-
     /// <summary>The content with its transfer encoding removed.</summary>
     public byte[] DecodedContent() => TransferEncodings.Decode(Body.Span, TransferEncoding);
 

@@ -2,11 +2,14 @@ using System.Text.RegularExpressions;
 
 namespace SupportGateway.Mail.Mime;
 
-/// <summary>A parsed message: the root entity plus the fields a helpdesk reads.</summary>
+/// <summary>
+/// A parsed message: the root entity plus the fields a helpdesk reads. Superseded by
+/// <see cref="SupportGateway.Mail.Inbound.InboundMail"/> (MimeKit); it stays only while the writer's tests read
+/// written mail with it, and goes with them.
+/// </summary>
 public sealed partial class MimeMessage(MimeEntity root)
 {
     private IReadOnlyList<MimeEntity>? _attachments;
-    private IReadOnlyList<TnefMessage>? _tnef;
 
     public MimeEntity Root { get; } = root;
 
@@ -43,14 +46,6 @@ public sealed partial class MimeMessage(MimeEntity root)
                 return plain;
             if (HtmlBody is { } html)
                 return HtmlText.ToText(html);
-            // Outlook may put the only body inside winmail.dat.
-            foreach (var tnef in Tnef())
-            {
-                if (tnef.Body is { Length: > 0 } body)
-                    return body;
-                if (tnef.HtmlBody is { Length: > 0 } tnefHtml)
-                    return HtmlText.ToText(tnefHtml);
-            }
             // A multipart whose boundaries never appear still carries the customer's text.
             return Leaves(Root, intoMessages: false).FirstOrDefault(e => e.ContentType.IsMultipart && !e.IsAttachment) is { } broken
                 ? Charsets.Decode(TransferEncodings.Decode(broken.Body.Span, broken.TransferEncoding), broken.ContentType.Charset)
@@ -61,33 +56,12 @@ public sealed partial class MimeMessage(MimeEntity root)
     /// <summary>The first text/html body part, if any.</summary>
     public string? HtmlBody => BodyParts().FirstOrDefault(e => e.ContentType.Is("text", "html"))?.DecodedText();
 
-    /// <summary>
-    /// Leaves that carry files, and attached messages, in order (not descending into attached messages). A TNEF part
-    /// (winmail.dat) is replaced by the files inside it; it stays itself when it is damaged, so nothing is lost.
-    /// </summary>
-    public IReadOnlyList<MimeEntity> Attachments => _attachments ??= [.. Leaves(Root, intoMessages: false).Where(e => e.IsAttachment).SelectMany(Expand)];
+    /// <summary>Leaves that carry files, and attached messages, in order (not descending into attached messages).</summary>
+    public IReadOnlyList<MimeEntity> Attachments => _attachments ??= [.. Leaves(Root, intoMessages: false).Where(e => e.IsAttachment)];
 
-    /// <summary>Auto-replies and other automatic mail (RFC 3834 and the headers vendors use instead).</summary>
-    public bool IsAutoReply => MessageClassifier.IsAutoSubmitted(this);
-
-    /// <summary>A delivery status report or a recognisable bounce (RFC 3464).</summary>
-    public bool IsBounce => MessageClassifier.IsBounce(this);
-
-    private IEnumerable<MimeEntity> Expand(MimeEntity entity)
-    {
-        if (!entity.IsTnef || TnefReader.Read(entity.DecodedContent()) is not { } tnef)
-            return [entity];
-        var files = tnef.Attachments.Select(a => MimeEntity.ForFile(a.FileName, a.ContentType, a.Content, a.ContentId, a.Inline, entity.Offset)).ToList();
-        // An RTF-only body (Outlook's rich text mode) is kept as a file when the message has no text of its own.
-        if (tnef is { RtfBody: { } rtf, Body: null, HtmlBody: null } && !BodyParts().Any())
-            files.Add(MimeEntity.ForFile("body.rtf", "application/rtf", rtf, null, false, entity.Offset));
-        if (!tnef.Complete || files.Count == 0 && tnef is { Body: null, HtmlBody: null })
-            files.Add(entity);
-        return files;
-    }
-
-    private IReadOnlyList<TnefMessage> Tnef() => _tnef ??=
-        [.. Leaves(Root, intoMessages: false).Where(e => e.IsAttachment && e.IsTnef).Select(e => TnefReader.Read(e.DecodedContent())).OfType<TnefMessage>()];
+    // This parser stays only until the writer's tests read mail through MimeKit; inbound mail is read by
+    // SupportGateway.Mail.Inbound.InboundMail, which classifies automatic mail fully.
+    public bool IsAutoReply => Headers.Get("Auto-Submitted") is { } value && !value.Trim().StartsWith("no", StringComparison.OrdinalIgnoreCase);
 
     private IEnumerable<MimeEntity> BodyParts() => Leaves(Root, intoMessages: false).Where(e => !e.IsAttachment && e.ContentType.MediaType == "text");
 

@@ -1,4 +1,5 @@
 using System.Text;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 
 namespace SupportGateway.Mail.Replies;
@@ -58,11 +59,10 @@ public static class ReplyExtractor
     }
 
     /// <summary>Splits the body of a message, preferring its plain text to its HTML.</summary>
-    public static ReplyText FromMessage(MimeMessage message)
+    public static ReplyText FromMessage(InboundMail message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var hasPlain = message.Root.Walk().Any(e => e.ContentType.Is("text", "plain") && !e.IsAttachment);
-        return !hasPlain && message.HtmlBody is { } html ? FromHtml(html) : FromText(message.Text);
+        return !message.HasPlainText && message.HtmlBody is { } html ? FromHtml(html) : FromText(message.Text);
     }
 
     private static List<string> Lines(string text)
