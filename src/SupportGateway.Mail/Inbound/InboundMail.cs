@@ -83,7 +83,7 @@ public sealed partial class InboundMail
         var start = AfterBlankLines(raw.Span);
         try
         {
-            using var stream = new MemoryStream(raw[start..].ToArray(), writable: false);
+            using var stream = ReadOnlyStream(raw[start..]);
             var headers = new MimeParser(Options(MailLimits.Default), stream).ParseHeaders();
             return headers[HeaderId.MessageId] is { } value ? MimeUtils.EnumerateReferences(value).FirstOrDefault() ?? NullIfBlank(value) : null;
         }
@@ -111,7 +111,7 @@ public sealed partial class InboundMail
         try
         {
             // Persistent: parts are slices of this buffer, decoded only when read.
-            var stream = new MemoryStream(raw.ToArray(), writable: false);
+            var stream = ReadOnlyStream(raw);
             message = new MimeParser(options, stream, persistent: true).ParseMessage();
             message.Body = MimeRepair.Repair(message.Body, options, 0);
             error = "";
@@ -125,13 +125,19 @@ public sealed partial class InboundMail
         }
     }
 
+    /// <summary>A read-only stream over the bytes, without copying them when they are a whole or part of an array.</summary>
+    private static MemoryStream ReadOnlyStream(ReadOnlyMemory<byte> raw) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(raw, out var segment) && segment.Array is { } array
+            ? new MemoryStream(array, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(raw.ToArray(), writable: false);
+
     private static InboundMail HeadersOnly(ReadOnlyMemory<byte> raw, ParserOptions options, MailLimits limits)
     {
         var message = new MimeMessage();
         message.Headers.Clear();
         try
         {
-            using var stream = new MemoryStream(raw[AfterBlankLines(raw.Span)..].ToArray(), writable: false);
+            using var stream = ReadOnlyStream(raw[AfterBlankLines(raw.Span)..]);
             foreach (var header in new MimeParser(options, stream).ParseHeaders())
                 message.Headers.Add(header);
         }
