@@ -59,6 +59,9 @@ public sealed partial class InboundMail
 
     public bool IsLenient => LenientReason is not null;
 
+    /// <summary>How <see cref="LenientReason"/> ends when no header block could be read: the text is then every byte.</summary>
+    public const string ReadAsText = "the whole message is read as its text";
+
     /// <summary>Reads a message; never throws on its content.</summary>
     public static InboundMail Read(ReadOnlyMemory<byte> raw, MailLimits? limits = null)
     {
@@ -66,15 +69,22 @@ public sealed partial class InboundMail
         var options = Options(limits);
         if (raw.Length > limits.MaxMessageBytes)
             return HeadersOnly(raw, options, limits);
+        var original = raw;
         raw = WithLineFeeds(raw);
         if (TryParse(raw, options, out var message, out var error))
-            return new InboundMail(message, limits, null);
+        {
+            // A header block that runs into its body without the blank line (RFC 5322 §2.1): MimeKit keeps the first
+            // body lines as broken fields. Read again with the blank line where the fields end, so no text is lost.
+            if (BodyLinesAmongFields(message) is { Count: > 0 } starts && TryParse(WithBlankLines(raw, starts), options, out var repaired, out _))
+                return new InboundMail(Repaired(repaired, options), limits, $"{starts.Count} header block(s) without the blank line before the body");
+            return new InboundMail(Repaired(message, options), limits, null);
+        }
         // Mailers and scripts put blank or space-only lines before the header block; MimeKit refuses them (RFC 5322
         // §2.1 has the header first). Without them the rest may be a well-formed message.
         var start = AfterBlankLines(raw.Span);
         if (start > 0 && start < raw.Length && TryParse(raw[start..], options, out message, out _))
-            return new InboundMail(message, limits, $"{error}; read after {start} bytes of blank lines");
-        return new InboundMail(TextOnly(raw), limits, $"{error}; the whole message is read as its text");
+            return new InboundMail(Repaired(message, options), limits, $"{error}; read after {start} bytes of blank lines");
+        return new InboundMail(TextOnly(original), limits, $"{error}; {ReadAsText}");
     }
 
     /// <summary>The Message-ID of a message, reading only its header block (for deduplication before it is stored).</summary>
@@ -113,7 +123,6 @@ public sealed partial class InboundMail
             // Persistent: parts are slices of this buffer, decoded only when read.
             var stream = ReadOnlyStream(raw);
             message = new MimeParser(options, stream, persistent: true).ParseMessage();
-            message.Body = MimeRepair.Repair(message.Body, options, 0);
             error = "";
             return true;
         }
@@ -123,6 +132,50 @@ public sealed partial class InboundMail
             error = $"MimeKit: {ex.Message}";
             return false;
         }
+    }
+
+    private static MimeMessage Repaired(MimeMessage message, ParserOptions options)
+    {
+        var body = MimeRepair.Repair(message.Body, options, 0);
+        if (!ReferenceEquals(body, message.Body))
+            message.Body = body;
+        return message;
+    }
+
+    /// <summary>
+    /// Where each header block's trailing run of lines that are not fields begins. MimeKit keeps such a line as a
+    /// header whose text is the whole line (its ToString has no ": "); one followed by real fields is a bogus field
+    /// and stays where it is.
+    /// </summary>
+    private static List<long> BodyLinesAmongFields(MimeMessage message)
+    {
+        var starts = new List<long>();
+        foreach (var headers in new[] { message.Headers }.Concat(MailParts.Walk(message.Body).Select(e => e is MessagePart { Message: { } m } ? m.Headers : e.Headers).Prepend(message.Body?.Headers)))
+        {
+            if (headers is null || headers.Count == 0)
+                continue;
+            var first = headers.Count;
+            while (first > 0 && headers[first - 1].ToString() == headers[first - 1].Field)
+                first--;
+            if (first < headers.Count && headers[first].Offset is { } offset)
+                starts.Add(offset);
+        }
+        return [.. starts.Distinct().Order()];
+    }
+
+    private static byte[] WithBlankLines(ReadOnlyMemory<byte> raw, List<long> starts)
+    {
+        var span = raw.Span;
+        using var output = new MemoryStream(raw.Length + starts.Count * 2);
+        var from = 0;
+        foreach (var start in starts.Where(s => s > 0 && s <= raw.Length).Select(s => (int)s))
+        {
+            output.Write(span[from..start]);
+            output.Write(start >= 2 && span[start - 2] == '\r' ? "\r\n"u8 : "\n"u8);
+            from = start;
+        }
+        output.Write(span[from..]);
+        return output.ToArray();
     }
 
     /// <summary>A read-only stream over the bytes, without copying them when they are a whole or part of an array.</summary>
@@ -233,8 +286,26 @@ public sealed partial class InboundMail
         var value = Capped(raw, maxBytes);
         var text = !Ascii.IsValid(value) && value.AsSpan().IndexOf("=?"u8) < 0
             ? Charsets.DecodeUnlabelled(value)
-            : Rfc2047.DecodeText(value);
+            : Rfc2047.DecodeText(Padded(value));
         return Unfold(text);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(=\?[^?\s]+\?[Bb]\?)([A-Za-z0-9+/]+)=*(\?=)")]
+    private static partial System.Text.RegularExpressions.Regex Base64Word();
+
+    /// <summary>
+    /// Base64 encoded-words with wrong padding ("VEVTVA=", seen from webmail forms): MimeKit drops the last quantum,
+    /// so the padding is set right before it decodes (RFC 4648 §4: the length is a multiple of four).
+    /// </summary>
+    private static byte[] Padded(byte[] value)
+    {
+        if (value.AsSpan().IndexOf("?="u8) < 0)
+            return value;
+        var text = Encoding.Latin1.GetString(value);
+        var fixedText = Base64Word().Replace(text, m => m.Groups[2].Length % 4 == 0 && m.Value.Length == m.Groups[1].Length + m.Groups[2].Length + 2
+            ? m.Value
+            : m.Groups[1].Value + m.Groups[2].Value + new string('=', (4 - m.Groups[2].Length % 4) % 4) + m.Groups[3].Value);
+        return ReferenceEquals(fixedText, text) || fixedText == text ? value : Encoding.Latin1.GetBytes(fixedText);
     }
 
     private static byte[] Capped(byte[] raw, int maxBytes)

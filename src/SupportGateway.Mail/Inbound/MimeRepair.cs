@@ -14,7 +14,7 @@ internal static class MimeRepair
     {
         if (entity is null || depth > options.MaxMimeDepth)
             return entity;
-        entity = EncodedMessage(entity, options) ?? entity;
+        entity = EncodedMessage(entity, options) ?? UnreadableType(entity) ?? entity;
         switch (entity)
         {
             case Multipart { Count: 0 } empty when empty.Boundary is { Length: > 0 } && empty.Preamble is { Length: > 0 }:
@@ -92,6 +92,21 @@ internal static class MimeRepair
             // A part without header fields is text/plain (RFC 2046 §5.1.1).
             return new TextPart("plain") { Content = new MimeContent(new MemoryStream(bytes, writable: false)) };
         }
+    }
+
+    /// <summary>
+    /// A Content-Type MimeKit cannot read ("text" without a subtype) makes it an octet-stream; RFC 2045 §5.2 says a
+    /// syntactically invalid Content-Type means the default, text/plain.
+    /// </summary>
+    private static TextPart? UnreadableType(MimeEntity entity)
+    {
+        if (entity is not MimePart { Content: { } content } part || entity is TextPart
+            || entity.Headers[HeaderId.ContentType] is not { } declared || ContentType.TryParse(declared, out _))
+            return null;
+        var text = new TextPart("plain") { Content = content };
+        foreach (var header in part.Headers.Where(h => h.Id is not (HeaderId.ContentType or HeaderId.MimeVersion)))
+            text.Headers.Add(header.Clone());
+        return text;
     }
 
     /// <summary>

@@ -127,6 +127,20 @@ public sealed class InboundMailTests
     }
 
     [Test]
+    public void A_body_that_follows_the_fields_without_a_blank_line_is_kept_as_text()
+    {
+        var message = Parse("From: a@example.ru\r\nSubject: x\r\nКартридж заменили, не печатает.\r\nВторая строка.\r\n");
+        Assert.That(message.Subject, Is.EqualTo("x"));
+        Assert.That(message.Text, Does.StartWith("Картридж заменили, не печатает.\r\nВторая строка."));
+        var parts = Parse("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nbar\r\n--b--\r\n");
+        Assert.That(parts.Text.Trim(), Is.EqualTo("bar"), "in a part too");
+    }
+
+    [Test]
+    public void An_unreadable_content_type_means_text_plain() =>
+        Assert.That(Parse("Content-Type: text; charset=us-ascii\r\n\r\nhello").Text, Is.EqualTo("hello")); // RFC 2045 §5.2
+
+    [Test]
     public void A_message_over_the_size_limit_keeps_its_header_fields()
     {
         var raw = Encoding.ASCII.GetBytes("From: a@example.ru\r\nSubject: big\r\n\r\n" + new string('x', 5000));
