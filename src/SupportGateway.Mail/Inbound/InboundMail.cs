@@ -155,13 +155,17 @@ public sealed partial class InboundMail
             if (headers is null || headers.Count == 0)
                 continue;
             var first = headers.Count;
-            while (first > 0 && headers[first - 1].ToString() == headers[first - 1].Field)
+            while (first > 0 && IsNotAField(headers[first - 1]))
                 first--;
             if (first < headers.Count && headers[first].Offset is { } offset)
                 starts.Add(offset);
         }
         return [.. starts.Distinct().Order()];
     }
+
+    /// <summary>ToString decodes a real field's value: a long one (thousands of encoded-words) is a field anyway.</summary>
+    private static bool IsNotAField(Header header) =>
+        header.RawValue.Length <= 256 && header.ToString() == header.Field;
 
     private static byte[] WithBlankLines(ReadOnlyMemory<byte> raw, List<long> starts)
     {
