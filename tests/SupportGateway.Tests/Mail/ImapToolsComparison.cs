@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using MimeKit;
 using SupportGateway.Mail.Inbound;
-using MailAddress = SupportGateway.Mail.Mime.MailAddress;
 using SupportGateway.Tests.Support;
+using MailAddress = SupportGateway.Mail.Mime.MailAddress;
 
 namespace SupportGateway.Tests.Mail;
 
