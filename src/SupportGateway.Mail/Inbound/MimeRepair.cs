@@ -96,11 +96,11 @@ internal static class MimeRepair
 
     /// <summary>
     /// A Content-Type MimeKit cannot read ("text" without a subtype) makes it an octet-stream; RFC 2045 §5.2 says a
-    /// syntactically invalid Content-Type means the default, text/plain.
+    /// syntactically invalid Content-Type means the default, text/plain. A named file stays a file.
     /// </summary>
     private static TextPart? UnreadableType(MimeEntity entity)
     {
-        if (entity is not MimePart { Content: { } content } part || entity is TextPart
+        if (entity is not MimePart { Content: { } content } part || entity is TextPart || MailParts.IsAttachment(entity)
             || entity.Headers[HeaderId.ContentType] is not { } declared || ContentType.TryParse(declared, out _))
             return null;
         var text = new TextPart("plain") { Content = content };

@@ -137,8 +137,14 @@ public sealed class InboundMailTests
     }
 
     [Test]
-    public void An_unreadable_content_type_means_text_plain() =>
+    public void An_unreadable_content_type_means_text_plain_but_a_named_file_stays_a_file()
+    {
         Assert.That(Parse("Content-Type: text; charset=us-ascii\r\n\r\nhello").Text, Is.EqualTo("hello")); // RFC 2045 §5.2
+        var file = Parse("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
+            + "--b\r\nContent-Type: application-x-gzip; name=\"document.xml.gz\"\r\nContent-Transfer-Encoding: base64\r\n\r\nH4sIAAAAAAAAAwMAAAAAAAAAAAA=\r\n--b--\r\n");
+        Assert.That(file.Attachments.Select(a => a.FileName), Is.EqualTo(new[] { "document.xml.gz" }));
+        Assert.That(file.Text.Trim(), Is.EqualTo("see file"));
+    }
 
     [Test]
     public void A_message_over_the_size_limit_keeps_its_header_fields()
