@@ -21,7 +21,7 @@ internal static class WebChatEndpoints
         app.MapGet("/webchat/widget.js", () => Asset("widget.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
 
-        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy);
+        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers();
 
         api.MapPost("/requests", (HttpContext http, InboundProcessor processor, TicketService tickets, IOptions<WebChatOptions> options, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
