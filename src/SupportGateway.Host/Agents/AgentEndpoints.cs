@@ -38,6 +38,22 @@ internal static class AgentEndpoints
             return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct)));
         });
 
+        tickets.MapGet("/{number}/attachments/{id:long}", async Task<IResult> (string number, long id, TicketService service, Database database,
+            MessageStore messages, HttpContext http, CancellationToken ct) =>
+        {
+            await using var connection = await database.OpenAsync(ct);
+            var db = new SqlScope(connection);
+            if (await service.FindAsync(db, number, ct) is not { } ticket)
+                return Problems.NotFound($"Ticket {number} does not exist.");
+            var attachment = await messages.GetAttachmentAsync(db, id, ct);
+            var message = attachment is null ? null : await messages.GetAsync(db, attachment.MessageId, ct);
+            if (message?.TicketId != ticket.Id || await messages.AttachmentContentAsync(db, id, ct) is not { } content)
+                return Problems.NotFound($"Ticket {ticket.Number} has no file {id}.");
+            // A customer's file is never rendered by the browser as the gateway's own page.
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            return TypedResults.File(content, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
+        });
+
         tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, IOptions<IntakeOptions> intake, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
             {

@@ -15,15 +15,24 @@ public sealed record TicketSummaryDto(string Number, string Subject, string Stat
     internal static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 }
 
-public sealed record AttachmentDto(long Id, string FileName, string ContentType, long Size, string? ContentId, bool Inline);
+/// <summary>A file; <see cref="Download"/> is where the reader of this JSON fetches it (with the same credentials), when it may.</summary>
+public sealed record AttachmentDto(long Id, string FileName, string ContentType, long Size, string? ContentId, bool Inline, string? Download)
+{
+    /// <summary>The stored type when it is a well-formed media type, else <c>application/octet-stream</c> (RFC 2046 §4.5.1).</summary>
+    public static string MediaType(string contentType) =>
+        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) && parsed.MediaType is { } type && type.Contains('/')
+            ? parsed.ToString() : "application/octet-stream";
+}
 
 public sealed record MessageDto(long Id, string Direction, string AuthorKind, string Author, string Channel, string Text, bool Internal,
     DateTimeOffset CreatedAt, IReadOnlyList<AttachmentDto> Attachments, IReadOnlyDictionary<string, string>? TechnicalDetails = null,
     string? Signature = null, string? Html = null)
 {
-    public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments) => new(m.Id, m.Direction, m.AuthorKind, m.Author,
-        m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
-        [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline))],
+    /// <param name="download">The download path of a file for whoever reads this message, or null where there is none.</param>
+    public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments, Func<AttachmentRow, string?>? download = null) => new(m.Id,
+        m.Direction, m.AuthorKind, m.Author, m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
+        [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline,
+            download?.Invoke(a)))],
         m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null, m.Signature, m.Html);
 }
 
@@ -37,7 +46,7 @@ public sealed record ContactDto(string? Name, string? Email, string? Phone)
 public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
 {
     public static TicketDetailDto From(TicketView view, SlaDto sla) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
-        [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments))],
+        [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments, a => $"/api/v1/tickets/{view.Ticket.Number}/attachments/{a.Id}"))],
         [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
 }
 

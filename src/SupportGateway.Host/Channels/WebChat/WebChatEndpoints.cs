@@ -91,7 +91,8 @@ internal static class WebChatEndpoints
                     return Problems.NotFound("No such file.");
                 await RequireParticipantAsync(http, tickets, ticket.Number, ct);
                 var content = await messages.AttachmentContentAsync(db, id, ct);
-                return TypedResults.File(content!, attachment!.ContentType, attachment.FileName);
+                http.Response.Headers.XContentTypeOptions = "nosniff";
+                return TypedResults.File(content!, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
             }));
 
         api.MapGet("/events", (HttpContext http, WebChatHub hub, IHostApplicationLifetime lifetime) =>
@@ -133,8 +134,10 @@ internal static class WebChatEndpoints
     private static object Conversation(TicketView view) => new
     {
         ticket = TicketSummaryDto.From(view.Ticket, null),
-        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments)),
+        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments, Download)),
     };
+
+    internal static string Download(AttachmentRow attachment) => $"/webchat/api/attachments/{attachment.Id}";
 
     private static string Visitor(HttpContext http)
     {

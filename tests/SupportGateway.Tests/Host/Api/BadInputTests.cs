@@ -65,6 +65,7 @@ public sealed class BadInputTests
         yield return (_agent, HttpMethod.Get, $"/api/v1/tickets/{number}", null);
         yield return (_agent, HttpMethod.Patch, $"/api/v1/tickets/{number}", JsonContent.Create(new { priority = "high" }));
         yield return (_agent, HttpMethod.Post, $"/api/v1/tickets/{number}/replies", JsonContent.Create(new { text = "Смотрим" }));
+        yield return (_agent, HttpMethod.Get, $"/api/v1/tickets/{number}/attachments/1", null);
         yield return (_intake, HttpMethod.Get, $"/api/v1/requests/{number}", null);
         yield return (_intake, HttpMethod.Post, $"/api/v1/requests/{number}/messages", JsonContent.Create(new { text = "ещё", contact }));
         yield return (_intake, HttpMethod.Post, $"/api/v1/requests/{number}/close", JsonContent.Create(new { contact }));
