@@ -23,7 +23,7 @@ public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOn
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
-    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TimeProvider time)
+    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TicketEvents events, TimeProvider time)
 {
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
         numbers.TryParse(number, out var seq) ? await tickets.GetAsync(db, seq, cancellationToken) : null;
@@ -89,6 +89,7 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         if (!isInternal)
         {
             await outbox.EnqueueAsync(session, messageId, ticket.Id, ticket.Channel, ticket.Account, ticket.ReplyAddress!, now, cancellationToken);
+            await events.RaiseAsync(session, ticket, TicketEvent.AnswerSent, messageId, now, cancellationToken);
             if (ticket.StatusValue == TicketStatus.New)
                 ticket = await transitions.SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
         }
