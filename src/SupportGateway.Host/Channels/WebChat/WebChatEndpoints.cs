@@ -121,8 +121,10 @@ internal static class WebChatEndpoints
                 {
                     json = await subscription.Reader.ReadAsync(heartbeat.Token);
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                catch (OperationCanceledException)
                 {
+                    // The heartbeat's turn, or the end of the stream (the browser left, the host stops): the
+                    // end is a normal way out, not an error to log, so it is handled below and never thrown.
                 }
             }
             if (ct.IsCancellationRequested)
