@@ -106,7 +106,7 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             TicketId = ticketId,
             Direction = "in",
             AuthorKind = "customer",
-            Author = message.Sender.Name ?? message.Sender.Email ?? message.Sender.Identity,
+            Author = message.Sender.Name ?? context.ContactName ?? message.Sender.Email ?? message.Sender.Identity,
             ContactId = context.ContactId,
             Channel = message.Channel,
             ExternalId = message.ExternalId,

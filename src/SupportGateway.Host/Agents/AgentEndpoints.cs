@@ -30,12 +30,13 @@ internal static class AgentEndpoints
             return TypedResults.Ok(rows.Select((row, i) => TicketSummaryDto.From(row, slas[i])).ToList());
         });
 
-        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, CancellationToken ct) =>
+        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, AgentDirectory agents,
+            CancellationToken ct) =>
         {
             if (await service.GetViewAsync(number, includeInternal: true, ct) is not { } view)
                 return Problems.NotFound($"Ticket {number} does not exist.");
             await using var connection = await database.OpenAsync(ct);
-            return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct)));
+            return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct), agents));
         });
 
         tickets.MapGet("/{number}/attachments/{id:long}", async Task<IResult> (string number, long id, TicketService service, Database database,

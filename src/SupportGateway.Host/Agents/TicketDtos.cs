@@ -36,18 +36,32 @@ public sealed record MessageDto(long Id, string Direction, string AuthorKind, st
         m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null, m.Signature, m.Html);
 }
 
-public sealed record AuditDto(DateTimeOffset At, string Actor, string Action, string? OldValue, string? NewValue);
+/// <summary>An audit entry; <see cref="Actor"/> is the stored key (<c>customer:12</c>), <see cref="By"/> the person or channel it names.</summary>
+public sealed record AuditDto(DateTimeOffset At, string Actor, string By, string Action, string? OldValue, string? NewValue);
 
-public sealed record ContactDto(string? Name, string? Email, string? Phone)
+public sealed record ContactDto(string? Name, string? Email, string? Phone, string? AccountNumber)
 {
-    public static ContactDto? From(ContactRow? c) => c is null ? null : new(c.Name, c.Email, c.Phone);
+    public static ContactDto? From(ContactRow? c) => c is null ? null : new(c.Name, c.Email, c.Phone, c.AccountNumber);
+
+    /// <summary>How a person reads a contact: the name they gave, else how they can be reached.</summary>
+    public static string Display(ContactRow c) => c.Name ?? c.Email ?? c.Phone ?? $"customer {c.Id}";
 }
 
 public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
 {
-    public static TicketDetailDto From(TicketView view, SlaDto sla) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
+    public static TicketDetailDto From(TicketView view, SlaDto sla, AgentDirectory agents) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
         [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments, a => $"/api/v1/tickets/{view.Ticket.Number}/attachments/{a.Id}"))],
-        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
+        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, By(a.Actor, view, agents), a.Action, a.OldValue, a.NewValue))]);
+
+    /// <summary>A customer by the name they gave, an agent by theirs; anything else (<c>system</c>, a channel) as it is.</summary>
+    private static string By(string actor, TicketView view, AgentDirectory agents)
+    {
+        if (actor.StartsWith(TicketService.CustomerActor, StringComparison.Ordinal))
+            return view.Customers?.FirstOrDefault(c => $"{TicketService.CustomerActor}{c.Id}" == actor) is { } customer ? ContactDto.Display(customer) : "customer";
+        if (actor.StartsWith("agent:", StringComparison.Ordinal))
+            return agents.FindByEmail(actor[6..])?.Name ?? actor[6..];
+        return actor;
+    }
 }
 
 /// <summary>An agent's answer; files as in the intake API (<c>fileName</c>, <c>contentType</c>, <c>contentBase64</c>).</summary>
