@@ -23,7 +23,7 @@ public sealed record IntakeCallbackBody(string Event, string TicketNumber, strin
 /// Queues a callback to every configured product URL when an agent answers an API ticket or its status changes, in
 /// the transaction that makes the change: the outbox delivers it and retries it like any answer.
 /// </summary>
-internal sealed class IntakeCallbackQueue(IOptions<IntakeOptions> options, OutboxStore outbox) : ITicketEventSubscriber
+internal sealed class IntakeCallbackQueue(IOptions<IntakeOptions> options, OutboxStore outbox, MessageStore messages) : ITicketEventSubscriber
 {
     public async Task OnEventAsync(DbSession session, TicketRow ticket, TicketEvent kind, long? messageId, long now, CancellationToken cancellationToken)
     {
@@ -32,8 +32,7 @@ internal sealed class IntakeCallbackQueue(IOptions<IntakeOptions> options, Outbo
         var body = JsonSerializer.Serialize(new IntakeCallbackBody(WireName.Of(kind), ticket.Number, ticket.Status, ticket.Resolution, messageId,
             DateTimeOffset.FromUnixTimeMilliseconds(now)), CoreJson.Options);
         // An outbox row belongs to a message: the answer, or for a status change the ticket's latest one.
-        var anchor = messageId ?? await new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(
-            "SELECT MAX(id) FROM messages WHERE ticket_id = @Id", new { ticket.Id }, cancellationToken);
+        var anchor = messageId ?? await messages.LatestIdAsync(session, ticket.Id, cancellationToken);
         foreach (var callback in options.Value.Callbacks)
             await outbox.EnqueueAsync(session, anchor, ticket.Id, IntakeCallbackSender.Channel, null, callback.Url, now, cancellationToken, body);
     }

@@ -156,6 +156,8 @@ public sealed class WidgetBrowserTests
         await Assertions.Expect(page.Locator(".sg-verdict .sg-solved")).ToHaveTextAsync(solved);
         await page.Locator(".sg-verdict .sg-not-solved").ClickAsync();
         await Assertions.Expect(page.Locator(".sg-verdict:visible")).ToHaveCountAsync(0);
+        // The widget shows the answer to the click (before the agent resolves again), and the server agrees.
+        await Assertions.Expect(page.Locator("#sg-status")).ToHaveTextAsync(locale == "ru-RU" ? "В работе" : "In progress");
         Assert.That((await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("ticket").GetProperty("status").GetString(),
             Is.EqualTo("in_progress"), "not solved reopens it");
 
