@@ -57,7 +57,7 @@ public static class GatewayHost
             builder.WebHost.UseUrls(DefaultUrl);
         builder.AddGateway();
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(Http.ApiSecurity.Describe);
         builder.Services.ConfigureHttpJsonOptions(o => CoreJson.Configure(o.SerializerOptions));
 
         var app = builder.Build();

@@ -11,7 +11,7 @@ internal static class AgentEndpoints
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent).ValidateTicketNumbers();
+        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent).RequiresScheme(ApiSecurity.Bearer).ValidateTicketNumbers();
 
         tickets.MapGet("", async Task<IResult> (string? status, string? q, string? sla, string? sort, int? limit, Database database, TicketStore store,
             SlaView slaView, TimeProvider time, CancellationToken ct) =>
