@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Inbound;
 
 /// <summary>
 /// Parse throughput over the whole MIME corpus, side by side with Python 3's email package on the same files
@@ -29,7 +29,7 @@ internal static class MimeBench
         Print("SupportGateway.Mail", ours, files.Count * rounds, bytes * rounds);
         watch.Restart();
         for (var r = 0; r < rounds; r++)
-            files.ForEach(data => _ = MimeParser.Parse(data).Text);
+            files.ForEach(data => _ = InboundMail.Read(data).Text);
         Print("  + HTML as text (no Python peer)", watch.Elapsed.TotalSeconds, files.Count * rounds, bytes * rounds);
 
         var python = await PythonAsync(paths, rounds);
@@ -43,13 +43,13 @@ internal static class MimeBench
     /// <summary>What the Python side reads: subject, addresses, the plain (else HTML) body as a string, attachment bytes.</summary>
     private static void Read(byte[] data)
     {
-        var message = MimeParser.Parse(data);
+        var message = InboundMail.Read(data);
         _ = (message.Subject, message.From, message.To);
-        var body = message.Root.Walk().FirstOrDefault(e => e.ContentType.Is("text", "plain") && !e.IsAttachment)
-            ?? message.Root.Walk().FirstOrDefault(e => e.ContentType.Is("text", "html") && !e.IsAttachment);
-        _ = body?.DecodedText();
+        var parts = MailParts.Walk(message.Message.Body).Where(e => !MailParts.IsAttachment(e)).ToList();
+        var body = parts.FirstOrDefault(e => e.ContentType.IsMimeType("text", "plain")) ?? parts.FirstOrDefault(e => e.ContentType.IsMimeType("text", "html"));
+        _ = body is null ? null : MailParts.Text(body);
         foreach (var attachment in message.Attachments)
-            _ = attachment.DecodedContent();
+            _ = attachment.Content;
     }
 
     private static void Print(string name, double seconds, long messages, long bytes) =>

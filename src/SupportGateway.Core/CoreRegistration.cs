@@ -51,6 +51,7 @@ public static class CoreRegistration
         services.AddSingleton<SlaSignal>();
         services.AddSingleton<SlaTracker>();
         services.AddSingleton<SlaReport>();
+        services.AddSingleton<TicketEvents>();
         services.AddSingleton<TicketTransitions>();
         services.AddSingleton<SlaEscalation>();
         services.AddSingleton<TicketWriter>();

@@ -13,6 +13,9 @@ public sealed record ContactRow
 
     /// <summary>When the identity it was found by refused delivery for good; only read with that identity.</summary>
     public long? UnreachableAt { get; init; }
+
+    /// <summary>The organisation's account number (the intake API's <c>contact.accountNumber</c>), where read with it.</summary>
+    public string? AccountNumber { get; init; }
 }
 
 /// <summary>A chat bound to an organisation, and who bound it (<c>telegram:…</c>, <c>whatsapp:…</c>, <c>api:…</c>).</summary>
@@ -64,7 +67,16 @@ public sealed class ContactStore
         db.ScalarAsync<string>("SELECT account_number FROM organisations WHERE id = @organisationId", new { organisationId }, cancellationToken);
 
     public Task<ContactRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
-        db.SingleOrDefaultAsync<ContactRow>($"SELECT {Columns} FROM contacts WHERE id = @id", new { id }, cancellationToken);
+        db.SingleOrDefaultAsync<ContactRow>($"{WithAccountSql} WHERE c.id = @id", new { id }, cancellationToken);
+
+    /// <summary>Contacts by id, with their account numbers: the people an audit trail names.</summary>
+    public Task<IReadOnlyList<ContactRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
+        db.ListAsync<ContactRow>($"{WithAccountSql} WHERE c.id IN @ids", new { ids }, cancellationToken);
+
+    private const string WithAccountSql = """
+        SELECT c.id, c.name, c.email, c.phone, c.organisation_id, c.created_at, o.account_number
+        FROM contacts c LEFT JOIN organisations o ON o.id = c.organisation_id
+        """;
 
     /// <summary>Finds or creates the organisation with this account number.</summary>
     public Task<long> OrganisationByAccountAsync(SqlScope db, string accountNumber, long at, CancellationToken cancellationToken) =>

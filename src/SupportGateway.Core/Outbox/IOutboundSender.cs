@@ -22,7 +22,8 @@ public sealed record OutboundMessage(
     string Recipient,
     string? Account,
     IReadOnlyList<AttachmentRow> Attachments,
-    MessageRow? InReplyTo);
+    MessageRow? InReplyTo,
+    string? Payload = null);
 
 /// <summary>
 /// The channel's id for what it delivered (Message-ID, message_id, wamid), if any. <see cref="AgentsNote"/> says what

@@ -22,6 +22,7 @@ public sealed class OutboxDispatcher(
     AgentNotice notice,
     IEnumerable<IOutboundSender> senders,
     OutboxSignal signal,
+    TicketEvents events,
     IOptions<OutboxOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
@@ -154,6 +155,8 @@ public sealed class OutboxDispatcher(
             await outbox.MarkRetryAsync(session, row.Id, $"{error.GetType().Name}: {error.Message}", next, giveUp, cancellationToken);
             logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}{Final}): {Error}",
                 row.Id, row.Channel, attempts, giveUp ? ", giving up" : "", error.Message);
+            if (giveUp && ticket is not null)
+                await events.RaiseAsync(session, ticket, TicketEvent.DeliveryFailed, row.MessageId, Now(), cancellationToken);
             if (error is RecipientUnreachableException && ticket is not null)
                 await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
         }
@@ -195,7 +198,7 @@ public sealed class OutboxDispatcher(
             }
             // Stable across attempts of one row, and unlike any row of another database (a reinstall restarts the ids).
             result.Add((row, new OutboundMessage(row.Id, $"sg-outbox-{row.Id}.{row.CreatedAt:x}", ticket, message, row.Recipient, row.Account,
-                [.. attachments[row.MessageId]], lastInbound.GetValueOrDefault(row.TicketId)), null));
+                [.. attachments[row.MessageId]], lastInbound.GetValueOrDefault(row.TicketId), row.Payload), null));
         }
         return result;
     }

@@ -17,6 +17,7 @@ public sealed record OutboxRow
     public string? ExternalId { get; init; }
     public long CreatedAt { get; init; }
     public long? SentAt { get; init; }
+    public string? Payload { get; init; }
 }
 
 /// <summary>
@@ -31,13 +32,14 @@ public sealed class OutboxStore(Database database)
     public const string Failed = "failed";
     public const string Held = "held";
 
-    private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at";
+    private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at, payload";
 
-    public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken) =>
+    public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken,
+        string? payload = null) =>
         db.ExecuteAsync("""
-            INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at)
-            VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at)
-            """, new { messageId, ticketId, channel, account, recipient, at }, cancellationToken);
+            INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at, payload)
+            VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at, @payload)
+            """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);
 
     /// <summary>Claims due rows of one channel with a lease; a row whose lease runs out is due again.</summary>
     public Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>

@@ -21,6 +21,9 @@ public sealed class InboundContext(InboundMessage message, long rawId, DbSession
     /// <summary>Set by the sender-identification filter.</summary>
     public long? ContactId { get; set; }
 
+    /// <summary>The name the contact gave, in this message or before: what their messages are signed with.</summary>
+    public string? ContactName { get; set; }
+
     /// <summary>Set by follow-up detection when the message continues an existing ticket.</summary>
     public TicketRow? Ticket { get; set; }
 

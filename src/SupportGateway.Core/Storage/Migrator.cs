@@ -34,6 +34,11 @@ public sealed class Migrator(Database database, ILogger<Migrator> logger)
             await session.CommitAsync(cancellationToken);
             logger.LogInformation("Applied migration {Version} {Name}", version, name);
         }
+
+        // Folding is C# (TextFold), so a migration's SQL cannot fill the rows it adds a folded column to.
+        await using var fill = await database.BeginAsync(cancellationToken);
+        await Tickets.TicketStore.FillFoldedSubjectsAsync(new SqlScope(fill.Connection, fill.Transaction), cancellationToken);
+        await fill.CommitAsync(cancellationToken);
     }
 
     internal static IEnumerable<(int Version, string Name, string Sql)> Embedded()

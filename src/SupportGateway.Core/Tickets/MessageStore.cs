@@ -45,6 +45,9 @@ public sealed class MessageStore
             SELECT {Columns} FROM messages WHERE ticket_id = @ticketId AND (@includeInternal OR internal = @no) ORDER BY id
             """, new { ticketId, includeInternal, no = false }, cancellationToken);
 
+    public Task<long> LatestIdAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>("SELECT MAX(id) FROM messages WHERE ticket_id = @ticketId", new { ticketId }, cancellationToken);
+
     public Task<IReadOnlyList<MessageRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
         db.ListAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id IN @ids", new { ids }, cancellationToken);
 

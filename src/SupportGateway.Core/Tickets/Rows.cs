@@ -37,6 +37,9 @@ public sealed record TicketRow
     public long? SlaNextAt { get; init; }
 
     public TicketStatus StatusValue => WireName.Parse<TicketStatus>(Status);
+
+    /// <summary>What search matches the subject against; written with the subject, never read back.</summary>
+    public string SubjectFolded => TextFold.Fold(Subject);
 }
 
 public sealed record MessageRow

@@ -18,13 +18,17 @@ public sealed record TicketChanges(TicketStatus? Status = null, TicketResolution
 
 public enum Participation { NoTicket, NotParticipant, Participant }
 
+/// <summary>A ticket as read; <see cref="Customers"/> are the contacts its audit trail names (<c>customer:ID</c>).</summary>
 public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOnlyList<MessageRow> Messages,
-    IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit);
+    IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit, IReadOnlyList<ContactRow>? Customers = null);
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
-    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TimeProvider time)
+    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TicketEvents events, TimeProvider time)
 {
+    /// <summary>The audit actor of a customer: this prefix and the contact's id.</summary>
+    public const string CustomerActor = "customer:";
+
     public async Task<TicketRow?> FindAsync(SqlScope db, string number, CancellationToken cancellationToken) =>
         numbers.TryParse(number, out var seq) ? await tickets.GetAsync(db, seq, cancellationToken) : null;
 
@@ -48,11 +52,15 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         var db = new SqlScope(connection);
         if (await FindAsync(db, number, cancellationToken) is not { } ticket)
             return null;
+        var audit = await tickets.AuditTrailAsync(db, ticket.Id, cancellationToken);
+        var customerIds = audit.Select(a => a.Actor.StartsWith(CustomerActor, StringComparison.Ordinal) && long.TryParse(a.Actor.AsSpan(CustomerActor.Length),
+            System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0).Where(id => id > 0).Distinct().ToList();
         return new TicketView(ticket,
             await contacts.GetAsync(db, ticket.RequesterId, cancellationToken),
             await messages.ListAsync(db, ticket.Id, includeInternal, cancellationToken),
             await messages.AttachmentsOfTicketAsync(db, ticket.Id, cancellationToken),
-            await tickets.AuditTrailAsync(db, ticket.Id, cancellationToken));
+            audit,
+            customerIds.Count == 0 ? [] : await contacts.GetManyAsync(db, customerIds, cancellationToken));
     }
 
     /// <summary>An agent's answer: to the customer on the ticket's channel through the outbox, or an internal note.</summary>
@@ -89,6 +97,7 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         if (!isInternal)
         {
             await outbox.EnqueueAsync(session, messageId, ticket.Id, ticket.Channel, ticket.Account, ticket.ReplyAddress!, now, cancellationToken);
+            await events.RaiseAsync(session, ticket, TicketEvent.AnswerSent, messageId, now, cancellationToken);
             if (ticket.StatusValue == TicketStatus.New)
                 ticket = await transitions.SetStatusAsync(session, ticket, TicketStatus.InProgress, null, actor, now, cancellationToken);
         }

@@ -12,10 +12,10 @@ public sealed class TicketStore(Database database)
         """;
 
     private const string InsertSql = """
-        INSERT INTO tickets (id, number, subject, status, priority, type, requester_id, organisation_id,
+        INSERT INTO tickets (id, number, subject, subject_folded, status, priority, type, requester_id, organisation_id,
             channel, account, conversation_key, reply_address, language, created_at, updated_at,
             sla_policy, sla_due_at, sla_warn_at, sla_next_at)
-        VALUES (@Id, @Number, @Subject, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
+        VALUES (@Id, @Number, @Subject, @SubjectFolded, @Status, @Priority, @Type, @RequesterId, @OrganisationId,
             @Channel, @Account, @ConversationKey, @ReplyAddress, @Language, @CreatedAt, @UpdatedAt,
             @SlaPolicy, @SlaDueAt, @SlaWarnAt, @SlaNextAt)
         """;
@@ -40,7 +40,7 @@ public sealed class TicketStore(Database database)
         """;
 
     private const string UpdateSql = """
-        UPDATE tickets SET subject = @Subject, status = @Status, priority = @Priority, type = @Type, resolution = @Resolution,
+        UPDATE tickets SET subject = @Subject, subject_folded = @SubjectFolded, status = @Status, priority = @Priority, type = @Type, resolution = @Resolution,
             assignee = @Assignee, updated_at = @UpdatedAt, resolved_at = @ResolvedAt, closed_at = @ClosedAt
         WHERE id = @Id
         """;
@@ -117,7 +117,7 @@ public sealed class TicketStore(Database database)
         db.ListAsync<TicketRow>($"""
             SELECT {Columns} FROM tickets
             WHERE (@status IS NULL OR status = @status)
-              AND (@like IS NULL OR LOWER(subject) LIKE @like OR LOWER(number) LIKE @like)
+              AND (@like IS NULL OR subject_folded LIKE @like ESCAPE '\' OR LOWER(number) LIKE @like ESCAPE '\')
               {sla switch
               {
                   "breached" => "AND status <> 'closed' AND sla_due_at <= @now",
@@ -125,7 +125,18 @@ public sealed class TicketStore(Database database)
                   _ => "",
               }}
             ORDER BY {(byDue ? "CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END, sla_due_at, id" : "id DESC")} LIMIT @limit
-            """, new { status, like = query is null ? null : $"%{query.ToLowerInvariant()}%", now, limit }, cancellationToken);
+            """, new { status, like = query is null ? null : TextFold.ContainsPattern(query), now, limit }, cancellationToken);
+
+    /// <summary>Folds the subjects of rows written before <c>subject_folded</c> existed; a no-op once they all have one.</summary>
+    public static async Task FillFoldedSubjectsAsync(SqlScope db, CancellationToken cancellationToken)
+    {
+        while (await db.ListAsync<TicketRow>(
+            "SELECT id, subject FROM tickets WHERE subject_folded IS NULL ORDER BY id LIMIT 500", null, cancellationToken) is { Count: > 0 } rows)
+        {
+            foreach (var row in rows)
+                await db.ExecuteAsync("UPDATE tickets SET subject_folded = @SubjectFolded WHERE id = @Id", new { row.Id, row.SubjectFolded }, cancellationToken);
+        }
+    }
 
     public Task<IReadOnlyList<TicketRow>> ListForContactAsync(SqlScope db, long contactId, int limit, CancellationToken cancellationToken) =>
         db.ListAsync<TicketRow>($"""

@@ -11,7 +11,7 @@ namespace SupportGateway.Core.Tickets;
 /// audit, the SLA columns, and what the customer is told (the resolution prompt, the closure notice).
 /// </summary>
 public sealed class TicketTransitions(TicketStore tickets, MessageStore messages, OutboxStore outbox, ContactStore contacts,
-    SlaTracker sla, IOptions<TicketOptions> options, IEnumerable<ICustomerMail> customerMail)
+    SlaTracker sla, IOptions<TicketOptions> options, IEnumerable<ICustomerMail> customerMail, TicketEvents events)
 {
     /// <summary>Marks the outbound message that asks the customer to confirm a resolution; channels with buttons add them.</summary>
     public const string PromptKey = "sg.prompt";
@@ -45,6 +45,7 @@ public sealed class TicketTransitions(TicketStore tickets, MessageStore messages
             var notice = TicketOptions.Fill(autoClosed ? options.Value.AutoClosureNotice : options.Value.ClosureNotice, updated);
             await TellCustomerAsync(session, updated, notice, null, now, alsoByMail: true, cancellationToken);
         }
+        await events.RaiseAsync(session, updated, TicketEvent.StatusChanged, null, now, cancellationToken);
         return updated with { SlaDueAt = due };
     }
 

@@ -10,7 +10,7 @@ namespace SupportGateway.Core.Tickets;
 /// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
 public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, ContactStore contacts, TicketNumberFormat numbers,
     TicketTransitions transitions, SlaTracker sla, FileRetryStore fileRetries, IOptions<TicketOptions> options, IOptions<FileRetryOptions> retryOptions,
-    IEnumerable<IAgentNotifier> notifiers, TimeProvider time)
+    IEnumerable<IAgentNotifier> notifiers, TicketEvents events, TimeProvider time)
 {
     private readonly IAgentNotifier[] _notifiers = [.. notifiers];
 
@@ -43,10 +43,12 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
                 await AuditAsync(context, linked.Id, now, "system", "linked", null, ticket.Number, cancellationToken);
             }
             await AcknowledgeAsync(context, ticket, now, cancellationToken);
+            await events.RaiseAsync(context.Session, ticket, TicketEvent.Created, messageId, now, cancellationToken);
             return (ticket, messageId, true);
         }
 
         await AuditAsync(context, ticket.Id, now, customer, "message_added", null, messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        await events.RaiseAsync(context.Session, ticket, TicketEvent.CustomerFollowUp, messageId, now, cancellationToken);
         var verdict = context.Message.Verdict != CustomerVerdict.None ? context.Message.Verdict
             : Gratitude.IsGratitude(context.Message.Text) ? CustomerVerdict.Confirms : CustomerVerdict.None;
         if (verdict == CustomerVerdict.Closes && ticket.StatusValue != TicketStatus.Closed)
@@ -104,7 +106,7 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
             TicketId = ticketId,
             Direction = "in",
             AuthorKind = "customer",
-            Author = message.Sender.Name ?? message.Sender.Email ?? message.Sender.Identity,
+            Author = message.Sender.Name ?? context.ContactName ?? message.Sender.Email ?? message.Sender.Identity,
             ContactId = context.ContactId,
             Channel = message.Channel,
             ExternalId = message.ExternalId,

@@ -11,7 +11,7 @@ internal static class AgentEndpoints
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent);
+        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent).RequiresScheme(ApiSecurity.Bearer).ValidateTicketNumbers();
 
         tickets.MapGet("", async Task<IResult> (string? status, string? q, string? sla, string? sort, int? limit, Database database, TicketStore store,
             SlaView slaView, TimeProvider time, CancellationToken ct) =>
@@ -30,12 +30,29 @@ internal static class AgentEndpoints
             return TypedResults.Ok(rows.Select((row, i) => TicketSummaryDto.From(row, slas[i])).ToList());
         });
 
-        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, CancellationToken ct) =>
+        tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, AgentDirectory agents,
+            CancellationToken ct) =>
         {
             if (await service.GetViewAsync(number, includeInternal: true, ct) is not { } view)
                 return Problems.NotFound($"Ticket {number} does not exist.");
             await using var connection = await database.OpenAsync(ct);
-            return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct)));
+            return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct), agents));
+        });
+
+        tickets.MapGet("/{number}/attachments/{id:long}", async Task<IResult> (string number, long id, TicketService service, Database database,
+            MessageStore messages, HttpContext http, CancellationToken ct) =>
+        {
+            await using var connection = await database.OpenAsync(ct);
+            var db = new SqlScope(connection);
+            if (await service.FindAsync(db, number, ct) is not { } ticket)
+                return Problems.NotFound($"Ticket {number} does not exist.");
+            var attachment = await messages.GetAttachmentAsync(db, id, ct);
+            var message = attachment is null ? null : await messages.GetAsync(db, attachment.MessageId, ct);
+            if (message?.TicketId != ticket.Id || await messages.AttachmentContentAsync(db, id, ct) is not { } content)
+                return Problems.NotFound($"Ticket {ticket.Number} has no file {id}.");
+            // A customer's file is never rendered by the browser as the gateway's own page.
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            return TypedResults.File(content, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
         });
 
         tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, IOptions<IntakeOptions> intake, CancellationToken ct) =>
@@ -50,14 +67,16 @@ internal static class AgentEndpoints
                 return ToResult(result, r => TypedResults.Created($"/api/v1/tickets/{r.Ticket!.Number}", new { ticketNumber = r.Ticket.Number, messageId = r.MessageId, status = r.Ticket.Status }));
             }));
 
-        tickets.MapPatch("/{number}", (string number, HttpContext http, TicketService service, CancellationToken ct) =>
+        tickets.MapPatch("/{number}", (string number, HttpContext http, TicketService service, AgentDirectory agents, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
             {
                 var agent = CurrentAgent(http);
                 var body = await RequestBody.ReadJsonAsync<TicketPatchRequest>(http, 64 << 10, ct);
+                if (body is { Status: null, Resolution: null, Priority: null, Type: null, Assignee: null })
+                    return Problems.BadRequest("Nothing to change: send at least one of status, resolution, priority, type, assignee.");
                 var changes = new TicketChanges(
                     Field<TicketStatus>(body.Status, "status"), Field<TicketResolution>(body.Resolution, "resolution"),
-                    Field<TicketPriority>(body.Priority, "priority"), Field<TicketType>(body.Type, "type"), body.Assignee);
+                    Field<TicketPriority>(body.Priority, "priority"), Field<TicketType>(body.Type, "type"), Assignee(agents, body.Assignee));
                 var result = await service.UpdateAsync(number, $"agent:{agent.Email}", changes, ct);
                 return ToResult(result, r => TypedResults.Ok(TicketSummaryDto.From(r.Ticket!, null)));
             }));
@@ -80,6 +99,15 @@ internal static class AgentEndpoints
             ? parsed
             : throw new ProblemException(Problems.BadRequest($"'{value}' is not a valid {name}; use one of {string.Join(", ", WireName.AllOf<T>())}.", name));
     }
+
+    /// <summary>A configured agent's address (as configured), "" to clear; anything else names nobody who could answer.</summary>
+    private static string? Assignee(AgentDirectory agents, string? value) => value switch
+    {
+        null => null,
+        _ when value.Trim().Length == 0 => "",
+        _ => agents.FindByEmail(value)?.Email ?? throw new ProblemException(Problems.BadRequest(
+            $"'{value}' is not a configured agent; use one of {string.Join(", ", agents.All.Select(a => a.Email))}, or \"\" to unassign.", "assignee")),
+    };
 
     internal static AgentOptions CurrentAgent(HttpContext http) => (AgentOptions)http.Items[typeof(AgentOptions)]!;
 

@@ -15,30 +15,53 @@ public sealed record TicketSummaryDto(string Number, string Subject, string Stat
     internal static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 }
 
-public sealed record AttachmentDto(long Id, string FileName, string ContentType, long Size, string? ContentId, bool Inline);
+/// <summary>A file; <see cref="Download"/> is where the reader of this JSON fetches it (with the same credentials), when it may.</summary>
+public sealed record AttachmentDto(long Id, string FileName, string ContentType, long Size, string? ContentId, bool Inline, string? Download)
+{
+    /// <summary>The stored type when it is a well-formed media type, else <c>application/octet-stream</c> (RFC 2046 §4.5.1).</summary>
+    public static string MediaType(string contentType) =>
+        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) && parsed.MediaType is { } type && type.Contains('/')
+            ? parsed.ToString() : "application/octet-stream";
+}
 
 public sealed record MessageDto(long Id, string Direction, string AuthorKind, string Author, string Channel, string Text, bool Internal,
     DateTimeOffset CreatedAt, IReadOnlyList<AttachmentDto> Attachments, IReadOnlyDictionary<string, string>? TechnicalDetails = null,
     string? Signature = null, string? Html = null)
 {
-    public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments) => new(m.Id, m.Direction, m.AuthorKind, m.Author,
-        m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
-        [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline))],
+    /// <param name="download">The download path of a file for whoever reads this message, or null where there is none.</param>
+    public static MessageDto From(MessageRow m, IEnumerable<AttachmentRow> attachments, Func<AttachmentRow, string?>? download = null) => new(m.Id,
+        m.Direction, m.AuthorKind, m.Author, m.Channel, m.Text, m.Internal, TicketSummaryDto.Time(m.CreatedAt),
+        [.. attachments.Where(a => a.MessageId == m.Id).Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.ContentId, a.Inline,
+            download?.Invoke(a)))],
         m.TechnicalDetails is { } json ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null, m.Signature, m.Html);
 }
 
-public sealed record AuditDto(DateTimeOffset At, string Actor, string Action, string? OldValue, string? NewValue);
+/// <summary>An audit entry; <see cref="Actor"/> is the stored key (<c>customer:12</c>), <see cref="By"/> the person or channel it names.</summary>
+public sealed record AuditDto(DateTimeOffset At, string Actor, string By, string Action, string? OldValue, string? NewValue);
 
-public sealed record ContactDto(string? Name, string? Email, string? Phone)
+public sealed record ContactDto(string? Name, string? Email, string? Phone, string? AccountNumber)
 {
-    public static ContactDto? From(ContactRow? c) => c is null ? null : new(c.Name, c.Email, c.Phone);
+    public static ContactDto? From(ContactRow? c) => c is null ? null : new(c.Name, c.Email, c.Phone, c.AccountNumber);
+
+    /// <summary>How a person reads a contact: the name they gave, else how they can be reached.</summary>
+    public static string Display(ContactRow c) => c.Name ?? c.Email ?? c.Phone ?? $"customer {c.Id}";
 }
 
 public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
 {
-    public static TicketDetailDto From(TicketView view, SlaDto sla) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
-        [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments))],
-        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, a.Action, a.OldValue, a.NewValue))]);
+    public static TicketDetailDto From(TicketView view, SlaDto sla, AgentDirectory agents) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
+        [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments, a => $"/api/v1/tickets/{view.Ticket.Number}/attachments/{a.Id}"))],
+        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, By(a.Actor, view, agents), a.Action, a.OldValue, a.NewValue))]);
+
+    /// <summary>A customer by the name they gave, an agent by theirs; anything else (<c>system</c>, a channel) as it is.</summary>
+    private static string By(string actor, TicketView view, AgentDirectory agents)
+    {
+        if (actor.StartsWith(TicketService.CustomerActor, StringComparison.Ordinal))
+            return view.Customers?.FirstOrDefault(c => $"{TicketService.CustomerActor}{c.Id}" == actor) is { } customer ? ContactDto.Display(customer) : "customer";
+        if (actor.StartsWith("agent:", StringComparison.Ordinal))
+            return agents.FindByEmail(actor[6..])?.Name ?? actor[6..];
+        return actor;
+    }
 }
 
 /// <summary>An agent's answer; files as in the intake API (<c>fileName</c>, <c>contentType</c>, <c>contentBase64</c>).</summary>

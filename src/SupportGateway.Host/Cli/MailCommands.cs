@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Mail.Replies;
 
@@ -44,22 +45,15 @@ internal static class MailCommands
         return 0;
     }
 
-    private static async Task<(MimeMessage? Message, int ExitCode)> ReadAsync(FileInfo file, CancellationToken cancellationToken)
+    /// <summary>Reads the file as the e-mail channel does: a message MimeKit refuses is read leniently, never refused.</summary>
+    private static async Task<(InboundMail? Message, int ExitCode)> ReadAsync(FileInfo file, CancellationToken cancellationToken)
     {
         if (!file.Exists)
         {
             await Console.Error.WriteLineAsync($"error: {file.FullName} does not exist.");
             return (null, 2);
         }
-        try
-        {
-            return (MimeParser.Parse(await File.ReadAllBytesAsync(file.FullName, cancellationToken)), 0);
-        }
-        catch (MimeParseException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {file.Name}: {ex.Message}");
-            return (null, 1);
-        }
+        return (InboundMail.Read(await File.ReadAllBytesAsync(file.FullName, cancellationToken)), 0);
     }
 
     private static async Task<int> InspectAsync(FileInfo file, CancellationToken cancellationToken)
@@ -82,10 +76,10 @@ internal static class MailCommands
             attachments = message.Attachments.Select(a => new
             {
                 fileName = a.FileName,
-                contentType = a.ContentType.MimeType,
-                size = a.DecodedContent().Length,
+                contentType = a.ContentType,
+                size = a.Content.Length,
                 contentId = a.ContentId,
-                inline = a.Disposition?.IsInline == true,
+                inline = a.Inline,
             }),
             isAutoReply = message.IsAutoReply,
             isBounce = message.IsBounce,

@@ -22,6 +22,12 @@ internal static class RequestBody
             return await JsonSerializer.DeserializeAsync<T>(request.Body, CoreJson.Options, cancellationToken)
                 ?? throw new ProblemException(Problems.BadRequest("The body is empty; a JSON object is expected."));
         }
+        catch (JsonException ex) when (ex.InnerException is JsonException)
+        {
+            // The reader's own error (truncated, a stray character): where it stopped, not its internal state.
+            throw new ProblemException(Problems.BadRequest(
+                $"The body is not valid JSON (line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1})."));
+        }
         catch (JsonException ex)
         {
             var at = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";

@@ -19,7 +19,7 @@ internal static class ReportEndpoints
 
     public static IEndpointRouteBuilder MapSlaReports(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/reports/sla").WithTags("Reports").AddEndpointFilter(AgentEndpoints.RequireAgent);
+        var api = app.MapGroup("/api/v1/reports/sla").WithTags("Reports").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer);
         api.MapGet("", ReportAsync);
         api.MapPost("/link", LinkAsync);
         app.MapGet("/reports/sla", PageAsync).ExcludeFromDescription();

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 
 namespace SupportGateway.Mail.Replies;
@@ -62,11 +63,10 @@ public static partial class ReplyExtractor
     }
 
     /// <summary>Splits the body of a message, preferring its plain text to its HTML.</summary>
-    public static ReplyText FromMessage(MimeMessage message)
+    public static ReplyText FromMessage(InboundMail message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var hasPlain = message.Root.Walk().Any(e => e.ContentType.Is("text", "plain") && !e.IsAttachment);
-        return !hasPlain && message.HtmlBody is { } html ? FromHtml(html) : FromText(message.Text);
+        return !message.HasPlainText && message.HtmlBody is { } html ? FromHtml(html) : FromText(message.Text);
     }
 
     private static List<string> Lines(string text)

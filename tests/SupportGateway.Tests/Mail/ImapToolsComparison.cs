@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using SupportGateway.Mail.Mime;
+using MimeKit;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Tests.Support;
+using MailAddress = SupportGateway.Mail.Mime.MailAddress;
 
 namespace SupportGateway.Tests.Mail;
 
@@ -26,7 +28,7 @@ internal static class ImapToolsComparison
 
     private static string? Defect(string name, string field) => Defects.GetValueOrDefault((name, field));
 
-    public static void Compare(string name, JsonElement expected, MimeMessage message, Score score)
+    public static void Compare(string name, JsonElement expected, InboundMail message, Score score)
     {
         score.Check(Squash(expected.GetProperty("subject").GetString()) == Squash(message.Subject),
             $"{name} subject: ours '{message.Subject}', imap_tools '{expected.GetProperty("subject").GetString()}'", Defect(name, "subject"));
@@ -41,27 +43,29 @@ internal static class ImapToolsComparison
         }
 
         // imap_tools: every non-multipart text/plain (text/html) part without a file name, walking into attached messages.
-        var parts = message.Root.Walk().Where(e => !e.ContentType.IsMultipart && e.FileName is null).ToList();
-        var text = string.Concat(parts.Where(e => e.ContentType.Is("text", "plain")).Select(e => e.DecodedText()));
-        var html = string.Concat(parts.Where(e => e.ContentType.Is("text", "html")).Select(e => e.DecodedText()));
+        var parts = MailParts.Walk(message.Message.Body).Where(e => e is not Multipart && MailParts.FileName(e) is null).ToList();
+        var text = string.Concat(parts.Where(e => e.ContentType.IsMimeType("text", "plain")).Select(MailParts.Text));
+        var html = string.Concat(parts.Where(e => e.ContentType.IsMimeType("text", "html")).Select(MailParts.Text));
         score.Check(Lines(text) == Lines(expected.GetProperty("text").GetString()), $"{name} text differs", Defect(name, "text"));
         // imap_tools rewrites the <meta> charset to utf-8 once the HTML is a decoded string.
         score.Check(MetaCharset(Lines(html)) == MetaCharset(Lines(expected.GetProperty("html").GetString())), $"{name} html differs", Defect(name, "html"));
 
         // imap_tools: parts with a Content-ID, a file name or disposition attachment, and attached messages.
-        var attachments = message.Root.Walk()
-            .Where(e => !e.ContentType.IsMultipart && (e.ContentId is not null || e.FileName is not null || e.Disposition?.IsAttachment == true || e.ContentType.Is("message", "rfc822")))
+        var attachments = MailParts.Walk(message.Message.Body)
+            .Where(e => e is not Multipart && (MailParts.ContentId(e) is not null || MailParts.FileName(e) is not null || e.ContentDisposition?.IsAttachment == true || e.ContentType.IsMimeType("message", "rfc822")))
             .ToList();
         var wanted = expected.GetProperty("attachments").EnumerateArray().ToList();
         score.Check(attachments.Count == wanted.Count, $"{name} attachments: {attachments.Count} vs {wanted.Count}");
         foreach (var (want, actual) in wanted.Zip(attachments))
         {
             var label = $"{name} attachment '{want.GetProperty("filename").GetString()}'";
-            score.Check((want.GetProperty("filename").GetString() ?? "") == (actual.FileName ?? ""), $"{label} file name '{actual.FileName}'");
-            score.Check(want.GetProperty("content_type").GetString() == actual.ContentType.MimeType, $"{label} type {actual.ContentType.MimeType}");
-            if (actual.EmbeddedMessage is not null)
+            var fileName = MailParts.FileName(actual);
+            var type = actual.ContentType.MimeType.ToLowerInvariant();
+            score.Check((want.GetProperty("filename").GetString() ?? "") == (fileName ?? ""), $"{label} file name '{fileName}'");
+            score.Check(want.GetProperty("content_type").GetString() == type, $"{label} type {type}");
+            if (actual is MessagePart)
                 continue; // imap_tools re-serialises attached messages, so their bytes cannot match
-            var content = actual.DecodedContent();
+            var content = MailParts.Content(actual);
             var payload = want.GetProperty("payload");
             score.Check(payload.GetProperty("size").GetInt32() == content.Length, $"{label} size {content.Length} vs {payload.GetProperty("size").GetInt32()}");
             score.Check(payload.GetProperty("sha256").GetString() == Convert.ToHexStringLower(SHA256.HashData(content)), $"{label} sha256");

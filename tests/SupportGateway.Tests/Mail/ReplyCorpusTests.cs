@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Mail.Replies;
 using SupportGateway.Tests.Support;
@@ -168,8 +169,8 @@ public sealed class ReplyCorpusTests
         var dir = Corpus.Path("replies", "talon", "standard_replies");
         foreach (var (name, spec) in Cases(Path.Combine(dir, "expected.json")))
         {
-            var message = MimeParser.Parse(File.ReadAllBytes(Path.Combine(dir, name)));
-            var plain = message.Root.Walk().First(e => e.ContentType.Is("text", "plain")).DecodedText();
+            var message = InboundMail.Read(File.ReadAllBytes(Path.Combine(dir, name)));
+            var plain = MailParts.Text(MailParts.Walk(message.Message.Body).First(e => e.ContentType.IsMimeType("text", "plain")));
             var result = ReplyExtractor.FromText(plain);
             score.Check(result.Unquoted.Trim() == spec.GetProperty("expected_reply_text").GetString()!.Trim(), $"talon/standard_replies/{name}: got «{Short(result.Unquoted)}»");
         }

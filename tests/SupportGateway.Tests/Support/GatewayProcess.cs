@@ -90,6 +90,20 @@ internal sealed class GatewayProcess : IDisposable
         throw new TimeoutException($"The gateway did not become healthy:\n{Output}");
     }
 
+    /// <summary>SIGTERM, as systemd or <c>docker stop</c> send it, then waits for the exit; returns the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (Kill(_process.Id, 15) != 0)
+            throw new InvalidOperationException($"kill(SIGTERM) failed for {_process.Id}");
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {

@@ -56,7 +56,7 @@ internal static class MailServers
     /// <summary>Subject and text as a reader sees them: quoted-printable can break a marker across lines.</summary>
     private static string Decoded(byte[] bytes)
     {
-        var message = SupportGateway.Mail.Mime.MimeParser.Parse(bytes);
+        var message = SupportGateway.Mail.Inbound.InboundMail.Read(bytes);
         return message.Subject + "\n" + message.Text;
     }
 

@@ -45,10 +45,12 @@ public sealed class SenderFilter(ContactStore contacts, Microsoft.Extensions.Opt
                 Name = sender.Name, Email = sender.Email, Phone = sender.Phone, OrganisationId = organisationId, CreatedAt = now,
             }, cancellationToken);
             context.OrganisationId = organisationId;
+            context.ContactName = sender.Name;
             return;
         }
 
         context.ContactId = existing.Id;
+        context.ContactName = sender.Name ?? existing.Name;
         if (existing.UnreachableAt is not null)
             await contacts.MarkReachableAsync(context.Session, message.Channel, sender.Identity, cancellationToken);
         context.OrganisationId = existing.OrganisationId ?? organisationId;

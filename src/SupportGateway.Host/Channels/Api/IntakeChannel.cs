@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
+using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Health;
 
 namespace SupportGateway.Host.Channels.Api;
@@ -12,6 +13,9 @@ internal static class IntakeChannel
         builder.Services.AddSingleton<IValidateOptions<IntakeOptions>, IntakeOptionsValidator>();
         // The sender runs even with no keys configured, so answers to earlier API tickets still go out.
         builder.Services.AddSingleton<IOutboundSender, ApiSender>();
+        builder.Services.AddSingleton<IOutboundSender, IntakeCallbackSender>();
+        builder.Services.AddSingleton<ITicketEventSubscriber, IntakeCallbackQueue>();
+        builder.Services.AddHttpClient(IntakeCallbackSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton<IChannelStatus, IntakeStatus>();
         return builder;
     }

@@ -11,7 +11,7 @@ internal static class IntakeEndpoints
 {
     public static IEndpointRouteBuilder MapIntakeEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/requests").WithTags("Intake").AddEndpointFilter(RequireApiKey);
+        var group = app.MapGroup("/api/v1/requests").WithTags("Intake").AddEndpointFilter(RequireApiKey).RequiresScheme(ApiSecurity.ApiKey).ValidateTicketNumbers();
 
         group.MapPost("", (HttpContext http, InboundProcessor processor, IOptions<IntakeOptions> options, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>

@@ -14,6 +14,9 @@ public sealed class IntakeOptions
     public long MaxAttachmentBytes { get; set; } = 10 * 1024 * 1024;
 
     public int MaxAttachments { get; set; } = 10;
+
+    /// <summary>Products told of agents' answers and status changes on their tickets (see <see cref="IntakeCallbackSender"/>).</summary>
+    public List<IntakeCallback> Callbacks { get; set; } = [];
 }
 
 internal sealed class IntakeOptionsValidator : IValidateOptions<IntakeOptions>
@@ -32,6 +35,16 @@ internal sealed class IntakeOptionsValidator : IValidateOptions<IntakeOptions>
             failures.Add($"{IntakeOptions.Section}:MaxAttachmentBytes: must be positive and not above MaxRequestBytes");
         if (o.MaxAttachments is < 0 or > 100)
             failures.Add($"{IntakeOptions.Section}:MaxAttachments: must be between 0 and 100");
+        for (var i = 0; i < o.Callbacks.Count; i++)
+        {
+            var callback = o.Callbacks[i];
+            if (!Uri.TryCreate(callback.Url, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http"))
+                failures.Add($"{IntakeOptions.Section}:Callbacks:{i}:Url: must be an absolute http(s) URL, got '{callback.Url}'");
+            if (callback.Secret.Length < 32)
+                failures.Add($"{IntakeOptions.Section}:Callbacks:{i}:Secret: must be at least 32 characters");
+        }
+        if (o.Callbacks.GroupBy(c => c.Url).Any(g => g.Count() > 1))
+            failures.Add($"{IntakeOptions.Section}:Callbacks: a URL is listed twice");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

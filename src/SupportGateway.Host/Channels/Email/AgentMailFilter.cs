@@ -56,6 +56,11 @@ internal sealed class AgentMailFilter(
             await RefuseAsync(context, agent, number, string.Join("; ", commands.Errors), "неизвестная или неверная команда", cancellationToken);
             return;
         }
+        if (commands.Changes.Assignee is { Length: > 0 } assignee && agents.FindByEmail(assignee) is null)
+        {
+            await RefuseAsync(context, agent, number, $"#assign: '{assignee}' is not a configured agent", "#assign: такого агента нет", cancellationToken);
+            return;
+        }
         var actor = $"agent:{agent.Email}";
         if (commands.HasChanges)
         {

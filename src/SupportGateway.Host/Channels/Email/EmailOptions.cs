@@ -148,7 +148,7 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
                 failures.Add($"{key}:Name: must not be empty");
             else if (options.Mailboxes.Count(m => string.Equals(m.Name, mailbox.Name, StringComparison.OrdinalIgnoreCase)) > 1)
                 failures.Add($"{key}:Name: '{mailbox.Name}' is used by more than one mailbox");
-            if (!Mail.Mime.MailAddress.ParseList(System.Text.Encoding.UTF8.GetBytes(mailbox.Address)).Any(a => a.Address.Contains('@')))
+            if (!(MimeKit.MailboxAddress.TryParse(mailbox.Address ?? "", out var parsed) && parsed.Address.Contains('@')))
                 failures.Add($"{key}:Address: '{mailbox.Address}' is not an e-mail address");
             Endpoint(failures, $"{key}:Imap", mailbox.Imap, credentialsRequired: true);
             Endpoint(failures, $"{key}:Smtp", mailbox.Smtp, credentialsRequired: false);

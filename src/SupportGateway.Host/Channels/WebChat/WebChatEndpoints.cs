@@ -21,7 +21,7 @@ internal static class WebChatEndpoints
         app.MapGet("/webchat/widget.js", () => Asset("widget.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
 
-        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy);
+        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers();
 
         api.MapPost("/requests", (HttpContext http, InboundProcessor processor, TicketService tickets, IOptions<WebChatOptions> options, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -91,7 +91,8 @@ internal static class WebChatEndpoints
                     return Problems.NotFound("No such file.");
                 await RequireParticipantAsync(http, tickets, ticket.Number, ct);
                 var content = await messages.AttachmentContentAsync(db, id, ct);
-                return TypedResults.File(content!, attachment!.ContentType, attachment.FileName);
+                http.Response.Headers.XContentTypeOptions = "nosniff";
+                return TypedResults.File(content!, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
             }));
 
         api.MapGet("/events", (HttpContext http, WebChatHub hub, IHostApplicationLifetime lifetime) =>
@@ -120,8 +121,10 @@ internal static class WebChatEndpoints
                 {
                     json = await subscription.Reader.ReadAsync(heartbeat.Token);
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                catch (OperationCanceledException)
                 {
+                    // The heartbeat's turn, or the end of the stream (the browser left, the host stops): the
+                    // end is a normal way out, not an error to log, so it is handled below and never thrown.
                 }
             }
             if (ct.IsCancellationRequested)
@@ -133,8 +136,10 @@ internal static class WebChatEndpoints
     private static object Conversation(TicketView view) => new
     {
         ticket = TicketSummaryDto.From(view.Ticket, null),
-        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments)),
+        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments, Download)),
     };
+
+    internal static string Download(AttachmentRow attachment) => $"/webchat/api/attachments/{attachment.Id}";
 
     private static string Visitor(HttpContext http)
     {

@@ -52,6 +52,14 @@ internal sealed class WebChatNormalizer(WebChatOptions options)
         Text = Text(form, "text"),
         Language = NullIfEmpty(form["lang"]),
         Attachments = await AttachmentsAsync(form, cancellationToken),
+        // The resolution notice's buttons: the customer's answer to it, whatever the button's label says.
+        Verdict = form["verdict"].ToString() switch
+        {
+            "confirms" => CustomerVerdict.Confirms,
+            "rejects" => CustomerVerdict.Rejects,
+            "" => CustomerVerdict.None,
+            var other => throw new ProblemException(Problems.BadRequest($"'{other}' is not a verdict; use confirms or rejects.", "verdict")),
+        },
     };
 
     private string Text(IFormCollection form, string field)

@@ -12,7 +12,7 @@ internal sealed class WebChatSender(WebChatHub hub) : IOutboundSender
 
     public Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        var payload = new WebChatEvent(message.Ticket.Number, message.Ticket.Status, MessageDto.From(message.Message, message.Attachments));
+        var payload = new WebChatEvent(message.Ticket.Number, message.Ticket.Status, MessageDto.From(message.Message, message.Attachments, WebChatEndpoints.Download));
         hub.Publish(message.Recipient, JsonSerializer.Serialize(payload, CoreJson.Options));
         return Task.FromResult(new DeliveryReceipt(null));
     }

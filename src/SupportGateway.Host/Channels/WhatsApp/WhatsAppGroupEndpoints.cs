@@ -28,7 +28,7 @@ internal static class WhatsAppGroupEndpoints
 
     public static IEndpointRouteBuilder MapWhatsAppGroupApi(this IEndpointRouteBuilder app)
     {
-        var organisations = app.MapGroup("/api/v1/organisations").WithTags("Agents").AddEndpointFilter(AgentEndpoints.RequireAgent);
+        var organisations = app.MapGroup("/api/v1/organisations").WithTags("Agents").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer);
         organisations.MapPost("/{account}/whatsapp-group", (string account, HttpContext http, CancellationToken ct) =>
             RequestBody.GuardAsync(() => CreateAsync(account, http, Services.Of(http), ct)));
         organisations.MapGet("/{account}/whatsapp-groups", (string account, HttpContext http, CancellationToken ct) =>

@@ -96,17 +96,17 @@ public sealed class IntakeApiTests
     }
 
     [Test]
-    public async Task Changing_the_last_digit_of_a_number_gives_404()
+    public async Task Changing_the_last_digit_of_a_number_is_caught_by_the_check_digit()
     {
         var number = await _gateway.FileRequestAsync(_intake);
         var typo = number[..^1] + (char)('0' + (number[^1] - '0' + 3) % 10);
         using var agent = _gateway.Agent();
 
         Assert.That((await _intake.GetAsync($"/api/v1/requests/{number}")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That((await _intake.GetAsync($"/api/v1/requests/{typo}")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
-        Assert.That((await agent.GetAsync($"/api/v1/tickets/{typo}")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await _intake.GetAsync($"/api/v1/requests/{typo}")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await agent.GetAsync($"/api/v1/tickets/{typo}")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var followUp = await _intake.PostAsJsonAsync($"/api/v1/requests/{typo}/messages", new { text = "hi", contact = new { email = "ivan@example.ru" } });
-        Assert.That(followUp.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(followUp.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
     [Test]

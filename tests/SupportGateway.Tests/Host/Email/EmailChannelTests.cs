@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Tests.Support;
-using System.Net.Http;
 
 namespace SupportGateway.Tests.Host.Email;
 
@@ -58,13 +58,13 @@ public sealed class EmailChannelTests
             "Здравствуйте! Принтер в бухгалтерии не печатает, ошибка 0x1F.",
             messageId: $"{marker}@client.sg.test", files: [("отчёт.pdf", "application/pdf", pdf)]));
 
-        var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", marker));
+        var ack = InboundMail.Read(await MailServers.WaitForDeliveryAsync("customer@sg.test", marker));
         var number = System.Text.RegularExpressions.Regex.Match(ack.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
         Assert.That(ack.Subject, Is.EqualTo($"[{number}] Принтер не печатает"));
         Assert.That(ack.From.Single(), Is.EqualTo(new MailAddress("Служба поддержки", _support)));
         Assert.That(ack.InReplyTo, Is.EqualTo(new[] { $"{marker}@client.sg.test" }));
         Assert.That(ack.MessageId, Does.StartWith(number).And.EndWith("@sg.test"));
-        Assert.That(ack.Headers.Get("Auto-Submitted"), Is.EqualTo("auto-replied"));
+        Assert.That(ack.HeaderText("Auto-Submitted"), Is.EqualTo("auto-replied"));
         Assert.That(ack.Text, Does.Contain(number).And.Contain("Спасибо"), "Russian text gets the Russian template");
 
         var ticket = await TicketAsync(number);
@@ -96,7 +96,7 @@ public sealed class EmailChannelTests
             "Отчёт за ноябрь не выгружается, ошибка 500.\r\n\r\nС уважением,\r\nОльга Смирнова\r\nглавный бухгалтер\r\nООО «Ромашка»\r\n",
             messageId: $"{marker}@client.sg.test"));
 
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
         var number = System.Text.RegularExpressions.Regex.Match(notification.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
         var first = (await TicketAsync(number)).GetProperty("messages")[0];
         Assert.That(first.GetProperty("text").GetString(), Is.EqualTo("Отчёт за ноябрь не выгружается, ошибка 500."));
@@ -114,7 +114,7 @@ public sealed class EmailChannelTests
         await MailServers.SubmitAsync("customer@sg.test", System.Text.Encoding.UTF8.GetBytes(
             $"From: customer@sg.test\r\nTo: {_support}\r\nSubject: HTML {marker}\r\nMessage-ID: <{marker}@client.sg.test>\r\nMIME-Version: 1.0\r\n" +
             "Content-Type: text/html; charset=utf-8\r\n\r\n<p><b>Report</b> fails</p><script>alert(1)</script><img src=x onerror=alert(2)>\r\n"));
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
         var number = System.Text.RegularExpressions.Regex.Match(notification.Subject, @"\[(SG-\d+)\]").Groups[1].Value;
         var html = (await TicketAsync(number)).GetProperty("messages")[0].GetProperty("html").GetString();
         Assert.That(html, Does.Contain("<b>Report</b>"));
@@ -147,24 +147,24 @@ public sealed class EmailChannelTests
         var marker = Guid.NewGuid().ToString("N");
         await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("Иван Петров", "customer@sg.test", _support, "Не открывается отчёт", $"Отчёт за октябрь не открывается. {marker}",
             messageId: $"{marker}@client.sg.test"));
-        var ack = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"{marker}@client.sg.test"));
-        var number = ack.Headers.Get("X-SupportGateway-Ticket")!;
+        var ack = InboundMail.Read(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"{marker}@client.sg.test"));
+        var number = ack.HeaderText("X-SupportGateway-Ticket")!;
 
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
         Assert.That(notification.Subject, Is.EqualTo($"[{number}] Не открывается отчёт"));
         Assert.That(notification.Text, Does.StartWith($"Отчёт за октябрь не открывается. {marker}"));
         Assert.That(notification.ReplyTo.Single().Address, Does.StartWith($"{_user}+{number}."));
-        Assert.That(notification.Headers.Get("Auto-Submitted"), Is.EqualTo("auto-generated"));
+        Assert.That(notification.HeaderText("Auto-Submitted"), Is.EqualTo("auto-generated"));
 
         // The marker keeps an earlier run's answer in the shared customer@sg.test mailbox from being taken for this one.
         await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, $"#статус уточнение\nУточните, пожалуйста, в каком браузере открываете отчёт {marker}.\n\n-- \nОлег, поддержка");
 
-        var answer = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"открываете отчёт {marker}"));
+        var answer = InboundMail.Read(await MailServers.WaitForDeliveryAsync("customer@sg.test", $"открываете отчёт {marker}"));
         Assert.That(answer.Text.Trim(), Is.EqualTo($"Уточните, пожалуйста, в каком браузере открываете отчёт {marker}."), "no command, quote or signature reaches the customer");
         Assert.That(answer.Subject, Is.EqualTo($"[{number}] Не открывается отчёт"));
         Assert.That(answer.InReplyTo, Is.EqualTo(new[] { ack.MessageId }), "threaded under the acknowledgement");
         Assert.That(answer.References, Is.EqualTo(new[] { $"{marker}@client.sg.test", ack.MessageId }));
-        Assert.That(answer.Headers.Get("Auto-Submitted"), Is.Null);
+        Assert.That(answer.HeaderText("Auto-Submitted"), Is.Null);
 
         var ticket = await TicketAsync(number);
         Assert.That(ticket.GetProperty("ticket").GetProperty("status").GetString(), Is.EqualTo("clarification"));
@@ -187,7 +187,7 @@ public sealed class EmailChannelTests
         using var stream = new StreamReader(await events.Content.ReadAsStreamAsync());
         Assert.That(await stream.ReadLineAsync(), Is.EqualTo("event: ready"));
 
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
         Assert.That(notification.Text, Does.Contain("Не приходит код подтверждения").And.Contain("webchat"));
         await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Код отправлен повторно, проверьте папку «Спам».");
 
@@ -211,22 +211,22 @@ public sealed class EmailChannelTests
     {
         var marker = Guid.NewGuid().ToString("N");
         await MailServers.SubmitAsync("customer@sg.test", ClientMail.Create("", "customer@sg.test", _support, "Ошибка входа", $"Не могу войти. {marker}"));
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
-        var number = notification.Headers.Get("X-SupportGateway-Ticket")!;
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, marker));
+        var number = notification.HeaderText("X-SupportGateway-Ticket")!;
 
         // A new mail that only names the ticket: it could come from anyone who knows the number.
         await MailServers.SubmitAsync(AgentAddress, ClientMail.Create("", AgentAddress, _support, $"[{number}] Ошибка входа", $"Попробуйте сбросить пароль. {marker}-forged"));
-        var refused = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-forged"));
+        var refused = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-forged"));
         Assert.That(refused.Subject, Does.StartWith($"[{number}] Not sent"));
         Assert.That(refused.Text, Does.Contain("no valid reply token").And.Contain("не отправлено клиенту"));
 
         await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, $"#срочно да\nСейчас посмотрим. {marker}-command");
-        var unknown = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-command"));
+        var unknown = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"{marker}-command"));
         Assert.That(unknown.Text, Does.Contain("unknown command #срочно"));
 
         // A new mail that names no ticket at all: nothing to note it on, but the agent still hears why.
         await MailServers.SubmitAsync(AgentAddress, ClientMail.Create("", AgentAddress, _support, $"Вопрос по клиенту {marker}-loose", "Кто-нибудь знает?"));
-        var loose = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Not sent / не отправлено: Вопрос по клиенту {marker}-loose"));
+        var loose = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Not sent / не отправлено: Вопрос по клиенту {marker}-loose"));
         Assert.That(loose.Text, Does.Contain("no valid reply token"));
 
         var ticket = await TicketAsync(number);

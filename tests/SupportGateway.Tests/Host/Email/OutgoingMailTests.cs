@@ -114,7 +114,7 @@ public sealed class OutgoingMailTests
         var refused = new List<string>();
         foreach (var file in Corpus.MimeMessages())
         {
-            var original = SupportGateway.Mail.Mime.MimeParser.Parse(File.ReadAllBytes(file));
+            var original = SupportGateway.Mail.Inbound.InboundMail.Read(File.ReadAllBytes(file));
             var from = original.From.FirstOrDefault() ?? new MailAddress("", "nobody@invalid");
             var mail = new Kit.MimeMessage { Subject = original.Subject };
             var (to, cc) = (Writable(original.To), Writable(original.Cc));
@@ -124,7 +124,7 @@ public sealed class OutgoingMailTests
             mail.Cc.AddRange(cc.Select(Mailbox)!);
             var body = new BodyBuilder { TextBody = original.Text, HtmlBody = original.HtmlBody };
             foreach (var a in original.Attachments)
-                MailSubmission.Attach(body, a.FileName ?? "", a.ContentType.MimeType, a.DecodedContent(), a.ContentId, a.Disposition?.IsInline == true);
+                MailSubmission.Attach(body, a.FileName ?? "", a.ContentType, a.Content, a.ContentId, a.Inline);
             mail.Body = body.ToMessageBody();
 
             var copy = Kit.MimeMessage.Load(new MemoryStream(Wire(mail)));
@@ -138,7 +138,7 @@ public sealed class OutgoingMailTests
             if (Lines(copy.TextBody ?? "") != Lines(original.Text))
                 differences.Add("text");
             // The body's text and HTML carry no Content-Disposition; every file does. Inline images move into multipart/related beside the HTML, so order is not compared.
-            var before = original.Attachments.Select(a => Convert.ToHexString(a.DecodedContent())).Order().ToList();
+            var before = original.Attachments.Select(a => Convert.ToHexString(a.Content)).Order().ToList();
             var after = copy.BodyParts.OfType<MimePart>().Where(p => p.ContentDisposition is not null).Select(p => Convert.ToHexString(Decoded(p))).Order().ToList();
             if (!before.SequenceEqual(after))
                 differences.Add($"attachments {before.Count} → {after.Count} or their bytes");

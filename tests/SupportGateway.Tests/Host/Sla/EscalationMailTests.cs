@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using SupportGateway.Core.Sla;
-using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.Sla;
@@ -62,7 +62,7 @@ public sealed class EscalationMailTests
         {
             foreach (var file in Directory.EnumerateFiles(dir))
             {
-                var subject = MimeParser.Parse(File.ReadAllBytes(file)).Subject;
+                var subject = InboundMail.Read(File.ReadAllBytes(file)).Subject;
                 if (subject.Contains(number, StringComparison.Ordinal) && subject.Contains("SLA", StringComparison.Ordinal))
                     subjects.Add(subject);
             }
@@ -80,7 +80,7 @@ public sealed class EscalationMailTests
         // Medium: 9 business hours from 09:00 is due at 18:00; 75 % of it is used at 15:45.
         _time.Advance(TimeSpan.FromHours(6) + TimeSpan.FromMinutes(46));
         Assert.That(await _scheduler.RunDueAsync(CancellationToken.None), Is.EqualTo(1));
-        var warning = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(_team, "SLA 75%"));
+        var warning = InboundMail.Read(await MailServers.WaitForDeliveryAsync(_team, "SLA 75%"));
         Assert.That(warning.Subject, Does.StartWith($"[{number}] SLA 75%"));
         Assert.That(warning.Text, Does.Contain("2026-12-02T18:00:00+03:00").And.Contain("2 h 14 min"), "due time and what is left");
         Assert.That(warning.InReplyTo.Single(), Does.StartWith(number), "in the ticket's thread");
@@ -93,7 +93,7 @@ public sealed class EscalationMailTests
         // 09:01 the next morning it goes.
         _time.Advance(TimeSpan.FromHours(14) + TimeSpan.FromMinutes(31));
         Assert.That(await _scheduler.RunDueAsync(CancellationToken.None), Is.EqualTo(1));
-        var breach = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(_team, "SLA breached"));
+        var breach = InboundMail.Read(await MailServers.WaitForDeliveryAsync(_team, "SLA breached"));
         Assert.That(breach.Subject, Does.StartWith($"[{number}] SLA breached"));
 
         // Even when the schedule is forced due again (a crash between steps, a second instance), nothing repeats.
@@ -123,7 +123,7 @@ public sealed class EscalationMailTests
         // Filed at 17:00 with a 1-hour target: due at 18:00, closing time. At 18:05 the office is closed.
         _time.Advance(TimeSpan.FromMinutes(65));
         await _scheduler.RunDueAsync(CancellationToken.None);
-        var breach = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(_team, "SLA breached"));
+        var breach = InboundMail.Read(await MailServers.WaitForDeliveryAsync(_team, "SLA breached"));
         Assert.That(breach.Subject, Does.Contain(number));
         Assert.That(breach.Text, Does.Contain("2026-12-02T18:00:00+03:00"));
     }
@@ -146,7 +146,7 @@ public sealed class EscalationMailTests
         _time.Advance(TimeSpan.FromDays(3) + TimeSpan.FromMinutes(1));
         Assert.That(await _scheduler.RunDueAsync(CancellationToken.None), Is.EqualTo(1));
 
-        var notice = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(visitorAddress, number));
+        var notice = InboundMail.Read(await MailServers.WaitForDeliveryAsync(visitorAddress, number));
         Assert.That(notice.Subject, Does.Contain(number));
         Assert.That(notice.Text, Does.Contain("закрыто"), "in the customer's language");
         var conversation = await visitor.GetFromJsonAsync<JsonElement>($"/webchat/api/requests/{number}");

@@ -1,3 +1,4 @@
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Mail.Mime;
 using SupportGateway.Tests.Support;
 
@@ -39,7 +40,7 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         var (_, number) = await AckAsync(70);
         Bot.Push(FakeBotApi.Update("message.json", 2, userId: 7100, text: $"Роутер мигает красным {marker}", messageId: 71, language: "ru"));
 
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Роутер мигает красным {marker}"));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Роутер мигает красным {marker}"));
         Assert.That(notification.Subject, Does.StartWith($"[{number}]"));
         await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Перезагрузите роутер, пожалуйста.");
         var answer = await SentAsync(m => m["text"]!.GetValue<string>().StartsWith("Перезагрузите роутер", StringComparison.Ordinal), seconds: 30);
@@ -73,18 +74,18 @@ public sealed class TelegramAgentMailTests : TelegramScenario
         var user = Random.Shared.NextInt64(1_000_000_000, 9_000_000_000);
         Bot.Push(FakeBotApi.Update("message.json", 1, userId: user, text: $"Не проходит оплата {marker}", messageId: 80, language: "ru"));
         var (_, number) = await AckAsync(80);
-        var notification = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Не проходит оплата {marker}"));
+        var notification = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"Не проходит оплата {marker}"));
         Bot.Blocked[user] = true;
 
         await Mutt.ReplyAsync(AgentAddress, notification.MessageId!, "Оплата прошла, проверьте выписку.");
-        var told = MimeParser.Parse(await MailServers.WaitForDeliveryAsync(AgentAddress, $"on telegram to {user}:"));
+        var told = InboundMail.Read(await MailServers.WaitForDeliveryAsync(AgentAddress, $"on telegram to {user}:"));
         Assert.That(told.Subject, Does.StartWith($"[{number}] Not sent / не отправлено"));
         Assert.That(told.Text, Does.Contain("blocked by the user").And.Contain("свяжитесь с ним иначе"));
         Assert.That(told.InReplyTo.Single(), Does.StartWith(number), "threaded with the ticket's notifications");
     }
 
     /// <summary>The agent's answer to a notification as a mail client writes it: to its Reply-To, threaded under it.</summary>
-    private static Task ReplyByMailAsync(MimeMessage notification, string text, params (string FileName, string ContentType, byte[] Content)[] files) =>
+    private static Task ReplyByMailAsync(InboundMail notification, string text, params (string FileName, string ContentType, byte[] Content)[] files) =>
         MailServers.SubmitAsync(AgentAddress, ClientMail.Create("Олег Агентов", AgentAddress,
             notification.ReplyTo.Select(a => new MimeKit.MailboxAddress(a.Name, a.Address)), "Re: " + notification.Subject, text,
             inReplyTo: notification.MessageId, references: [notification.MessageId!], files: files));

@@ -138,6 +138,40 @@ public sealed class WidgetBrowserTests
         Assert.That(noToken.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Unauthorized));
     }
 
+    [TestCase("ru-RU", "Решено", "Не решено")]
+    [TestCase("en-US", "Solved", "Not solved")]
+    public async Task The_resolution_notice_has_buttons_that_confirm_or_reopen(string locale, string solved, string notSolved)
+    {
+        var page = await OpenDemoAsync(locale);
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("Не печатает принтер");
+        await page.Locator("#sg-submit").ClickAsync();
+        var number = await page.Locator("#sg-number").TextContentAsync();
+        await Assertions.Expect(page.Locator("#supportgateway-webchat[data-live=true]")).ToHaveCountAsync(1);
+        using var agent = _gateway.Agent();
+
+        // Resolved: the notice arrives live with both buttons in the widget's language.
+        await agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        await Assertions.Expect(page.Locator(".sg-verdict .sg-not-solved")).ToHaveTextAsync(notSolved);
+        await Assertions.Expect(page.Locator(".sg-verdict .sg-solved")).ToHaveTextAsync(solved);
+        await page.Locator(".sg-verdict .sg-not-solved").ClickAsync();
+        await Assertions.Expect(page.Locator(".sg-verdict:visible")).ToHaveCountAsync(0);
+        // The widget shows the answer to the click (before the agent resolves again), and the server agrees.
+        await Assertions.Expect(page.Locator("#sg-status")).ToHaveTextAsync(locale == "ru-RU" ? "В работе" : "In progress");
+        Assert.That((await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}")).GetProperty("ticket").GetProperty("status").GetString(),
+            Is.EqualTo("in_progress"), "not solved reopens it");
+
+        // Resolved again: this time the customer confirms, and the ticket closes as confirmed.
+        await agent.PatchAsJsonAsync($"/api/v1/tickets/{number}", new { status = "resolved", resolution = "solved" });
+        await Assertions.Expect(page.Locator(".sg-verdict:visible .sg-solved")).ToHaveCountAsync(1);
+        await page.Locator(".sg-verdict:visible .sg-solved").ClickAsync();
+        await Assertions.Expect(page.Locator(".sg-verdict:visible")).ToHaveCountAsync(0);
+        var ticket = await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tickets/{number}");
+        var actions = ticket.GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.That(actions, Does.Contain("customer_rejected").And.Contain("customer_confirmed"));
+        Assert.That(ticket.GetProperty("ticket").GetProperty("status").GetString(), Is.Not.EqualTo("resolved"));
+    }
+
     private const string OnePixelPng =
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 }

@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Host.Channels.Email;
-using SupportGateway.Mail.Mime;
+using SupportGateway.Mail.Inbound;
 using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Mail.Servers;
@@ -47,11 +47,11 @@ public sealed class SmtpPostfixTests
         await using (var sessions = Sessions())
             await sessions.SubmitAsync(_mailbox, message, "agent@sg.test", CancellationToken.None);
 
-        var delivered = MimeParser.Parse(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
+        var delivered = InboundMail.Read(await MailServers.WaitForDeliveryAsync("agent@sg.test", marker));
         Assert.That(delivered.Subject, Is.EqualTo($"Заявка {marker}"));
         // The dot-stuffed first line arrived unstuffed.
         Assert.That(delivered.Text.ReplaceLineEndings("\n"), Does.StartWith(".Строка с точкой в начале.\nПринтер не печатает — ошибка 0x1F."));
-        Assert.That(delivered.Attachments.Single().DecodedContent(), Is.EqualTo(pdf));
+        Assert.That(delivered.Attachments.Single().Content, Is.EqualTo(pdf));
         var log = await File.ReadAllTextAsync(Path.Combine(_directory, "robot-smtp.log"));
         Assert.That(log, Does.Contain("BODY=8BITMIME"));
         Assert.That(log, Does.Not.Contain(" SMTPUTF8"), "ASCII headers and addresses need no SMTPUTF8");

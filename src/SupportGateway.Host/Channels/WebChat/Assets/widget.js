@@ -19,6 +19,7 @@
       submit: "Send request", sending: "Sending…", yours: "Your requests", registered: "Your request number",
       placeholder: "Write a message…", send: "Send", all: "All requests", failed: "Could not send: ",
       you: "You", empty: "No requests yet.", closeRequest: "Close request (no longer needed)",
+      solved: "Solved", notSolved: "Not solved",
       types: { incident: "Incident", mass_incident: "Mass incident", consultation: "Consultation",
         development: "Development request", defect: "Defect", complaint: "Complaint" },
       statuses: { "new": "New", in_progress: "In progress", clarification: "Waiting for your answer",
@@ -30,6 +31,7 @@
       submit: "Отправить обращение", sending: "Отправляем…", yours: "Ваши обращения", registered: "Номер вашего обращения",
       placeholder: "Напишите сообщение…", send: "Отправить", all: "Все обращения", failed: "Не удалось отправить: ",
       you: "Вы", empty: "Обращений пока нет.", closeRequest: "Закрыть обращение (больше не нужно)",
+      solved: "Решено", notSolved: "Не решено",
       types: { incident: "Инцидент", mass_incident: "Массовый инцидент", consultation: "Консультация",
         development: "Запрос на доработку", defect: "Дефект", complaint: "Жалоба" },
       statuses: { "new": "Новое", in_progress: "В работе", clarification: "Ожидает вашего ответа",
@@ -64,6 +66,7 @@
     ".sg-msg{max-width:85%;padding:8px 10px;border-radius:10px;background:#f1f5f9;white-space:pre-wrap;word-wrap:break-word}",
     ".sg-msg.sg-customer{align-self:flex-end;background:#dbeafe}",
     ".sg-msg.sg-system{align-self:center;background:#fef9c3;font-size:13px}",
+    ".sg-verdict{display:flex;gap:8px;margin-top:8px}.sg-verdict[hidden]{display:none}",
     ".sg-author{display:block;font-size:11px;color:#52606d;margin-bottom:2px}",
     ".sg-file{display:block;font-size:12px}",
     ".sg-list li{list-style:none;padding:6px 0;border-bottom:1px solid #e4e7eb}",
@@ -256,8 +259,33 @@
   function render(conversation) {
     if (!thread || conversation.ticket.number !== thread.number) return;
     thread.status.textContent = TEXT.statuses[conversation.ticket.status] || conversation.ticket.status;
-    thread.closeRequest.hidden = conversation.ticket.status === "closed";
     conversation.messages.forEach(append);
+    showStatus(conversation.ticket.status);
+  }
+
+  // The latest resolution notice's buttons answer it while the ticket waits for that answer, and only then.
+  function showStatus(status) {
+    thread.status.textContent = TEXT.statuses[status] || status;
+    thread.closeRequest.hidden = status === "closed";
+    var verdicts = thread.messages.querySelectorAll(".sg-verdict");
+    Array.prototype.forEach.call(verdicts, function (v, i) { v.hidden = status !== "resolved" || i !== verdicts.length - 1; });
+  }
+
+  function verdictButtons(m) {
+    var box = el("div", { "class": "sg-verdict" });
+    [["confirms", TEXT.solved, "sg-solved"], ["rejects", TEXT.notSolved, "sg-not-solved"]].forEach(function (v) {
+      box.appendChild(el("button", { "class": "sg-primary " + v[2], type: "button", text: v[1], onclick: function () {
+        var data = new FormData();
+        data.append("text", v[1]);
+        data.append("verdict", v[0]);
+        data.append("lang", lang);
+        data.append("clientId", uuid());
+        box.hidden = true;
+        api("/requests/" + encodeURIComponent(thread.number) + "/messages", { method: "POST", body: data }).then(render)
+          .catch(function () { box.hidden = false; });
+      } }));
+    });
+    return box;
   }
 
   function append(m) {
@@ -271,6 +299,7 @@
     (m.attachments || []).forEach(function (a) {
       node.appendChild(el("button", { "class": "sg-link sg-file", type: "button", text: "📎 " + a.fileName, onclick: function () { download(a); } }));
     });
+    if (m.technicalDetails && m.technicalDetails["sg.prompt"] === "resolution") node.appendChild(verdictButtons(m));
     thread.messages.appendChild(node);
     node.scrollIntoView({ block: "end" });
   }
@@ -326,9 +355,8 @@
     if (type !== "message" || !data) return;
     var event = JSON.parse(data);
     if (thread && event.ticketNumber === thread.number) {
-      thread.status.textContent = TEXT.statuses[event.status] || event.status;
-      thread.closeRequest.hidden = event.status === "closed";
       append(event.message);
+      showStatus(event.status);
     }
   }
 
