@@ -4,7 +4,8 @@
 // Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
 //                   [--gateway PATH/SupportGateway.Host.dll] measures another build with the same client (A/B)
 // WhatsApp webhooks: the same, with -- whatsapp-twilio, -- whatsapp-cloud, or -- whatsapp (both providers in turn);
-//                   --drain lets phase 1's backlog be processed before phase 2 (intake latency alone)
+//                   phase 2 (1,000 req/s) starts once phase 1's backlog is processed, so it is the steady state with
+//                   processing keeping up; --no-drain starts it at once, beside the worker draining phase 1's backlog
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
 // SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
@@ -23,7 +24,7 @@ if (args.FirstOrDefault() == "mime")
 if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
 if (args.FirstOrDefault() is "webhook" or "whatsapp" or "whatsapp-twilio" or "whatsapp-cloud")
-    return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), args.Contains("--drain"),
+    return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), !args.Contains("--no-drain"),
         Array.IndexOf(args, "--gateway") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null);
 if (args.FirstOrDefault() == "echo-server")
     return await EchoServer.RunAsync(Option("--port", 0));
