@@ -58,7 +58,10 @@ internal static class RequestBody
                 reader.AdvanceTo(buffer.End);
                 return null;
             }
-            if (result.IsCompleted || result.IsCanceled)
+            // A read cancelled before the body ended is no body: a partial one must never be stored as whole.
+            if (result.IsCanceled)
+                throw new OperationCanceledException(cancellationToken);
+            if (result.IsCompleted)
             {
                 var bytes = buffer.ToArray();
                 reader.AdvanceTo(buffer.End);
