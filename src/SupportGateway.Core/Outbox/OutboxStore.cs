@@ -61,15 +61,20 @@ public sealed class OutboxStore(Database database)
     /// The channel ids of a ticket's conversation on <paramref name="channel"/>, oldest first: what the customer sent
     /// and what was delivered to them. E-mail threads a new message under these (References, In-Reply-To).
     /// </summary>
-    public Task<IReadOnlyList<string>> ThreadIdsAsync(SqlScope db, long ticketId, string channel, CancellationToken cancellationToken) =>
-        db.ListAsync<string>("""
+    public async Task<IReadOnlyList<string>> ThreadIdsAsync(SqlScope db, long ticketId, string channel, CancellationToken cancellationToken)
+    {
+        // The rows without an id are left out here, not in SQL: "external_id IS NOT NULL" lets the planner take the
+        // (channel, external_id) index and read every message of the channel instead of the ticket's own.
+        var ids = await db.ListAsync<string?>("""
             SELECT external_id FROM (
                 SELECT external_id, created_at AS at FROM messages
-                WHERE ticket_id = @ticketId AND channel = @channel AND direction = 'in' AND external_id IS NOT NULL AND author_kind = 'customer'
+                WHERE ticket_id = @ticketId AND channel = @channel AND direction = 'in' AND author_kind = 'customer'
                 UNION ALL
-                SELECT external_id, sent_at AS at FROM outbox WHERE ticket_id = @ticketId AND channel = @channel AND state = 'sent' AND external_id IS NOT NULL
+                SELECT external_id, sent_at AS at FROM outbox WHERE ticket_id = @ticketId AND channel = @channel AND state = 'sent'
             ) thread ORDER BY at
             """, new { ticketId, channel }, cancellationToken);
+        return [.. ids.OfType<string>()];
+    }
 
     /// <summary>Acknowledgements (system messages) queued for a recipient on a channel since <paramref name="since"/>.</summary>
     public Task<long> AcknowledgementsSinceAsync(SqlScope db, string channel, string recipient, long since, CancellationToken cancellationToken) =>
