@@ -42,10 +42,13 @@ internal static class EmailBench
 
         using var host = BuildHost(database, user);
         var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         await host.StartAsync();
         var backlogDone = await WaitForAcksAsync(database, mails);
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var backlogRate = mails * 1000.0 / (backlogDone - started);
-        Console.WriteLine($"phase 1: backlog of {mails} read, ticketed and acknowledged in {(backlogDone - started) / 1000.0:F1} s: {backlogRate:F0} mails/s");
+        Console.WriteLine($"phase 1: backlog of {mails} read, ticketed and acknowledged in {(backlogDone - started) / 1000.0:F1} s: {backlogRate:F0} mails/s, " +
+            $"{cpu.TotalMilliseconds * 1000 / mails:F0} µs of gateway CPU per mail (start-up included)");
         // The gateway sends one mail (the acknowledgement) per inbound mail here: no team address, no assignee.
         Console.WriteLine($"phase 1 against the ceiling: {backlogRate:F0} of {ceiling:F0} mails/s = {backlogRate / ceiling:P0} " +
             "(the ceiling divided by the 1 mail the gateway sends per inbound mail)");
@@ -67,6 +70,13 @@ internal static class EmailBench
         var toAck = rows.Select(r => (double)(r.Acked - phase2[r.ExternalId])).Order().ToList();
         Console.WriteLine($"phase 2 latency over {rows.Count} mails, SMTP accepted → ticket created: p50 {P(toTicket, 0.5):F0} ms, p99 {P(toTicket, 0.99):F0} ms; " +
             $"→ acknowledgement accepted by Postfix: p50 {P(toAck, 0.5):F0} ms, p99 {P(toAck, 0.99):F0} ms");
+        // Where the time goes: the mail stack's part (Postfix accepted → Dovecot wrote the file) and the gateway's.
+        var delivered = DeliveredAt($"/tmp/sg-mail/mail/{user}@sg.test");
+        var split = rows.Where(r => delivered.ContainsKey(r.ExternalId)).ToList();
+        var toMailbox = split.Select(r => (double)(delivered[r.ExternalId] - phase2[r.ExternalId])).Order().ToList();
+        var mailboxToTicket = split.Select(r => (double)(r.Created - delivered[r.ExternalId])).Order().ToList();
+        Console.WriteLine($"phase 2 split over {split.Count} mails, SMTP accepted → in the mailbox (Dovecot's file): p50 {P(toMailbox, 0.5):F0} ms, p99 {P(toMailbox, 0.99):F0} ms; " +
+            $"in the mailbox → ticket created: p50 {P(mailboxToTicket, 0.5):F0} ms, p99 {P(mailboxToTicket, 0.99):F0} ms");
         await host.StopAsync();
         return rows.Count == mails ? 0 : 1;
     }
@@ -152,6 +162,34 @@ internal static class EmailBench
             await Task.Delay(100);
         }
         throw new TimeoutException($"fewer than {count} acknowledgements after 10 minutes");
+    }
+
+    /// <summary>
+    /// When Dovecot wrote each mail, by Message-ID: a maildir file's name starts with the delivery's time,
+    /// "seconds.Mmicroseconds…" (the name is kept when the gateway moves it to the processed folder).
+    /// </summary>
+    private static Dictionary<string, long> DeliveredAt(string maildir)
+    {
+        var at = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!Directory.Exists(maildir))
+            return at;
+        foreach (var file in Directory.EnumerateFiles(maildir, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            var parts = name.Split('.');
+            if (parts.Length < 2 || !long.TryParse(parts[0], out var seconds) || !parts[1].StartsWith('M'))
+                continue;
+            var micros = long.TryParse(parts[1][1..].Split('P')[0], out var m) ? m : 0;
+            foreach (var line in File.ReadLines(file).TakeWhile(l => l.Length > 0))
+            {
+                if (line.StartsWith("Message-ID:", StringComparison.OrdinalIgnoreCase))
+                {
+                    at[line[11..].Trim().Trim('<', '>')] = (seconds * 1000) + (micros / 1000);
+                    break;
+                }
+            }
+        }
+        return at;
     }
 
     private static double P(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];

@@ -39,6 +39,20 @@ public sealed class InboundProcessor(
         return await EnqueueAsync(new Work(raw, false, cancellationToken));
     }
 
+    /// <summary>
+    /// Stores and processes payloads in the order given (a follow-up after the mail it answers), committed together:
+    /// all of them are decoded first, in parallel, then they go through the writer as one group.
+    /// </summary>
+    public async Task<IReadOnlyList<IngestResult>> IngestManyAsync(IReadOnlyList<RawInbound> raws, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(raws, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            async (raw, token) => await PrepareAsync(raw, token));
+        var works = raws.Select(raw => new Work(raw, false, cancellationToken)).ToList();
+        foreach (var work in works)
+            Enqueue(work);
+        return await Task.WhenAll(works.Select(DriveAsync));
+    }
+
     private async Task PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
     {
         if (!_normalizers.TryGetValue(raw.Format, out var normalizer))
@@ -59,11 +73,22 @@ public sealed class InboundProcessor(
     /// </summary>
     public Task<IngestResult> StoreAsync(RawInbound raw, CancellationToken cancellationToken) => EnqueueAsync(new Work(raw, true, cancellationToken));
 
-    private async Task<IngestResult> EnqueueAsync(Work work)
+    private Task<IngestResult> EnqueueAsync(Work work)
     {
-        var cancellationToken = work.CancellationToken;
+        Enqueue(work);
+        return DriveAsync(work);
+    }
+
+    private void Enqueue(Work work)
+    {
         Volatile.Write(ref _lastArrival, System.Diagnostics.Stopwatch.GetTimestamp());
         _queue.Enqueue(work);
+    }
+
+    /// <summary>Takes the writer until <paramref name="work"/> is committed, by this caller's batch or another's.</summary>
+    private async Task<IngestResult> DriveAsync(Work work)
+    {
+        var cancellationToken = work.CancellationToken;
         while (!work.Result.Task.IsCompleted)
         {
             List<Work> batch;

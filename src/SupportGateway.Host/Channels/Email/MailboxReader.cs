@@ -98,12 +98,13 @@ internal sealed class MailboxReader(
         var uids = await session.NewAsync(lastUid, cancellationToken);
         foreach (var batch in uids.Chunk(options.Value.FetchBatch))
         {
-            var handled = new List<UniqueId>();
-            foreach (var (uid, raw) in await session.FetchAsync(batch, cancellationToken))
+            var fetched = await session.FetchAsync(batch, cancellationToken);
+            var results = await processor.IngestManyAsync([.. fetched.Select(m => EmailNormalizer.ToRaw(mailbox.Name, m.Raw))], cancellationToken);
+            var handled = new List<UniqueId>(fetched.Count);
+            for (var i = 0; i < fetched.Count; i++)
             {
-                var result = await processor.IngestAsync(EmailNormalizer.ToRaw(mailbox.Name, raw), cancellationToken);
-                logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, uid.Id, result.Outcome, result.TicketNumber);
-                handled.Add(uid);
+                logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, fetched[i].Uid.Id, results[i].Outcome, results[i].TicketNumber);
+                handled.Add(fetched[i].Uid);
             }
             // Committed: now the server may forget the message.
             await session.ReleaseAsync(handled, cancellationToken);

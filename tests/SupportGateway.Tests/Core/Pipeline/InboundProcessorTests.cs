@@ -48,6 +48,20 @@ public sealed class InboundProcessorTests
     }
 
     [Test]
+    public async Task A_batch_is_processed_in_its_order_and_a_duplicate_inside_it_is_one_message()
+    {
+        var first = Messages.From("ext:b1", "Первая заявка");
+        var batch = new[] { first, Messages.From("ext:b2", "Second request"), first }.Select(InboundJsonNormalizer.ToRaw).ToList();
+
+        var results = await _processor.IngestManyAsync(batch, CancellationToken.None);
+
+        Assert.That(results.Select(r => r.Outcome).ToList(), Is.EqualTo(new[] { IngestOutcome.Created, IngestOutcome.Created, IngestOutcome.Duplicate }));
+        Assert.That(string.CompareOrdinal(results[0].TicketNumber, results[1].TicketNumber), Is.LessThan(0), "numbered in the order given");
+        Assert.That(results[2].TicketNumber, Is.EqualTo(results[0].TicketNumber));
+        Assert.That(await _core.CountAsync("messages WHERE direction = 'in'"), Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Same_external_id_twice_is_one_message()
     {
         var message = Messages.From("ext:1", "hello");
