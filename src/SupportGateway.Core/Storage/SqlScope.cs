@@ -9,7 +9,7 @@ public readonly record struct SqlScope(DbConnection Connection, DbTransaction? T
     public static implicit operator SqlScope(DbSession session) => new(session.Connection, session.Transaction, session.Cache);
 
     public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
-        new(sql, parameters, Transaction, cancellationToken: cancellationToken);
+        new(Connection is Npgsql.NpgsqlConnection ? PostgresDialect.Adapt(sql) : sql, parameters, Transaction, cancellationToken: cancellationToken);
 
     public Task<int> ExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken) =>
         Cache?.Bind(sql, parameters, Transaction) is { } prepared
