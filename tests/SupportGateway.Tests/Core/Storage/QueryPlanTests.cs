@@ -42,7 +42,7 @@ public sealed partial class QueryPlanTests
 
         var statements = database.WriterStatements.ToList();
         Assert.That(statements, Has.Count.GreaterThan(10), "the workload ran through the writer");
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(core.Directory, "test.db")}");
+        await using var connection = new SqliteConnection(core.ConnectionString);
         await connection.OpenAsync();
         var scans = new List<string>();
         // An INSERT … VALUES reads nothing itself. Its plan lists the foreign-key look-ups into child tables that SQLite
