@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test assembly, showing each test as it finishes, and ends with the corpus scores and one line:
 # "N passed, N failed, N skipped" (tests/summarize.sh).
-# Installs what the tests need when it is missing: Debian's Chromium for the browser tests, and
-# Postfix and Dovecot (tests/mail-servers.sh) for the mail tests.
+# Installs what the tests need when it is missing: Debian's Chromium for the browser tests,
+# Postfix and Dovecot (tests/mail-servers.sh) for the mail tests, and PostgreSQL 15 (tests/postgres.sh) for the
+# store and pipeline tests, which run on SQLite and on PostgreSQL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,11 @@ fi
 log "starting Postfix and Dovecot"
 bash tests/mail-servers.sh start || { echo "0 passed, 1 failed"; exit 1; }
 export SG_MAIL_SERVERS_STARTED=1
-trap 'bash tests/mail-servers.sh stop' EXIT
+trap 'bash tests/mail-servers.sh stop; bash tests/postgres.sh stop' EXIT
+
+log "starting PostgreSQL"
+SG_POSTGRES_CONNECTION=$(bash tests/postgres.sh start) || { echo "0 passed, 1 failed"; exit 1; }
+export SG_POSTGRES_CONNECTION
 
 log "building"
 dotnet build SupportGateway.sln -c Release -nologo -clp:ErrorsOnly -v:quiet || { echo "0 passed, 1 failed"; exit 1; }

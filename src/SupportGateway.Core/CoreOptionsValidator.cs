@@ -9,8 +9,26 @@ namespace SupportGateway.Core;
 public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IValidateOptions<TicketOptions>, IValidateOptions<OutboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options) => Collect(
-        options.Provider is "sqlite" ? null : $"{StorageOptions.Section}:Provider: '{options.Provider}' is not supported (use 'sqlite')",
-        string.IsNullOrWhiteSpace(options.ConnectionString) ? $"{StorageOptions.Section}:ConnectionString: must not be empty" : null);
+        options.Provider is "sqlite" or "postgresql" ? null
+            : $"{StorageOptions.Section}:Provider: '{options.Provider}' is not supported (use {SqlDialect.Providers})",
+        string.IsNullOrWhiteSpace(options.ConnectionString) ? $"{StorageOptions.Section}:ConnectionString: must not be empty"
+            : ConnectionStringError(options));
+
+    /// <summary>A connection string the provider cannot read, named without its value (it may hold a password).</summary>
+    private static string? ConnectionStringError(StorageOptions options)
+    {
+        try
+        {
+            _ = options.Provider == "postgresql"
+                ? new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString).ToString()
+                : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(options.ConnectionString).ToString();
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return $"{StorageOptions.Section}:ConnectionString: not a {options.Provider} connection string ({ex.Message.Split('\n')[0].Trim()})";
+        }
+    }
 
     public ValidateOptionsResult Validate(string? name, TicketOptions options) => Collect(
         string.IsNullOrWhiteSpace(options.NumberPrefix) || !options.NumberPrefix.All(char.IsAsciiLetterOrDigit)

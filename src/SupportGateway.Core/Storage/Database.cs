@@ -6,19 +6,14 @@ namespace SupportGateway.Core.Storage;
 /// <summary>Opens connections and write sessions for the configured engine.</summary>
 public sealed class Database : IAsyncDisposable
 {
-    private readonly string _connectionString;
     private readonly SemaphoreSlim? _writerGate;
 
     static Database() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
     public Database(StorageOptions options)
     {
-        Dialect = options.Provider.ToLowerInvariant() switch
-        {
-            "sqlite" => new SqliteDialect(),
-            _ => throw new NotSupportedException($"Storage provider '{options.Provider}' is not supported; use 'sqlite'."),
-        };
-        _connectionString = options.ConnectionString;
+        Dialect = SqlDialect.For(options.Provider, options.ConnectionString)
+            ?? throw new NotSupportedException($"Storage provider '{options.Provider}' is not supported; use {SqlDialect.Providers}.");
         _writerGate = Dialect.SingleWriter ? new SemaphoreSlim(1, 1) : null;
     }
 
@@ -26,7 +21,7 @@ public sealed class Database : IAsyncDisposable
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = Dialect.CreateConnection(_connectionString);
+        var connection = Dialect.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);
@@ -109,11 +104,13 @@ public sealed class Database : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_writerGate is null)
-            return;
-        await _writerGate.WaitAsync();
-        await ResetWriterAsync();
-        _writerGate.Release();
+        if (_writerGate is not null)
+        {
+            await _writerGate.WaitAsync();
+            await ResetWriterAsync();
+            _writerGate.Release();
+        }
+        await Dialect.DisposeAsync();
     }
 }
 
@@ -133,7 +130,7 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
     public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
-        new(sql, parameters, Transaction, cancellationToken: cancellationToken);
+        new SqlScope(Connection, Transaction).Command(sql, parameters, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,11 +1,22 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace SupportGateway.Core.Storage;
 
 /// <summary>The few places where SQLite and PostgreSQL differ. Everything else is shared SQL.</summary>
-public abstract class SqlDialect
+public abstract class SqlDialect : IAsyncDisposable
 {
+    public const string Providers = "'sqlite' or 'postgresql'";
+
+    /// <summary>The dialect of a configured provider; null for one this gateway does not know.</summary>
+    public static SqlDialect? For(string provider, string connectionString) => provider.ToLowerInvariant() switch
+    {
+        "sqlite" => new SqliteDialect(connectionString),
+        "postgresql" => new PostgresDialect(connectionString),
+        _ => null,
+    };
+
     public abstract string Name { get; }
 
     /// <summary>True when the engine allows one writer at a time; writes then queue in-process instead of spinning on SQLITE_BUSY.</summary>
@@ -14,17 +25,32 @@ public abstract class SqlDialect
     /// <summary>Suffix for a claim sub-select, e.g. <c>FOR UPDATE SKIP LOCKED</c>.</summary>
     public abstract string SkipLocked { get; }
 
-    public abstract string Greatest(string left, string right);
-
-    /// <summary>Replaces migration tokens: <c>{{id}}</c> (generated key), <c>{{key}}</c> (given key), <c>{{blob}}</c>, <c>{{bool}}</c>, <c>{{without_rowid}}</c>.</summary>
+    /// <summary>
+    /// Replaces migration tokens: <c>{{id}}</c> (generated key), <c>{{key}}</c> (given key), <c>{{blob}}</c>, <c>{{bool}}</c>,
+    /// <c>{{without_rowid}}</c>, <c>{{ticket_sequence}}</c> (what numbers tickets where the engine has sequences).
+    /// </summary>
     public abstract string Translate(string migrationSql);
 
-    public abstract DbConnection CreateConnection(string connectionString);
+    /// <summary>The next ticket sequence value (a scalar), at least <c>@start</c>.</summary>
+    public abstract string NextTicketSql { get; }
+
+    /// <summary>Run by the migrator with <c>@start</c> where the next value does not already honour it; null where it does.</summary>
+    public virtual string? StartTicketsSql => null;
+
+    public abstract DbConnection CreateConnection();
 
     public virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Holds off every other migrator of the same database until the returned handle is disposed: instances started
+    /// together apply each migration once. <paramref name="connection"/> stays open meanwhile.
+    /// </summary>
+    public abstract Task<IAsyncDisposable> LockMigrationsAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-public sealed class SqliteDialect : SqlDialect
+public sealed class SqliteDialect(string connectionString) : SqlDialect
 {
     public override string Name => "sqlite";
 
@@ -32,21 +58,39 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string SkipLocked => "";
 
-    public override string Greatest(string left, string right) => $"MAX({left}, {right})";
-
     public override string Translate(string migrationSql) => migrationSql
         .Replace("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal)
         .Replace("{{key}}", "INTEGER PRIMARY KEY", StringComparison.Ordinal)
         .Replace("{{without_rowid}}", " WITHOUT ROWID", StringComparison.Ordinal)
         .Replace("{{blob}}", "BLOB", StringComparison.Ordinal)
-        .Replace("{{bool}}", "INTEGER", StringComparison.Ordinal);
+        .Replace("{{bool}}", "INTEGER", StringComparison.Ordinal)
+        // The counters row numbers tickets (see NextTicketSql).
+        .Replace("{{ticket_sequence}}", "", StringComparison.Ordinal);
+
+    public override string NextTicketSql => "UPDATE counters SET value = MAX(value + 1, @start) WHERE name = 'ticket' RETURNING value";
+
+    /// <summary>The writer gate and SQLite's own file lock serialise migrators; WAL is set before the first one.</summary>
+    public override async Task<IAsyncDisposable> LockMigrationsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return NoLock.Instance;
+    }
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// A connection with foreign keys and pooling on. The configured string is completed, and the database's folder
     /// made, once per string: connections are opened for every read, and doing both each time was a parse, a stat and
     /// a mkdir per query.
     /// </summary>
-    public override DbConnection CreateConnection(string connectionString) =>
+    public override DbConnection CreateConnection() =>
         new SqliteConnection(Completed.GetOrAdd(connectionString, static configured =>
         {
             var builder = new SqliteConnectionStringBuilder(configured) { ForeignKeys = true, Pooling = true };

@@ -22,7 +22,7 @@ public readonly record struct SqlScope(DbConnection Connection, DbTransaction? T
     }
 
     public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
-        new(sql, parameters, Transaction, cancellationToken: cancellationToken);
+        new(Connection is Npgsql.NpgsqlConnection ? PostgresDialect.Adapt(sql) : sql, parameters, Transaction, cancellationToken: cancellationToken);
 
     public Task<int> ExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken) =>
         Bind(sql, parameters) is { } prepared

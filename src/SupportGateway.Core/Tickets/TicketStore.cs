@@ -45,11 +45,12 @@ public sealed class TicketStore(Database database)
         WHERE id = @Id
         """;
 
-    /// <summary>Takes the next sequence value. The UPDATE holds the row lock; the primary key is the final guard.</summary>
+    /// <summary>
+    /// Takes the next sequence value: SQLite's UPDATE holds the row lock, PostgreSQL's sequence is shared by every
+    /// instance without one; the primary key is the final guard.
+    /// </summary>
     public Task<long> NextSequenceAsync(DbSession session, long start, CancellationToken cancellationToken) =>
-        new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(
-            $"UPDATE counters SET value = {database.Dialect.Greatest("value + 1", "@start")} WHERE name = 'ticket' RETURNING value",
-            new { start }, cancellationToken);
+        new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(database.Dialect.NextTicketSql, new { start }, cancellationToken);
 
     public Task InsertAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
         db.ExecuteAsync(InsertSql, ticket, cancellationToken);

@@ -60,6 +60,9 @@ internal static class GatewayCli
         deadLetters.Subcommands.Add(list);
         deadLetters.Subcommands.Add(replay);
         root.Subcommands.Add(deadLetters);
+        var migrate = new Command("migrate", "Bring the database schema up to date and list what was applied (the gateway also does it at start).");
+        migrate.SetAction((_, ct) => WithHostAsync(ct, MigrateAsync));
+        root.Subcommands.Add(migrate);
         root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(HealthCheckCommand.Create());
         root.Subcommands.Add(MailCommands.Create());
@@ -137,6 +140,18 @@ internal static class GatewayCli
                 Console.Error.WriteLine($"error: {line}");
             return 2;
         }
+    }
+
+    private static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var applied = await services.GetRequiredService<Migrator>().MigrateAsync(ct);
+        var engine = services.GetRequiredService<Database>().Dialect.Name;
+        foreach (var name in applied)
+            Console.WriteLine($"applied {name}");
+        Console.WriteLine(applied.Count == 0
+            ? $"The {engine} schema is up to date; nothing to apply."
+            : $"Applied {applied.Count} migration{(applied.Count == 1 ? "" : "s")} to the {engine} database.");
+        return 0;
     }
 
     private static async Task<int> ListDeadLettersAsync(IServiceProvider services, CancellationToken ct)

@@ -8,31 +8,44 @@ using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Tests.Support;
 
-/// <summary>The ticket core on a fresh SQLite file, without a web host: for pipeline and store tests.</summary>
+/// <summary>The ticket core on a fresh database (SQLite by default), without a web host: for pipeline and store tests.</summary>
 internal sealed class CoreHarness : IAsyncDisposable
 {
     private readonly IHost _host;
+    private readonly TestDatabase _database;
+    private readonly bool _ownsDatabase;
 
-    private CoreHarness(IHost host, string directory)
+    private CoreHarness(IHost host, TestDatabase database, bool ownsDatabase)
     {
         _host = host;
-        Directory = directory;
+        _database = database;
+        _ownsDatabase = ownsDatabase;
     }
 
-    public string Directory { get; }
+    public StorageEngine Engine => _database.Engine;
+
+    public string ConnectionString => _database.ConnectionString;
 
     public IServiceProvider Services => _host.Services;
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<CoreHarness> StartAsync(Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null)
+    public static Task<CoreHarness> StartAsync(Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null) =>
+        StartAsync(StorageEngine.Sqlite, configure, settings);
+
+    /// <summary>The core on a fresh database of <paramref name="engine"/>: a fixture runs once per engine with it.</summary>
+    public static async Task<CoreHarness> StartAsync(StorageEngine engine, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null) =>
+        await StartAsync(await TestDatabase.CreateAsync(engine), ownsDatabase: true, configure, settings);
+
+    /// <summary>A core on a database that another core may share (several instances on one PostgreSQL database); the caller drops it.</summary>
+    public static Task<CoreHarness> StartOnAsync(TestDatabase database, Action<IServiceCollection>? configure = null) =>
+        StartAsync(database, ownsDatabase: false, configure, null);
+
+    private static async Task<CoreHarness> StartAsync(TestDatabase database, bool ownsDatabase, Action<IServiceCollection>? configure,
+        IDictionary<string, string?>? settings)
     {
-        var directory = TempDirectory.Create();
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["SupportGateway:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "test.db")}",
-        });
+        builder.Configuration.AddInMemoryCollection(database.Settings);
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
@@ -43,8 +56,18 @@ internal sealed class CoreHarness : IAsyncDisposable
         builder.Services.AddSingleton<OutboxDispatcher>();
         configure?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
-        return new CoreHarness(host, directory);
+        try
+        {
+            await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        }
+        catch
+        {
+            host.Dispose();
+            if (ownsDatabase)
+                await database.DisposeAsync();
+            throw;
+        }
+        return new CoreHarness(host, database, ownsDatabase);
     }
 
     public async Task<SqlScope> ReadAsync()
@@ -63,9 +86,8 @@ internal sealed class CoreHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _host.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        TempDirectory.Delete(Directory);
-        await Task.CompletedTask;
+        if (_ownsDatabase)
+            await _database.DisposeAsync();
     }
 }
 

@@ -6,7 +6,9 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Core.Outbox;
 
-public sealed class OutboxDispatcherTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class OutboxDispatcherTests(StorageEngine engine)
 {
     // NUnit shares one fixture instance between tests: everything stateful is made in SetUp.
     private ManualTime _time = null!;
@@ -20,14 +22,20 @@ public sealed class OutboxDispatcherTests
     {
         _time = new ManualTime(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         _sender = new ScriptedSender();
-        _core = await CoreHarness.StartAsync(s => s.AddSingleton<TimeProvider>(_time),
+        _core = await CoreHarness.StartAsync(engine, s => s.AddSingleton<TimeProvider>(_time),
             new Dictionary<string, string?> { ["SupportGateway:Outbox:MaxAttempts"] = "3" });
         _dispatcher = _core.Get<OutboxDispatcher>();
         _ticketId = (await _core.Get<InboundProcessor>().IngestAsync(Messages.From("ext:1", "hello"), CancellationToken.None)).TicketId!.Value;
     }
 
     [TearDown]
-    public async Task TearDown() => await _core.DisposeAsync();
+    public async Task TearDown()
+    {
+        // Null when SetUp failed (no PostgreSQL cluster): its message is the one to read.
+        if (_core is not null)
+            await _core.DisposeAsync();
+        _core = null!;
+    }
 
     private Task<int> DispatchAsync() => _dispatcher.DispatchDueAsync(_sender, _dispatcher.BuildPipeline("api"), CancellationToken.None);
 

@@ -6,7 +6,9 @@ using SupportGateway.Tests.Support;
 namespace SupportGateway.Tests.Core.Pipeline;
 
 /// <summary>Files fetched again after their message was stored: backoff, a bounded number of tries, and work that outlives a process.</summary>
-public sealed class FileRetryWorkerTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class FileRetryWorkerTests(StorageEngine engine)
 {
     private ManualTime _time = null!;
     private ScriptedSource _source = null!;
@@ -17,7 +19,7 @@ public sealed class FileRetryWorkerTests
     {
         _time = new ManualTime(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         _source = new ScriptedSource();
-        _core = await CoreHarness.StartAsync(s =>
+        _core = await CoreHarness.StartAsync(engine, s =>
         {
             s.AddSingleton<TimeProvider>(_time);
             s.AddSingleton<IFileSource>(_source);
@@ -30,7 +32,13 @@ public sealed class FileRetryWorkerTests
     }
 
     [TearDown]
-    public async Task TearDown() => await _core.DisposeAsync();
+    public async Task TearDown()
+    {
+        // Null when SetUp failed (no PostgreSQL cluster): its message is the one to read.
+        if (_core is not null)
+            await _core.DisposeAsync();
+        _core = null!;
+    }
 
     /// <summary>A worker as a fresh process would have it: nothing in memory, only the database.</summary>
     private FileRetryWorker Worker() => ActivatorUtilities.CreateInstance<FileRetryWorker>(_core.Services);

@@ -6,7 +6,9 @@ using SupportGateway.Tests.Support;
 namespace SupportGateway.Tests.Core.Pipeline;
 
 /// <summary>Who may continue a ticket, and what a follow-up does to a closed one.</summary>
-public sealed class FollowUpTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class FollowUpTests(StorageEngine engine)
 {
     private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
     private CoreHarness _core = null!;
@@ -16,7 +18,7 @@ public sealed class FollowUpTests
     [SetUp]
     public async Task SetUp()
     {
-        _core = await CoreHarness.StartAsync(services => services.AddSingleton<TimeProvider>(_time), new Dictionary<string, string?>
+        _core = await CoreHarness.StartAsync(engine, services => services.AddSingleton<TimeProvider>(_time), new Dictionary<string, string?>
         {
             ["SupportGateway:Organisations:0:AccountNumber"] = "ACME-001",
             ["SupportGateway:Organisations:0:Domains:0"] = "acme.ru",
@@ -26,7 +28,13 @@ public sealed class FollowUpTests
     }
 
     [TearDown]
-    public async Task TearDown() => await _core.DisposeAsync();
+    public async Task TearDown()
+    {
+        // Null when SetUp failed (no PostgreSQL cluster): its message is the one to read.
+        if (_core is not null)
+            await _core.DisposeAsync();
+        _core = null!;
+    }
 
     [Test]
     public async Task People_in_copy_may_follow_up_and_strangers_get_a_new_ticket()

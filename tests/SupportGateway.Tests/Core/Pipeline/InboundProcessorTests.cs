@@ -5,7 +5,9 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Core.Pipeline;
 
-public sealed class InboundProcessorTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class InboundProcessorTests(StorageEngine engine)
 {
     private CoreHarness _core = null!;
     private InboundProcessor _processor = null!;
@@ -13,12 +15,18 @@ public sealed class InboundProcessorTests
     [SetUp]
     public async Task SetUp()
     {
-        _core = await CoreHarness.StartAsync();
+        _core = await CoreHarness.StartAsync(engine);
         _processor = _core.Get<InboundProcessor>();
     }
 
     [TearDown]
-    public async Task TearDown() => await _core.DisposeAsync();
+    public async Task TearDown()
+    {
+        // Null when SetUp failed (no PostgreSQL cluster): its message is the one to read.
+        if (_core is not null)
+            await _core.DisposeAsync();
+        _core = null!;
+    }
 
     [Test]
     public async Task New_message_opens_a_ticket_with_an_ack_in_the_outbox()
@@ -144,7 +152,7 @@ public sealed class InboundProcessorTests
     public async Task Failing_filter_parks_the_payload_and_replay_processes_it_once_fixed()
     {
         var breaker = new BreakingFilter { Broken = true };
-        await using var core = await CoreHarness.StartAsync(s => s.AddSingleton<IInboundFilter>(breaker));
+        await using var core = await CoreHarness.StartAsync(engine, s => s.AddSingleton<IInboundFilter>(breaker));
         var processor = core.Get<InboundProcessor>();
 
         var parked = await processor.IngestAsync(Messages.From("ext:1", "hello"), CancellationToken.None);

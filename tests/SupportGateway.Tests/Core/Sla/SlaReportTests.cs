@@ -10,30 +10,39 @@ namespace SupportGateway.Tests.Core.Sla;
 
 /// <summary>The report on tickets moved through the real gateway; every expected figure is worked out by hand in <see cref="SlaReportScenario"/>.</summary>
 [NonParallelizable]
-public sealed class SlaReportTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class SlaReportTests(StorageEngine engine)
 {
     private static readonly DateTimeZone Moscow = DateTimeZoneProviders.Tzdb["Europe/Moscow"];
 
-    private GatewayFactory _gateway = null!;
+    private TestDatabase? _database;
+    private GatewayFactory? _gateway;
     private IReadOnlyDictionary<string, string> _numbers = null!;
 
     [OneTimeSetUp]
     public async Task Seed()
     {
         var clock = SlaReportScenario.NewClock();
-        _gateway = SlaReportScenario.NewGateway(clock);
+        _database = await TestDatabase.CreateAsync(engine);
+        _gateway = SlaReportScenario.NewGateway(clock, settings: _database.Settings);
         _numbers = await SlaReportScenario.SeedAsync(_gateway, clock);
     }
 
     [OneTimeTearDown]
-    public void Stop() => _gateway.Dispose();
+    public async Task Stop()
+    {
+        _gateway?.Dispose();
+        if (_database is not null)
+            await _database.DisposeAsync();
+    }
 
     private async Task<SlaReportResult> RunAsync(string? from, string? to, string? organisation = null)
     {
         var parse = SlaReportRequest.Parse(from, to, organisation, Moscow, Instant.FromDateTimeOffset(SlaReportScenario.End));
         Assert.That(parse.Error, Is.Null);
-        await using var connection = await _gateway.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
-        return await _gateway.Services.GetRequiredService<SlaReport>().RunAsync(new SqlScope(connection), parse.Request!, CancellationToken.None);
+        await using var connection = await _gateway!.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
+        return await _gateway!.Services.GetRequiredService<SlaReport>().RunAsync(new SqlScope(connection), parse.Request!, CancellationToken.None);
     }
 
     private static SlaReportLine Line(double? resolutionMedian, double? resolutionP90, double? closureMedian, double? closureP90,

@@ -48,7 +48,7 @@ public sealed partial class QueryPlanTests
         SqlScope.Observed.Value = null;
         Assert.That(await core.CountAsync("inbound WHERE state = 'pending'"), Is.Zero);
         Assert.That(statements, Has.Count.GreaterThan(10), "the workload ran through the writer");
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(core.Directory, "test.db")}");
+        await using var connection = new SqliteConnection(core.ConnectionString);
         await connection.OpenAsync();
         var tables = (await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table'")).ToHashSet();
         // A partial index holds only the rows its condition selects (the unprocessed inbound rows), not the history.

@@ -4,7 +4,9 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Core.Tickets;
 
-public sealed class TicketServiceTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class TicketServiceTests(StorageEngine engine)
 {
     private CoreHarness _core = null!;
     private TicketService _service = null!;
@@ -13,13 +15,19 @@ public sealed class TicketServiceTests
     [SetUp]
     public async Task SetUp()
     {
-        _core = await CoreHarness.StartAsync();
+        _core = await CoreHarness.StartAsync(engine);
         _service = _core.Get<TicketService>();
         _number = (await _core.Get<InboundProcessor>().IngestAsync(Messages.From("ext:1", "VPN is down"), CancellationToken.None)).TicketNumber!;
     }
 
     [TearDown]
-    public async Task TearDown() => await _core.DisposeAsync();
+    public async Task TearDown()
+    {
+        // Null when SetUp failed (no PostgreSQL cluster): its message is the one to read.
+        if (_core is not null)
+            await _core.DisposeAsync();
+        _core = null!;
+    }
 
     [Test]
     public async Task First_public_reply_takes_the_ticket_in_progress_and_queues_delivery()

@@ -5,8 +5,11 @@ using SupportGateway.Tests.Support;
 
 namespace SupportGateway.Tests.Host.Api;
 
-public sealed class AgentApiTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class AgentApiTests(StorageEngine engine)
 {
+    private TestDatabase? _database;
     private GatewayFactory _gateway = null!;
     private HttpClient _agent = null!;
     private string _number = "";
@@ -14,17 +17,21 @@ public sealed class AgentApiTests
     [SetUp]
     public async Task SetUp()
     {
-        _gateway = new GatewayFactory();
+        _database = await TestDatabase.CreateAsync(engine);
+        _gateway = new GatewayFactory(_database.Settings);
         _agent = _gateway.Agent();
         using var intake = _gateway.Intake();
         _number = await _gateway.FileRequestAsync(intake, "Почта не уходит");
     }
 
     [TearDown]
-    public void TearDown()
+    public async Task TearDown()
     {
-        _agent.Dispose();
-        _gateway.Dispose();
+        _agent?.Dispose();
+        _gateway?.Dispose();
+        if (_database is not null)
+            await _database.DisposeAsync();
+        _database = null;
     }
 
     [TestCase(null)]
@@ -104,7 +111,7 @@ public sealed class AgentApiTests
         var health = await client.GetStringAsync("/healthz");
         var openApi = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
-        Assert.That(health, Does.Contain("webchat: up").And.Contain("api: up").And.Contain("storage: up (sqlite)").And.Contain("outbox: "));
+        Assert.That(health, Does.Contain("webchat: up").And.Contain("api: up").And.Contain($"storage: up ({_database!.Provider})").And.Contain("outbox: "));
         var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.That(paths, Is.SupersetOf(new[] { "/api/v1/requests", "/api/v1/requests/{ticketNumber}/messages", "/api/v1/tickets", "/api/v1/tickets/{number}" }));
     }

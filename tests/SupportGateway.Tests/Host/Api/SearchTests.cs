@@ -24,10 +24,12 @@ public sealed class SearchTests
     private static async Task<string[]> SubjectsAsync(HttpClient agent, string q) =>
         [.. (await agent.GetFromJsonAsync<JsonElement[]>($"/api/v1/tickets?q={Uri.EscapeDataString(q)}"))!.Select(t => t.GetProperty("subject").GetString()!)];
 
-    [Test]
-    public async Task Cyrillic_queries_find_subjects_whatever_their_case_and_yo()
+    [TestCase(StorageEngine.Sqlite)]
+    [TestCase(StorageEngine.Postgres)]
+    public async Task Cyrillic_queries_find_subjects_whatever_their_case_and_yo(StorageEngine engine)
     {
-        using var gateway = new GatewayFactory();
+        await using var database = await TestDatabase.CreateAsync(engine);
+        using var gateway = new GatewayFactory(database.Settings);
         using var intake = gateway.Intake();
         using var agent = gateway.Agent();
         await gateway.FileRequestAsync(intake, "Отчёт не выгружается");

@@ -11,7 +11,9 @@ namespace SupportGateway.Tests.Host.Sla;
 /// Service levels through the agent API, with the clock moved by hand: the ticket's <c>sla</c>, the lists by
 /// urgency, the pause while waiting for the customer, and auto-close.
 /// </summary>
-public sealed class ServiceLevelTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class ServiceLevelTests(StorageEngine engine)
 {
     // Wednesday 2 December 2026, 09:00 in Moscow.
     private static readonly DateTimeOffset Opening = new(2026, 12, 2, 9, 0, 0, TimeSpan.FromHours(3));
@@ -21,21 +23,30 @@ public sealed class ServiceLevelTests
     private HttpClient _agent = null!;
     private HttpClient _intake = null!;
 
+    private TestDatabase? _database;
+
     [SetUp]
-    public void SetUp()
+    public async Task SetUp()
     {
         _time = new ManualTime(Opening);
-        _gateway = new GatewayFactory(OfficeHours(), time: _time);
+        _database = await TestDatabase.CreateAsync(engine);
+        var settings = OfficeHours();
+        foreach (var (key, value) in _database.Settings)
+            settings[key] = value;
+        _gateway = new GatewayFactory(settings, time: _time);
         _agent = _gateway.Agent();
         _intake = _gateway.Intake();
     }
 
     [TearDown]
-    public void TearDown()
+    public async Task TearDown()
     {
-        _agent.Dispose();
-        _intake.Dispose();
-        _gateway.Dispose();
+        _agent?.Dispose();
+        _intake?.Dispose();
+        _gateway?.Dispose();
+        if (_database is not null)
+            await _database.DisposeAsync();
+        _database = null;
     }
 
     /// <summary>Every day 09:00–18:00 in Moscow, medium 9 business hours (one working day), emergency 1, warning at 75 %.</summary>
