@@ -34,6 +34,7 @@ internal static class EmailBench
         }
         Console.WriteLine($"SupportGateway e-mail benchmark: {mails} mails into a stopped gateway, then {mails} at {rate}/s while it runs; Postfix and Dovecot on loopback, SQLite, {Environment.ProcessorCount} cores");
         var ceiling = await MailStackCeilingAsync(mails);
+        await WarmUpAsync(smtp, Path.Combine(directory, "warm-up.db"), Math.Min(mails, 300));
 
         var accepted = new Dictionary<string, long>();
         var clock = Stopwatch.StartNew();
@@ -48,7 +49,7 @@ internal static class EmailBench
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var backlogRate = mails * 1000.0 / (backlogDone - started);
         Console.WriteLine($"phase 1: backlog of {mails} read, ticketed and acknowledged in {(backlogDone - started) / 1000.0:F1} s: {backlogRate:F0} mails/s, " +
-            $"{cpu.TotalMilliseconds * 1000 / mails:F0} µs of gateway CPU per mail (start-up included)");
+            $"{cpu.TotalMilliseconds * 1000 / mails:F0} µs of gateway CPU per mail");
         // The gateway sends one mail (the acknowledgement) per inbound mail here: no team address, no assignee.
         Console.WriteLine($"phase 1 against the ceiling: {backlogRate:F0} of {ceiling:F0} mails/s = {backlogRate / ceiling:P0} " +
             "(the ceiling divided by the 1 mail the gateway sends per inbound mail)");
@@ -62,9 +63,10 @@ internal static class EmailBench
 
         await using var connection = new SqliteConnection($"Data Source={database}");
         var rows = (await connection.QueryAsync<(string ExternalId, long Created, long Acked)>("""
+            -- CROSS JOIN keeps this order in SQLite: each mail, then its ticket and its acknowledgement by index.
             SELECT i.external_id, t.created_at, o.sent_at FROM inbound i
-            JOIN tickets t ON t.id = i.ticket_id
-            JOIN outbox o ON o.ticket_id = t.id AND o.channel = 'email' AND o.state = 'sent'
+            CROSS JOIN tickets t CROSS JOIN outbox o
+            WHERE t.id = i.ticket_id AND o.ticket_id = t.id AND o.channel = 'email' AND o.state = 'sent'
             """)).Where(r => phase2.ContainsKey(r.ExternalId)).ToList();
         var toTicket = rows.Select(r => (double)(r.Created - phase2[r.ExternalId])).Order().ToList();
         var toAck = rows.Select(r => (double)(r.Acked - phase2[r.ExternalId])).Order().ToList();
@@ -78,7 +80,25 @@ internal static class EmailBench
         Console.WriteLine($"phase 2 split over {split.Count} mails, SMTP accepted → in the mailbox (Dovecot's file): p50 {P(toMailbox, 0.5):F0} ms, p99 {P(toMailbox, 0.99):F0} ms; " +
             $"in the mailbox → ticket created: p50 {P(mailboxToTicket, 0.5):F0} ms, p99 {P(mailboxToTicket, 0.99):F0} ms");
         await host.StopAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
         return rows.Count == mails ? 0 : 1;
+    }
+
+    /// <summary>
+    /// A gateway that has run for a while has its hot code compiled: a first gateway in this process handles some
+    /// mail on a mailbox of its own, so the figures below are the steady state, not the JIT's first minute.
+    /// </summary>
+    private static async Task WarmUpAsync(MailKit.Net.Smtp.SmtpClient smtp, string database, int mails)
+    {
+        var user = "supportwarmup" + Guid.NewGuid().ToString("N")[..8];
+        var clock = Stopwatch.StartNew();
+        using var host = BuildHost(database, user);
+        await host.StartAsync();
+        await DeliverAsync(smtp, user, 0, mails, [], rate: 0);
+        await WaitForAcksAsync(database, mails);
+        await host.StopAsync();
+        Console.WriteLine($"warm-up: {mails} mails through a gateway on a mailbox of its own in {clock.Elapsed.TotalSeconds:F1} s (its code compiled, as in a gateway that has been running)");
     }
 
     /// <summary>
