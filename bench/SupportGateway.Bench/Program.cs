@@ -1,4 +1,6 @@
 // Ingest benchmark: dotnet run -c Release --project bench/SupportGateway.Bench -- [--messages N] [--concurrency N]
+//                   [--postgres "Host=…;Username=…"] runs it on a fresh database of that server (created and dropped),
+//                   after that server's commit ceiling for bare one-row transactions at the same concurrency
 // MIME benchmark:   dotnet run -c Release --project bench/SupportGateway.Bench -- mime [--rounds N]
 // IMAP benchmark:   bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- imap [--messages N] [--rounds N]
 // Webhook benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- webhook [--seconds N] [--rate N] [--connections N]
@@ -40,10 +42,12 @@ var warmup = Option("--warmup", 5_000);
 
 var directory = Path.Combine(Path.GetTempPath(), $"sg-bench-{Guid.NewGuid():N}");
 Directory.CreateDirectory(directory);
+var postgres = Array.IndexOf(args, "--postgres") is var pgAt and >= 0 && pgAt + 1 < args.Length ? await PostgresBench.CreateAsync(args[pgAt + 1], concurrency) : null;
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
 {
-    ["SupportGateway:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "bench.db")}",
+    ["SupportGateway:Storage:Provider"] = postgres is null ? "sqlite" : "postgresql",
+    ["SupportGateway:Storage:ConnectionString"] = postgres?.ConnectionString ?? $"Data Source={Path.Combine(directory, "bench.db")}",
 });
 builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
 builder.AddTicketCore();
@@ -53,7 +57,7 @@ using var host = builder.Build();
 await host.StartAsync();
 var processor = host.Services.GetRequiredService<InboundProcessor>();
 
-Console.WriteLine($"SupportGateway ingest benchmark: {messages} messages after {warmup} warm-up, concurrency {concurrency}, SQLite WAL, {Environment.ProcessorCount} cores");
+Console.WriteLine($"SupportGateway ingest benchmark: {messages} messages after {warmup} warm-up, concurrency {concurrency}, {(postgres is null ? "SQLite WAL" : "PostgreSQL")}, {Environment.ProcessorCount} cores");
 var plan = Plan(warmup + messages);
 var tickets = new string?[plan.Length];
 for (var i = 0; i < warmup; i++)
@@ -90,9 +94,13 @@ Console.WriteLine($"mix: {messages - followUps} new requests, {followUps} follow
 Console.WriteLine($"throughput: {messages / clock.Elapsed.TotalSeconds:F0} messages/s ({clock.Elapsed.TotalSeconds:F2} s)");
 Console.WriteLine($"latency per message: p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms, p99.9 {P(0.999):F2} ms, max {latencies[^1]:F2} ms");
 Console.WriteLine(gcLine);
+if (postgres is not null)
+    Console.WriteLine($"against PostgreSQL's commit ceiling: {messages / clock.Elapsed.TotalSeconds:F0} of {postgres.Ceiling:F0} transactions/s = {messages / clock.Elapsed.TotalSeconds / postgres.Ceiling:P0}");
 await host.StopAsync();
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.Delete(directory, recursive: true);
+if (postgres is not null)
+    await postgres.DropAsync();
 return 0;
 
 int Option(string name, int fallback)
