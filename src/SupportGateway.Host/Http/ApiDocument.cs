@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.OpenApi;
+
+namespace SupportGateway.Host.Http;
+
+/// <summary>
+/// What the OpenAPI document (<c>/openapi/v1.json</c>) says of each endpoint beyond its route: the codes it answers
+/// with, errors as RFC 7807 problem details, and the bodies it reads. Endpoints that read their body themselves
+/// (to check signatures on the raw bytes, or to answer every JSON error precisely) declare it here.
+/// </summary>
+internal static class ApiDocument
+{
+    public const string ProblemJson = "application/problem+json";
+
+    /// <summary>A POST that reads nothing from its body says so, so that a body left undescribed is seen as a mistake.</summary>
+    public sealed record NoBody;
+
+    /// <summary>A text answer; kept apart from <c>Produces</c>, which holds one type per status and would replace a JSON answer of the same status.</summary>
+    internal sealed record TextResponse(int StatusCode, string ContentType);
+
+    public static void Describe(OpenApiOptions options)
+    {
+        ApiSecurity.Describe(options);
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<TextResponse>())
+            {
+                var responses = operation.Responses ??= [];
+                var code = text.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (!responses.TryGetValue(code, out var response))
+                    responses[code] = response = new OpenApiResponse { Description = ReasonPhrases.GetReasonPhrase(text.StatusCode) };
+                if (response is OpenApiResponse concrete)
+                    concrete.Content ??= new Dictionary<string, OpenApiMediaType>();
+                response.Content![text.ContentType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+            }
+            return Task.CompletedTask;
+        });
+        // A rate-limited endpoint answers 429 (RFC 6585 §4) with Retry-After when its limit is hit, whoever limits it.
+        options.AddOperationTransformer(async (operation, context, ct) =>
+        {
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<EnableRateLimitingAttribute>().Any() && !metadata.OfType<DisableRateLimitingAttribute>().Any()
+                && operation.Responses is { } responses && !responses.ContainsKey("429"))
+            {
+                responses["429"] = new OpenApiResponse
+                {
+                    Description = "Too many requests; Retry-After says when to try again.",
+                    Headers = new Dictionary<string, IOpenApiHeader> { ["Retry-After"] = new OpenApiHeader { Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } } },
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        [ProblemJson] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), cancellationToken: ct) },
+                    },
+                };
+            }
+        });
+    }
+
+    public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statusCodes) where TBuilder : IEndpointConventionBuilder
+    {
+        foreach (var status in statusCodes)
+            builder.ProducesProblem(status);
+        return builder;
+    }
+
+    public static RouteHandlerBuilder TakesNoBody(this RouteHandlerBuilder builder) => builder.WithMetadata(new NoBody());
+
+    /// <summary>A text answer (plain, HTML, XML, CSV, an event stream) of the given media type.</summary>
+    public static RouteHandlerBuilder ProducesText(this RouteHandlerBuilder builder, int statusCode, string contentType) =>
+        builder.WithMetadata(new TextResponse(statusCode, contentType));
+
+    /// <summary>A stored file, served with its own media type.</summary>
+    public static RouteHandlerBuilder ProducesFile(this RouteHandlerBuilder builder) =>
+        builder.Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
+
+    /// <summary>Declares a 400 on every endpoint whose route carries one of <paramref name="names"/>.</summary>
+    public static TBuilder ProducesProblemForRouteValues<TBuilder>(this TBuilder builder, int statusCode, IReadOnlyCollection<string> names)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Add(endpoint =>
+        {
+            if (endpoint is RouteEndpointBuilder route && route.RoutePattern.Parameters.Any(p => names.Contains(p.Name)))
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(statusCode, typeof(ProblemDetails), [ProblemJson]));
+        });
+        return builder;
+    }
+}
