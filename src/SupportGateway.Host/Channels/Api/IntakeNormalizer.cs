@@ -13,6 +13,15 @@ public sealed record IntakeRequest(string? Subject, string? Description, string?
 
 public sealed record IntakeFollowUp(string? Text, IntakeContact? Contact, List<IntakeAttachment>? Attachments);
 
+/// <summary>The body of <c>POST /api/v1/requests/{number}/close</c>: who closes it.</summary>
+public sealed record IntakeClose(IntakeContact? Contact);
+
+/// <summary>What the intake API answers for a request or a follow-up it took.</summary>
+public sealed record IntakeAcceptedDto(string? TicketNumber, string? Status, long? MessageId, bool Duplicate);
+
+/// <summary>A ticket as the product that filed it sees it: no internal notes, no audit trail.</summary>
+public sealed record IntakeTicketDto(string TicketNumber, string Status, string? Resolution, IReadOnlyList<SupportGateway.Host.Agents.MessageDto> Messages);
+
 /// <summary>Turns intake API bodies into <see cref="InboundMessage"/>s, naming the field of every problem.</summary>
 internal sealed class IntakeNormalizer(IntakeOptions options)
 {
