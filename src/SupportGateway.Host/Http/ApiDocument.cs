@@ -25,6 +25,17 @@ internal static class ApiDocument
     public static void Describe(OpenApiOptions options)
     {
         ApiSecurity.Describe(options);
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            // The generator calls every constructor parameter required, but null is never written (CoreJson) and an
+            // absent field reads as null: only a field that is always there, or that the server refuses without, is.
+            if (schema.Required is { Count: > 0 } required && context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+            {
+                foreach (var property in context.JsonTypeInfo.Properties.Where(p => p.IsGetNullable && !AlwaysThere(p)))
+                    required.Remove(property.Name);
+            }
+            return Task.CompletedTask;
+        });
         options.AddOperationTransformer((operation, context, _) =>
         {
             foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<TextResponse>())
@@ -57,6 +68,13 @@ internal static class ApiDocument
                 };
             }
         });
+    }
+
+    private static bool AlwaysThere(System.Text.Json.Serialization.Metadata.JsonPropertyInfo property)
+    {
+        var attributes = property.AttributeProvider?.GetCustomAttributes(inherit: false) ?? [];
+        return attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any()
+            || attributes.OfType<System.Text.Json.Serialization.JsonIgnoreAttribute>().Any(i => i.Condition == System.Text.Json.Serialization.JsonIgnoreCondition.Never);
     }
 
     public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statusCodes) where TBuilder : IEndpointConventionBuilder
