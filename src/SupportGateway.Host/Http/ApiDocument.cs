@@ -22,6 +22,9 @@ internal static class ApiDocument
     /// <summary>A text answer; kept apart from <c>Produces</c>, which holds one type per status and would replace a JSON answer of the same status.</summary>
     internal sealed record TextResponse(int StatusCode, string ContentType);
 
+    /// <summary>Query or header values a handler reads itself (not bound as parameters), all optional strings.</summary>
+    private sealed record ReadValues(ParameterLocation In, string[] Names);
+
     public static void Describe(OpenApiOptions options)
     {
         ApiSecurity.Describe(options);
@@ -38,6 +41,12 @@ internal static class ApiDocument
         });
         options.AddOperationTransformer((operation, context, _) =>
         {
+            foreach (var values in context.Description.ActionDescriptor.EndpointMetadata.OfType<ReadValues>())
+            {
+                operation.Parameters ??= [];
+                foreach (var name in values.Names.Where(n => !operation.Parameters.Any(p => p.Name == n && p.In == values.In)))
+                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = values.In, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+            }
             foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<TextResponse>())
             {
                 var responses = operation.Responses ??= [];
@@ -83,6 +92,10 @@ internal static class ApiDocument
             builder.ProducesProblem(status);
         return builder;
     }
+
+    /// <summary>Names the query or header values a handler reads from the request itself.</summary>
+    public static TBuilder Reads<TBuilder>(this TBuilder builder, ParameterLocation where, params string[] names) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ReadValues(where, names));
 
     public static RouteHandlerBuilder TakesNoBody(this RouteHandlerBuilder builder) => builder.WithMetadata(new NoBody());
 

@@ -9,6 +9,8 @@ namespace SupportGateway.Host.Channels.Api;
 /// <summary>The intake API behind a product's "Help" button (<c>X-Api-Key</c>).</summary>
 internal static class IntakeEndpoints
 {
+    private const string IdempotencyKey = "Idempotency-Key";
+
     public static IEndpointRouteBuilder MapIntakeEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/requests").WithTags("Intake").AddEndpointFilter(RequireApiKey).RequiresScheme(ApiSecurity.ApiKey)
@@ -20,7 +22,8 @@ internal static class IntakeEndpoints
                 var body = await RequestBody.ReadJsonAsync<IntakeRequest>(http, options.Value.MaxRequestBytes, ct);
                 var message = new IntakeNormalizer(options.Value).NewRequest(body, ExternalId(http));
                 return Answer(await processor.IngestAsync(message, ct), http);
-            })).WithSummary("A new request; a repeated Idempotency-Key returns the same ticket").ReadsJson<IntakeRequest>().ProducesAccepted();
+            })).WithSummary("A new request; a repeated Idempotency-Key returns the same ticket").ReadsJson<IntakeRequest>()
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, IdempotencyKey).ProducesAccepted();
 
         group.MapPost("/{ticketNumber}/messages", (string ticketNumber, HttpContext http, InboundProcessor processor, TicketService tickets,
             IOptions<IntakeOptions> options, CancellationToken ct) =>
@@ -34,7 +37,8 @@ internal static class IntakeEndpoints
                 if (participation == Participation.NotParticipant)
                     return Problems.Forbidden($"Only the contact of {ticket!.Number} may add messages to it.");
                 return Answer(await processor.IngestAsync(message, ct), http);
-            })).WithSummary("A follow-up from the ticket's contact").ReadsJson<IntakeFollowUp>().ProducesAccepted()
+            })).WithSummary("A follow-up from the ticket's contact").ReadsJson<IntakeFollowUp>()
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, IdempotencyKey).ProducesAccepted()
             .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
 
         group.MapPost("/{ticketNumber}/close", (string ticketNumber, HttpContext http, TicketService tickets, CancellationToken ct) =>
@@ -79,7 +83,7 @@ internal static class IntakeEndpoints
     /// <summary>The Idempotency-Key, scoped to the API key that sent it; a fresh id when there is none.</summary>
     private static string ExternalId(HttpContext http)
     {
-        var key = http.Request.Headers["Idempotency-Key"].ToString().Trim();
+        var key = http.Request.Headers[IdempotencyKey].ToString().Trim();
         if (key.Length == 0)
             return $"auto:{Guid.CreateVersion7():N}";
         if (key.Length > 200)

@@ -126,6 +126,7 @@ internal static class TelegramWebhook
             await processor.StoreAsync(TelegramNormalizer.ToRaw(body, updateId), ct);
             return TypedResults.Ok();
         }).WithTags("Webhooks").WithSummary("Telegram's updates in webhook mode, stored before 200")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, SecretHeader)
             .Accepts<TelegramUpdate>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
                 StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         return app;

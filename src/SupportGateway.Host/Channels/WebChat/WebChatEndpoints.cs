@@ -23,7 +23,8 @@ internal static class WebChatEndpoints
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"))
             .WithTags("WebChat").WithSummary("The demo page with the widget").ProducesText(StatusCodes.Status200OK, "text/html");
 
-        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers();
+        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers()
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, TokenHeader);
 
         api.MapPost("/requests", (HttpContext http, InboundProcessor processor, TicketService tickets, IOptions<WebChatOptions> options, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>

@@ -63,8 +63,10 @@ internal static class CloudWebhook
                 ? TypedResults.Text(query["hub.challenge"].ToString(), "text/plain")
                 : Problems.Forbidden("Wrong hub.mode or hub.verify_token.");
         }).WithTags("Webhooks").WithSummary("Meta's webhook verification: hub.challenge back when hub.verify_token matches")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Query, "hub.mode", "hub.verify_token", "hub.challenge")
             .ProducesText(StatusCodes.Status200OK, "text/plain").ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         app.MapPost(Path, ReceiveAsync).WithTags("Webhooks").WithSummary("The Cloud API's deliveries, signed in X-Hub-Signature-256, stored before 200")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, CloudSignature.Header)
             .Accepts<CloudDelivery>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
                 StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         return app;

@@ -71,6 +71,7 @@ internal static class TwilioProvider
 
     /// <summary>The form a webhook reads, and what <see cref="ReadSignedAsync"/> answers.</summary>
     private static RouteHandlerBuilder Describes<TForm>(this RouteHandlerBuilder builder) where TForm : notnull => builder.WithTags("Webhooks")
+        .Reads(Microsoft.OpenApi.ParameterLocation.Header, SignatureHeader)
         .Accepts<TForm>("application/x-www-form-urlencoded").ProducesText(StatusCodes.Status200OK, "text/xml")
         .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
 
