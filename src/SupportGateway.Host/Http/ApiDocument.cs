@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
@@ -32,7 +36,7 @@ internal static class ApiDocument
         {
             // The generator calls every constructor parameter required, but null is never written (CoreJson) and an
             // absent field reads as null: only a field that is always there, or that the server refuses without, is.
-            if (schema.Required is { Count: > 0 } required && context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+            if (schema.Required is { Count: > 0 } required && context.JsonTypeInfo.Kind == JsonTypeInfoKind.Object)
             {
                 foreach (var property in context.JsonTypeInfo.Properties.Where(p => p.IsGetNullable && !AlwaysThere(p)))
                     required.Remove(property.Name);
@@ -50,7 +54,7 @@ internal static class ApiDocument
             foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<TextResponse>())
             {
                 var responses = operation.Responses ??= [];
-                var code = text.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var code = text.StatusCode.ToString(CultureInfo.InvariantCulture);
                 if (!responses.TryGetValue(code, out var response))
                     responses[code] = response = new OpenApiResponse { Description = ReasonPhrases.GetReasonPhrase(text.StatusCode) };
                 if (response is OpenApiResponse concrete)
@@ -79,11 +83,11 @@ internal static class ApiDocument
         });
     }
 
-    private static bool AlwaysThere(System.Text.Json.Serialization.Metadata.JsonPropertyInfo property)
+    private static bool AlwaysThere(JsonPropertyInfo property)
     {
         var attributes = property.AttributeProvider?.GetCustomAttributes(inherit: false) ?? [];
-        return attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any()
-            || attributes.OfType<System.Text.Json.Serialization.JsonIgnoreAttribute>().Any(i => i.Condition == System.Text.Json.Serialization.JsonIgnoreCondition.Never);
+        return attributes.OfType<RequiredAttribute>().Any()
+            || attributes.OfType<JsonIgnoreAttribute>().Any(i => i.Condition == JsonIgnoreCondition.Never);
     }
 
     public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statusCodes) where TBuilder : IEndpointConventionBuilder
