@@ -62,7 +62,7 @@ public static class GatewayHost
         // stops the host is still logged (Critical).
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi(Http.ApiSecurity.Describe);
+        builder.Services.AddOpenApi(Http.ApiDocument.Describe);
         builder.Services.ConfigureHttpJsonOptions(o => CoreJson.Configure(o.SerializerOptions));
 
         var app = builder.Build();

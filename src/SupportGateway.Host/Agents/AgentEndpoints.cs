@@ -11,7 +11,8 @@ internal static class AgentEndpoints
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent).RequiresScheme(ApiSecurity.Bearer).ValidateTicketNumbers();
+        var tickets = app.MapGroup("/api/v1/tickets").WithTags("Agents").AddEndpointFilter(RequireAgent).RequiresScheme(ApiSecurity.Bearer)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ValidateTicketNumbers();
 
         tickets.MapGet("", async Task<IResult> (string? status, string? q, string? sla, string? sort, int? limit, Database database, TicketStore store,
             SlaView slaView, TimeProvider time, CancellationToken ct) =>
@@ -28,7 +29,7 @@ internal static class AgentEndpoints
                 time.GetUtcNow().ToUnixTimeMilliseconds(), Math.Clamp(limit ?? 50, 1, 500), ct);
             var slas = await slaView.ReadManyAsync(db, rows, ct);
             return TypedResults.Ok(rows.Select((row, i) => TicketSummaryDto.From(row, slas[i])).ToList());
-        });
+        }).WithSummary("Tickets, newest first or soonest due first").Produces<List<TicketSummaryDto>>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         tickets.MapGet("/{number}", async Task<IResult> (string number, TicketService service, SlaView slaView, Database database, AgentDirectory agents,
             CancellationToken ct) =>
@@ -37,7 +38,7 @@ internal static class AgentEndpoints
                 return Problems.NotFound($"Ticket {number} does not exist.");
             await using var connection = await database.OpenAsync(ct);
             return TypedResults.Ok(TicketDetailDto.From(view, await slaView.ReadAsync(new SqlScope(connection), view.Ticket, ct), agents));
-        });
+        }).WithSummary("A ticket with its requester, messages and audit trail").Produces<TicketDetailDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
         tickets.MapGet("/{number}/attachments/{id:long}", async Task<IResult> (string number, long id, TicketService service, Database database,
             MessageStore messages, HttpContext http, CancellationToken ct) =>
@@ -53,7 +54,7 @@ internal static class AgentEndpoints
             // A customer's file is never rendered by the browser as the gateway's own page.
             http.Response.Headers.XContentTypeOptions = "nosniff";
             return TypedResults.File(content, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
-        });
+        }).WithSummary("A file of the ticket, named in Content-Disposition").ProducesFile().ProducesProblem(StatusCodes.Status404NotFound);
 
         tickets.MapPost("/{number}/replies", (string number, HttpContext http, TicketService service, IOptions<IntakeOptions> intake, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -64,8 +65,9 @@ internal static class AgentEndpoints
                 if (string.IsNullOrWhiteSpace(body.Text) && files.Count == 0)
                     return Problems.BadRequest("'text' is required (or files in 'attachments').", "text");
                 var result = await service.ReplyAsync(number, agent.Email, agent.Name, body.Text?.Trim() ?? "", body.Internal ?? false, files, ct);
-                return ToResult(result, r => TypedResults.Created($"/api/v1/tickets/{r.Ticket!.Number}", new { ticketNumber = r.Ticket.Number, messageId = r.MessageId, status = r.Ticket.Status }));
-            }));
+                return ToResult(result, r => TypedResults.Created($"/api/v1/tickets/{r.Ticket!.Number}", new ReplyCreatedDto(r.Ticket.Number, r.MessageId, r.Ticket.Status)));
+            })).WithSummary("An answer to the customer on their channel, or an internal note").ReadsJson<ReplyRequest>()
+            .Produces<ReplyCreatedDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound);
 
         tickets.MapPatch("/{number}", (string number, HttpContext http, TicketService service, AgentDirectory agents, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -79,7 +81,8 @@ internal static class AgentEndpoints
                     Field<TicketPriority>(body.Priority, "priority"), Field<TicketType>(body.Type, "type"), Assignee(agents, body.Assignee));
                 var result = await service.UpdateAsync(number, $"agent:{agent.Email}", changes, ct);
                 return ToResult(result, r => TypedResults.Ok(TicketSummaryDto.From(r.Ticket!, null)));
-            }));
+            })).WithSummary("Changes status, resolution, priority, type or assignee").ReadsJson<TicketPatchRequest>()
+            .Produces<TicketSummaryDto>().ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return app;
     }
 

@@ -67,4 +67,10 @@ public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Reques
 /// <summary>An agent's answer; files as in the intake API (<c>fileName</c>, <c>contentType</c>, <c>contentBase64</c>).</summary>
 public sealed record ReplyRequest(string? Text, bool? Internal, List<SupportGateway.Host.Channels.Api.IntakeAttachment>? Attachments = null);
 
+/// <summary>A ticket's number and status after a change (a customer closing it).</summary>
+public sealed record TicketStateDto(string TicketNumber, string Status);
+
+/// <summary>What <c>POST …/replies</c> answers: the ticket, the message written and the ticket's status after it.</summary>
+public sealed record ReplyCreatedDto(string TicketNumber, long? MessageId, string Status);
+
 public sealed record TicketPatchRequest(string? Status, string? Resolution, string? Priority, string? Type, string? Assignee);

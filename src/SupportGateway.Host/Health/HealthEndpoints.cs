@@ -2,6 +2,7 @@ using System.Text;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
+using SupportGateway.Host.Http;
 
 namespace SupportGateway.Host.Health;
 
@@ -35,7 +36,8 @@ internal static class HealthEndpoints
                 text.Append($"storage: down ({ex.GetType().Name})\n");
             }
             return Results.Text(text.ToString(), "text/plain; charset=utf-8", statusCode: healthy ? 200 : 503);
-        }).ExcludeFromDescription();
+        }).WithTags("Health").WithSummary("One line per channel, then storage, the outbox and dead letters")
+            .ProducesText(StatusCodes.Status200OK, "text/plain").ProducesText(StatusCodes.Status503ServiceUnavailable, "text/plain");
         return app;
     }
 }

@@ -39,6 +39,11 @@ internal static class RequestBody
         }
     }
 
+    /// <summary>The body <see cref="ReadJsonAsync{T}"/> reads, in the OpenAPI document, with the problems it answers.</summary>
+    public static RouteHandlerBuilder ReadsJson<T>(this RouteHandlerBuilder builder, bool optional = false) where T : class =>
+        builder.Accepts<T>(optional, "application/json").ProducesProblems(StatusCodes.Status400BadRequest,
+            StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+
     /// <summary>
     /// The whole body as bytes, or null when it is longer than <paramref name="maxBytes"/> (declared or as it arrives).
     /// Read from the request's pipe and copied once into an array of its exact length: webhooks are read on every

@@ -11,7 +11,7 @@ internal static class TicketNumberRoute
     private static readonly string[] Names = ["number", "ticketNumber"];
 
     public static TBuilder ValidateTicketNumbers<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.ProducesProblemForRouteValues(StatusCodes.Status400BadRequest, Names).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var numbers = http.RequestServices.GetRequiredService<TicketNumberFormat>();

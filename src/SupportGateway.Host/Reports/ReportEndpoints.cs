@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using NodaTime;
 using SupportGateway.Core.Sla;
 using SupportGateway.Core.Storage;
@@ -17,13 +18,23 @@ internal static class ReportEndpoints
     /// <summary>The query parameters a page, its sign-in and its links carry along; a token never is one of them.</summary>
     private static readonly string[] Carried = ["from", "to", "organisation", "lang"];
 
+    private static readonly string[] Period = ["from", "to", "organisation"];
+
     public static IEndpointRouteBuilder MapSlaReports(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/reports/sla").WithTags("Reports").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer);
-        api.MapGet("", ReportAsync);
-        api.MapPost("/link", LinkAsync);
-        app.MapGet("/reports/sla", PageAsync).ExcludeFromDescription();
-        app.MapPost("/reports/sla/login", LoginAsync).ExcludeFromDescription();
+        var api = app.MapGroup("/api/v1/reports/sla").WithTags("Reports").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized);
+        api.MapGet("", ReportAsync).WithSummary("The SLA report for a period (from, to, organisation), as JSON or format=csv")
+            .Reads(ParameterLocation.Query, Period).Produces<SlaReportDto>().ProducesText(StatusCodes.Status200OK, "text/csv");
+        api.MapPost("/link", LinkAsync).WithSummary("A signed link to the report page, valid 24 hours").TakesNoBody().Reads(ParameterLocation.Query, Period).Produces<ReportLinkDto>();
+        // The page answers a person: its refusals and errors are pages too, not problem details.
+        app.MapGet("/reports/sla", PageAsync).WithTags("Reports").WithSummary("The report page, behind a sign-in or a signed link")
+            .Reads(ParameterLocation.Query, [.. Carried, "token"])
+            .ProducesText(StatusCodes.Status200OK, "text/html").ProducesText(StatusCodes.Status400BadRequest, "text/html")
+            .ProducesText(StatusCodes.Status403Forbidden, "text/html");
+        app.MapPost("/reports/sla/login", LoginAsync).WithTags("Reports").WithSummary("Signs in to the report page with an agent key")
+            .Accepts<ReportLoginForm>("application/x-www-form-urlencoded").Produces(StatusCodes.Status303SeeOther)
+            .ProducesText(StatusCodes.Status403Forbidden, "text/html");
         return app;
     }
 
@@ -93,6 +104,9 @@ internal static class ReportEndpoints
         http.Response.Headers.Location = "/reports/sla" + query;
         return TypedResults.StatusCode(StatusCodes.Status303SeeOther);
     }
+
+    /// <summary>The sign-in form of the report page.</summary>
+    internal sealed record ReportLoginForm(string Key);
 
     private static Task<(SlaReportResult? Result, string? Field, string? Error)> RunAsync(HttpRequest request, SlaReport report, Database database,
         TimeProvider time, CancellationToken ct) =>

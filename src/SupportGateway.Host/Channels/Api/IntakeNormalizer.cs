@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Http;
@@ -6,12 +7,22 @@ namespace SupportGateway.Host.Channels.Api;
 
 public sealed record IntakeContact(string? Name, string? Email, string? Phone, string? AccountNumber, string? ExternalId);
 
-public sealed record IntakeAttachment(string? FileName, string? ContentType, string? ContentBase64);
+public sealed record IntakeAttachment([property: Required] string? FileName, string? ContentType, [property: Required] string? ContentBase64);
 
-public sealed record IntakeRequest(string? Subject, string? Description, string? Type, string? Priority, IntakeContact? Contact,
+// [Required]: the normaliser refuses a body without it (400 naming the field); it is read as nullable to say so precisely.
+public sealed record IntakeRequest(string? Subject, [property: Required] string? Description, string? Type, string? Priority, [property: Required] IntakeContact? Contact,
     Dictionary<string, string>? TechnicalDetails, List<IntakeAttachment>? Attachments, string? Language);
 
-public sealed record IntakeFollowUp(string? Text, IntakeContact? Contact, List<IntakeAttachment>? Attachments);
+public sealed record IntakeFollowUp([property: Required] string? Text, [property: Required] IntakeContact? Contact, List<IntakeAttachment>? Attachments);
+
+/// <summary>The body of <c>POST /api/v1/requests/{number}/close</c>: who closes it.</summary>
+public sealed record IntakeClose([property: Required] IntakeContact? Contact);
+
+/// <summary>What the intake API answers for a request or a follow-up it took.</summary>
+public sealed record IntakeAcceptedDto(string? TicketNumber, string? Status, long? MessageId, bool Duplicate);
+
+/// <summary>A ticket as the product that filed it sees it: no internal notes, no audit trail.</summary>
+public sealed record IntakeTicketDto(string TicketNumber, string Status, string? Resolution, IReadOnlyList<SupportGateway.Host.Agents.MessageDto> Messages);
 
 /// <summary>Turns intake API bodies into <see cref="InboundMessage"/>s, naming the field of every problem.</summary>
 internal sealed class IntakeNormalizer(IntakeOptions options)

@@ -94,6 +94,9 @@ internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, PacedB
 /// </summary>
 internal static class TelegramWebhook
 {
+    /// <summary>A Bot API Update (core.telegram.org/bots/api#update); only its update_id is read before it is stored.</summary>
+    internal sealed record TelegramUpdate([property: System.Text.Json.Serialization.JsonPropertyName("update_id")] int UpdateId);
+
     private const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
 
     public static IEndpointRouteBuilder MapTelegramWebhook(this IEndpointRouteBuilder app)
@@ -122,7 +125,10 @@ internal static class TelegramWebhook
             }
             await processor.StoreAsync(TelegramNormalizer.ToRaw(body, updateId), ct);
             return TypedResults.Ok();
-        }).ExcludeFromDescription();
+        }).WithTags("Webhooks").WithSummary("Telegram's updates in webhook mode, stored before 200")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, SecretHeader)
+            .Accepts<TelegramUpdate>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
+                StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 }

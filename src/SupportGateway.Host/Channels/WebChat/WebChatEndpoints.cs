@@ -18,10 +18,13 @@ internal static class WebChatEndpoints
 
     public static IEndpointRouteBuilder MapWebChatEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/webchat/widget.js", () => Asset("widget.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
-        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/webchat/widget.js", () => Asset("widget.js", "text/javascript; charset=utf-8"))
+            .WithTags("WebChat").WithSummary("The widget's script, for one <script> tag").ProducesText(StatusCodes.Status200OK, "text/javascript");
+        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"))
+            .WithTags("WebChat").WithSummary("The demo page with the widget").ProducesText(StatusCodes.Status200OK, "text/html");
 
-        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers();
+        var api = app.MapGroup("/webchat/api").WithTags("WebChat").RequireCors(WebChatChannel.CorsPolicy).ValidateTicketNumbers()
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, TokenHeader);
 
         api.MapPost("/requests", (HttpContext http, InboundProcessor processor, TicketService tickets, IOptions<WebChatOptions> options, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -34,8 +37,9 @@ internal static class WebChatEndpoints
                 if (result.Outcome == IngestOutcome.Parked)
                     return Problems.Parked(result.InboundId);
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
-                return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", new { token, conversation = Conversation(view!) });
-            }));
+                return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", new WebChatCreatedDto(token, Conversation(view!)));
+            })).WithSummary("A new request from the widget; the answer carries the visitor token to keep").ReadsForm<WebChatRequestForm>()
+            .Produces<WebChatCreatedDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         api.MapGet("/requests", (HttpContext http, Database database, ContactStore contacts, TicketStore store, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -46,14 +50,15 @@ internal static class WebChatEndpoints
                 var contactId = await contacts.FindByIdentityAsync(db, WebChatNormalizer.Channel, visitor, ct);
                 var rows = contactId is { } id ? await store.ListForContactAsync(db, id, 50, ct) : [];
                 return TypedResults.Ok(rows.Select(t => TicketSummaryDto.From(t, null)));
-            }));
+            })).WithSummary("The visitor's requests").Produces<List<TicketSummaryDto>>().ProducesProblem(StatusCodes.Status401Unauthorized);
 
         api.MapGet("/requests/{number}", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
             {
                 await RequireParticipantAsync(http, tickets, number, ct);
                 return TypedResults.Ok(Conversation((await tickets.GetViewAsync(number, includeInternal: false, ct))!));
-            }));
+            })).WithSummary("One of the visitor's requests with its public messages").Produces<WebChatConversationDto>()
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
         api.MapPost("/requests/{number}/messages", (string number, HttpContext http, InboundProcessor processor, TicketService tickets,
             IOptions<WebChatOptions> options, CancellationToken ct) =>
@@ -67,16 +72,19 @@ internal static class WebChatEndpoints
                     return Problems.Parked(result.InboundId);
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", Conversation(view!));
-            }));
+            })).WithSummary("A message from the visitor, or their answer to a resolution notice").ReadsForm<WebChatMessageForm>()
+            .Produces<WebChatConversationDto>(StatusCodes.Status201Created)
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
         api.MapPost("/requests/{number}/close", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
             {
                 var (participation, result) = await tickets.CloseByCustomerAsync(number, WebChatNormalizer.Channel, Visitor(http), ct);
                 return participation == Participation.Participant
-                    ? TypedResults.Ok(new { ticketNumber = result!.Ticket!.Number, status = result.Ticket.Status })
+                    ? TypedResults.Ok(new TicketStateDto(result!.Ticket!.Number, result.Ticket.Status))
                     : Problems.NotFound($"Request {number} was not found.");
-            }));
+            })).WithSummary("The visitor closes a request no longer needed").TakesNoBody().Produces<TicketStateDto>()
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
         api.MapGet("/attachments/{id:long}", (long id, HttpContext http, Database database, MessageStore messages, TicketStore store, TicketService tickets,
             CancellationToken ct) =>
@@ -93,12 +101,15 @@ internal static class WebChatEndpoints
                 var content = await messages.AttachmentContentAsync(db, id, ct);
                 http.Response.Headers.XContentTypeOptions = "nosniff";
                 return TypedResults.File(content!, AttachmentDto.MediaType(attachment!.ContentType), attachment.FileName);
-            }));
+            })).WithSummary("A file of one of the visitor's requests").ProducesFile()
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
         api.MapGet("/events", (HttpContext http, WebChatHub hub, IHostApplicationLifetime lifetime) =>
             RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(
                 // Streams end when the host stops, so shutdown does not wait for browsers to hang up.
-                Events(hub, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))));
+                Events(hub, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))))
+            .WithSummary("Server-sent events: ready, then each new message of the visitor's requests, and a ping every 15 s")
+            .ProducesText(StatusCodes.Status200OK, "text/event-stream").ProducesProblem(StatusCodes.Status401Unauthorized);
         return app;
     }
 
@@ -133,11 +144,8 @@ internal static class WebChatEndpoints
         }
     }
 
-    private static object Conversation(TicketView view) => new
-    {
-        ticket = TicketSummaryDto.From(view.Ticket, null),
-        messages = view.Messages.Select(m => MessageDto.From(m, view.Attachments, Download)),
-    };
+    private static WebChatConversationDto Conversation(TicketView view) =>
+        new(TicketSummaryDto.From(view.Ticket, null), [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments, Download))]);
 
     internal static string Download(AttachmentRow attachment) => $"/webchat/api/attachments/{attachment.Id}";
 
@@ -178,6 +186,10 @@ internal static class WebChatEndpoints
                 : Problems.BadRequest($"The form could not be read: {ex.Message}"));
         }
     }
+
+    /// <summary>The form <see cref="ReadFormAsync"/> reads, in the OpenAPI document, with the problems it answers.</summary>
+    private static RouteHandlerBuilder ReadsForm<T>(this RouteHandlerBuilder builder) where T : notnull => builder.Accepts<T>("multipart/form-data")
+        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
     private static IResult Asset(string name, string contentType)
     {

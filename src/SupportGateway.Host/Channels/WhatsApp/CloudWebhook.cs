@@ -39,6 +39,13 @@ internal static class CloudSignature
 /// </summary>
 internal static class CloudWebhook
 {
+    /// <summary>A WhatsApp Business Account delivery (Meta's webhook payload); each change's value is stored as sent.</summary>
+    internal sealed record CloudDelivery(string Object, IReadOnlyList<CloudDeliveryEntry> Entry);
+
+    internal sealed record CloudDeliveryEntry(string Id, IReadOnlyList<CloudDeliveryChange> Changes);
+
+    internal sealed record CloudDeliveryChange(string Field, JsonElement Value);
+
     public const string Path = "/webhooks/whatsapp/cloud";
 
     // A delivery batches at most a few hundred small events; anything near this is not one.
@@ -55,8 +62,13 @@ internal static class CloudWebhook
             return query["hub.mode"] == "subscribe" && Secrets.FixedTimeEquals(cloud.VerifyToken ?? "", query["hub.verify_token"].ToString())
                 ? TypedResults.Text(query["hub.challenge"].ToString(), "text/plain")
                 : Problems.Forbidden("Wrong hub.mode or hub.verify_token.");
-        }).ExcludeFromDescription();
-        app.MapPost(Path, ReceiveAsync).ExcludeFromDescription();
+        }).WithTags("Webhooks").WithSummary("Meta's webhook verification: hub.challenge back when hub.verify_token matches")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Query, "hub.mode", "hub.verify_token", "hub.challenge")
+            .ProducesText(StatusCodes.Status200OK, "text/plain").ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
+        app.MapPost(Path, ReceiveAsync).WithTags("Webhooks").WithSummary("The Cloud API's deliveries, signed in X-Hub-Signature-256, stored before 200")
+            .Reads(Microsoft.OpenApi.ParameterLocation.Header, CloudSignature.Header)
+            .Accepts<CloudDelivery>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
+                StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 

@@ -52,7 +52,8 @@ internal static class TwilioProvider
             // A repeat (Twilio retries what did not get 200 in time) meets the inbound table's unique key: stored once, 200 again.
             await processor.StoreAsync(TwilioNormalizer.ToRaw(form.Body, sid), ct);
             return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
-        }).ExcludeFromDescription();
+        }).WithSummary("Twilio's incoming WhatsApp messages, signed in X-Twilio-Signature, stored before the empty TwiML answer")
+            .Describes<TwilioMessageForm>();
 
         app.MapPost(StatusPath, async Task<IResult> (HttpContext http, IOptions<WhatsAppOptions> options, TwilioStatusCallbacks callbacks, CancellationToken ct) =>
         {
@@ -64,9 +65,23 @@ internal static class TwilioProvider
                 return Problems.BadRequest("A Twilio status callback carries MessageSid and MessageStatus.", "MessageStatus");
             await callbacks.RecordAsync(sid, status, Value(form.Fields, "ErrorCode"), ct);
             return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
-        }).ExcludeFromDescription();
+        }).WithSummary("Twilio's delivery reports of the gateway's messages, signed in X-Twilio-Signature").Describes<TwilioStatusForm>();
         return app;
     }
+
+    /// <summary>The form a webhook reads, and what <see cref="ReadSignedAsync"/> answers.</summary>
+    private static RouteHandlerBuilder Describes<TForm>(this RouteHandlerBuilder builder) where TForm : notnull => builder.WithTags("Webhooks")
+        .Reads(Microsoft.OpenApi.ParameterLocation.Header, SignatureHeader)
+        .Accepts<TForm>("application/x-www-form-urlencoded").ProducesText(StatusCodes.Status200OK, "text/xml")
+        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>The fields of Twilio's messaging webhook that the gateway reads (twilio.com/docs/messaging/guides/webhook-request).</summary>
+    internal sealed record TwilioMessageForm(string MessageSid, string From, string? ProfileName, string? Body, string? MessageType,
+        string? ButtonText, string? ButtonPayload, string? OriginalRepliedMessageSid, int? NumMedia, string? MediaUrl0, string? MediaContentType0,
+        string? Latitude, string? Longitude, string? Label, string? Address);
+
+    /// <summary>The fields of Twilio's status callback that the gateway reads.</summary>
+    internal sealed record TwilioStatusForm(string MessageSid, string MessageStatus, string? ErrorCode);
 
     /// <summary>The body, read up to the limit and checked against the signature before anything else happens; or the refusal.</summary>
     private static async Task<(TwilioForm Form, IResult? Refused)> ReadSignedAsync(HttpContext http, TwilioOptions settings, string? configuredUrl,

@@ -84,7 +84,8 @@ internal static class WhatsAppFileEndpoint
             http.Response.Headers.ContentDisposition = disposition.ToString();
             http.Response.Headers.CacheControl = "private, no-store";
             return TypedResults.Bytes(content, file.ContentType);
-        }).ExcludeFromDescription();
+        }).WithTags("WhatsApp").WithSummary("A file of an agent's answer, for Twilio to fetch through a signed link that expires").ProducesFile()
+            .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status410Gone);
         return app;
     }
 }

@@ -28,11 +28,16 @@ internal static class WhatsAppGroupEndpoints
 
     public static IEndpointRouteBuilder MapWhatsAppGroupApi(this IEndpointRouteBuilder app)
     {
-        var organisations = app.MapGroup("/api/v1/organisations").WithTags("Agents").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer);
+        var organisations = app.MapGroup("/api/v1/organisations").WithTags("Agents").AddEndpointFilter(AgentEndpoints.RequireAgent).RequiresScheme(Http.ApiSecurity.Bearer)
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         organisations.MapPost("/{account}/whatsapp-group", (string account, HttpContext http, CancellationToken ct) =>
-            RequestBody.GuardAsync(() => CreateAsync(account, http, Services.Of(http), ct)));
+            RequestBody.GuardAsync(() => CreateAsync(account, http, Services.Of(http), ct)))
+            .WithSummary("A WhatsApp group for the organisation through the Cloud API; 202 while Meta has not confirmed it")
+            .ReadsJson<WhatsAppGroupRequest>(optional: true).Produces<WhatsAppGroupDto>(StatusCodes.Status201Created)
+            .Produces<WhatsAppGroupDto>(StatusCodes.Status202Accepted).ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway);
         organisations.MapGet("/{account}/whatsapp-groups", (string account, HttpContext http, CancellationToken ct) =>
-            RequestBody.GuardAsync(() => ListAsync(account, Services.Of(http), ct)));
+            RequestBody.GuardAsync(() => ListAsync(account, Services.Of(http), ct)))
+            .WithSummary("The organisation's WhatsApp groups and who is in them").Produces<List<WhatsAppGroupDto>>();
         return app;
     }
 
