@@ -8,13 +8,14 @@ using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Agents;
 using SupportGateway.Host.Http;
+using SupportGateway.Host.Limits;
 
 namespace SupportGateway.Host.Channels.WebChat;
 
 /// <summary>The widget's script and its visitor API. Visitors authenticate with the <c>X-Visitor-Token</c> header.</summary>
 internal static class WebChatEndpoints
 {
-    private const string TokenHeader = "X-Visitor-Token";
+    internal const string TokenHeader = "X-Visitor-Token";
 
     public static IEndpointRouteBuilder MapWebChatEndpoints(this IEndpointRouteBuilder app)
     {
@@ -35,7 +36,7 @@ internal static class WebChatEndpoints
                     return Problems.Parked(result.InboundId);
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", new { token, conversation = Conversation(view!) });
-            }));
+            })).RequireRateLimiting(AbuseLimits.WebChatRequests).LimitNewRequests();
 
         api.MapGet("/requests", (HttpContext http, Database database, ContactStore contacts, TicketStore store, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -67,7 +68,7 @@ internal static class WebChatEndpoints
                     return Problems.Parked(result.InboundId);
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", Conversation(view!));
-            }));
+            })).RequireRateLimiting(AbuseLimits.WebChatMessages);
 
         api.MapPost("/requests/{number}/close", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
