@@ -32,14 +32,19 @@ internal sealed class SlidingWindowLimiter : RateLimiter
 
     private long Now => _time.GetUtcNow().UtcTicks;
 
-    /// <summary>Idle once nothing counted overlaps the sliding window: forgetting the key then forgets nothing.</summary>
+    /// <summary>
+    /// Idle once nothing counted overlaps the sliding window, so that forgetting the key forgets nothing; a key that never
+    /// counted (only asked, or only refused: random tokens from a flood) is idle from its start and soon dropped.
+    /// </summary>
     public override TimeSpan? IdleDuration
     {
         get
         {
             lock (_lock)
             {
-                var idle = Now - (_start + 2 * _window);
+                var now = Now;
+                Roll(now);
+                var idle = _previous == 0 && _current == 0 ? now - _start : now - (_start + 2 * _window);
                 return idle > 0 ? TimeSpan.FromTicks(idle) : null;
             }
         }
