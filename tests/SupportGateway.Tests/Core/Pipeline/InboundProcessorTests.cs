@@ -201,6 +201,28 @@ public sealed class InboundProcessorTests
     }
 
     [Test]
+    public async Task Notices_to_a_customer_do_not_count_against_the_acknowledgement_cap()
+    {
+        var service = _core.Get<TicketService>();
+        for (var i = 0; i < 4; i++)
+        {
+            var opened = await _processor.IngestAsync(Messages.From("busy-user", $"Request {i}"), CancellationToken.None);
+            var (participation, _) = await service.CloseByCustomerAsync(opened.TicketNumber!, "api", "busy-user", CancellationToken.None);
+            Assert.That(participation, Is.EqualTo(Participation.Participant));
+        }
+        await _processor.IngestAsync(Messages.From("busy-user", "Request 4"), CancellationToken.None);
+
+        var db = await _core.ReadAsync();
+        await using var connection = db.Connection;
+        var automatic = await db.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.recipient = 'busy-user' AND m.author_kind = 'system'",
+            null, CancellationToken.None);
+        Assert.That(automatic, Is.EqualTo(9), "five acknowledgements and four closure notices");
+        Assert.That(await db.ScalarAsync<long>("SELECT COUNT(*) FROM audit WHERE action = 'acknowledgement_suppressed'", null, CancellationToken.None),
+            Is.Zero, "the fifth request is the fifth acknowledgement");
+    }
+
+    [Test]
     public async Task Acknowledgements_to_one_address_are_capped_per_window_on_every_channel()
     {
         for (var i = 0; i < 7; i++)
