@@ -6,8 +6,13 @@ using SupportGateway.Core.Tickets;
 namespace SupportGateway.Core;
 
 /// <summary>Checks the core's options; every message names the configuration key to fix.</summary>
-public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IValidateOptions<TicketOptions>, IValidateOptions<OutboxOptions>
+public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IValidateOptions<TicketOptions>, IValidateOptions<OutboxOptions>,
+    IValidateOptions<AcknowledgementLimitOptions>
 {
+    public ValidateOptionsResult Validate(string? name, AcknowledgementLimitOptions options) => Collect(
+        options.PerAddress < 0 ? $"{AcknowledgementLimitOptions.Section}:PerAddress: must not be negative (0 turns the cap off)" : null,
+        options.Window <= TimeSpan.Zero ? $"{AcknowledgementLimitOptions.Section}:Window: must be positive" : null);
+
     public ValidateOptionsResult Validate(string? name, StorageOptions options) => Collect(
         options.Provider is "sqlite" or "postgresql" ? null
             : $"{StorageOptions.Section}:Provider: '{options.Provider}' is not supported (use {SqlDialect.Providers})",
@@ -37,8 +42,6 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
         TicketOptions.Languages.Contains(options.DefaultLanguage) ? null : $"{TicketOptions.Section}:DefaultLanguage: must be 'en' or 'ru'",
         options.Acknowledgement.Values.All(t => t.Contains("{number}", StringComparison.Ordinal)) ? null
             : $"{TicketOptions.Section}:Acknowledgement: every template must contain {{number}}",
-        options.AcknowledgementsPerSender.Values.Any(v => v < 0) ? $"{TicketOptions.Section}:AcknowledgementsPerSender: must not be negative" : null,
-        options.AcknowledgementWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:AcknowledgementWindow: must not be negative" : null,
         options.ReopenWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:ReopenWindow: must not be negative" : null);
 
     public ValidateOptionsResult Validate(string? name, OutboxOptions options) => Collect(

@@ -21,6 +21,7 @@ public static class CoreRegistration
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
+        services.AddOptions<AcknowledgementLimitOptions>().BindConfiguration(AcknowledgementLimitOptions.Section).ValidateOnStart();
         services.AddOptions<FileRetryOptions>().BindConfiguration(FileRetryOptions.Section)
             .Validate(o => o.MaxAttempts > 0 && o.FirstRetryDelay > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero,
                 $"{FileRetryOptions.Section}: MaxAttempts, FirstRetryDelay and PollInterval must be positive").ValidateOnStart();
@@ -28,6 +29,7 @@ public static class CoreRegistration
         services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, CoreOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AcknowledgementLimitOptions>, CoreOptionsValidator>();
         services.AddOptions<SlaOptions>().BindConfiguration(SlaOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SlaOptions>, SlaOptionsValidator>();
 

@@ -7,6 +7,7 @@ using SupportGateway.Host.Channels.Telegram;
 using SupportGateway.Host.Channels.WebChat;
 using SupportGateway.Host.Channels.WhatsApp;
 using SupportGateway.Host.Health;
+using SupportGateway.Host.Limits;
 using SupportGateway.Host.Reports;
 
 namespace SupportGateway.Host;
@@ -30,6 +31,7 @@ public static class GatewayHost
         builder.AddEmailChannel();
         builder.AddTelegramChannel();
         builder.AddWhatsAppChannel();
+        builder.AddAbuseLimits();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }
@@ -71,13 +73,15 @@ public static class GatewayHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
+        app.UseAbuseLimits();
         app.MapOpenApi();
         app.MapHealth();
         app.MapAgentApi();
         app.MapSlaReports();
-        app.MapIntakeEndpoints();
-        app.MapTelegramWebhook();
-        app.MapWhatsAppWebhooks();
+        app.MapGroup("").RequireRateLimiting(AbuseLimits.Intake).MapIntakeEndpoints();
+        var webhooks = app.MapGroup("").RequireRateLimiting(AbuseLimits.Webhooks);
+        webhooks.MapTelegramWebhook();
+        webhooks.MapWhatsAppWebhooks();
         if (app.Services.GetRequiredService<IOptions<WebChatOptions>>().Value.Enabled)
             app.MapWebChatEndpoints();
         return app;

@@ -47,14 +47,6 @@ public sealed class TicketOptions
         ["ru"] = "Ваше обращение {number} «{subject}» решено и закрыто, так как мы не получили от вас ответа. Если проблема повторится, просто напишите нам.",
     };
 
-    /// <summary>
-    /// Per channel, at most this many acknowledgements go to one address per <see cref="AcknowledgementWindow"/>: a brake
-    /// on loops with auto-responders, which only e-mail has. A channel not listed is not limited.
-    /// </summary>
-    public Dictionary<string, int> AcknowledgementsPerSender { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["email"] = 5 };
-
-    public TimeSpan AcknowledgementWindow { get; set; } = TimeSpan.FromHours(1);
-
     /// <summary>A customer's follow-up reopens a closed ticket this long after closing; later it opens a new ticket linked to it.</summary>
     public TimeSpan ReopenWindow { get; set; } = TimeSpan.FromDays(7);
 

@@ -144,4 +144,11 @@ public sealed class TicketStore(Database database)
             SELECT {Columns} FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_participants WHERE contact_id = @contactId)
             ORDER BY id DESC LIMIT @limit
             """, new { contactId, limit }, cancellationToken);
+
+    /// <summary>The contact's tickets still waiting for an answer or a solution (new, in progress, clarification).</summary>
+    public Task<long> CountOpenForContactAsync(SqlScope db, long contactId, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long>("""
+            SELECT COUNT(*) FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_participants WHERE contact_id = @contactId)
+            AND status IN ('new', 'in_progress', 'clarification')
+            """, new { contactId }, cancellationToken);
 }

@@ -9,7 +9,7 @@ namespace SupportGateway.Core.Tickets;
 
 /// <summary>The last step of the inbound chain: creates the ticket or appends to it, with audit and outbox rows.</summary>
 public sealed class TicketWriter(TicketStore tickets, MessageStore messages, OutboxStore outbox, ContactStore contacts, TicketNumberFormat numbers,
-    TicketTransitions transitions, SlaTracker sla, FileRetryStore fileRetries, IOptions<TicketOptions> options, IOptions<FileRetryOptions> retryOptions,
+    TicketTransitions transitions, SlaTracker sla, FileRetryStore fileRetries, IOptions<TicketOptions> options, IOptions<FileRetryOptions> retryOptions, IOptions<AcknowledgementLimitOptions> acknowledgementLimit,
     IEnumerable<IAgentNotifier> notifiers, TicketEvents events, TimeProvider time)
 {
     private readonly IAgentNotifier[] _notifiers = [.. notifiers];
@@ -153,13 +153,14 @@ public sealed class TicketWriter(TicketStore tickets, MessageStore messages, Out
 
     private async Task AcknowledgeAsync(InboundContext context, TicketRow ticket, long now, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        if (settings.AcknowledgementsPerSender.TryGetValue(ticket.Channel, out var limit)
+        // The same cap on every channel (indexed on outbox channel, recipient, created_at).
+        var cap = acknowledgementLimit.Value;
+        if (cap.PerAddress > 0
             && await outbox.AcknowledgementsSinceAsync(context.Session, ticket.Channel, ticket.ReplyAddress!,
-                now - (long)settings.AcknowledgementWindow.TotalMilliseconds, cancellationToken) >= limit)
+                now - (long)cap.Window.TotalMilliseconds, cancellationToken) >= cap.PerAddress)
         {
             await AuditAsync(context, ticket.Id, now, "system", "acknowledgement_suppressed", null,
-                $"{ticket.ReplyAddress} already got {limit} within {settings.AcknowledgementWindow}", cancellationToken);
+                $"{ticket.ReplyAddress} already got {cap.PerAddress} within {cap.Window}", cancellationToken);
             return;
         }
         var templates = options.Value.Acknowledgement;

@@ -17,6 +17,11 @@ internal static class Problems
 
     public static ProblemHttpResult TooLarge(string detail, string? field = null) => Make(StatusCodes.Status413PayloadTooLarge, "Too large", detail, field);
 
+    /// <summary>Over an abuse limit; <paramref name="limit"/> names it (the widget words the open-requests one differently).</summary>
+    public static ProblemHttpResult TooMany(string detail, string limit) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+            extensions: new Dictionary<string, object?> { ["limit"] = limit });
+
     public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
         $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
 

@@ -23,7 +23,8 @@ internal static class WebChatChannel
                 policy.AllowAnyOrigin();
             else
                 policy.WithOrigins(origins);
-            policy.AllowAnyHeader().AllowAnyMethod();
+            // The widget reads Retry-After of a 429 to say when to try again.
+            policy.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After");
         }));
         return builder;
     }

@@ -8,13 +8,14 @@ using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Agents;
 using SupportGateway.Host.Http;
+using SupportGateway.Host.Limits;
 
 namespace SupportGateway.Host.Channels.WebChat;
 
 /// <summary>The widget's script and its visitor API. Visitors authenticate with the <c>X-Visitor-Token</c> header.</summary>
 internal static class WebChatEndpoints
 {
-    private const string TokenHeader = "X-Visitor-Token";
+    internal const string TokenHeader = "X-Visitor-Token";
 
     public static IEndpointRouteBuilder MapWebChatEndpoints(this IEndpointRouteBuilder app)
     {
@@ -39,7 +40,8 @@ internal static class WebChatEndpoints
                 var view = await tickets.GetViewAsync(result.TicketNumber!, includeInternal: false, ct);
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", new WebChatCreatedDto(token, Conversation(view!)));
             })).WithSummary("A new request from the widget; the answer carries the visitor token to keep").ReadsForm<WebChatRequestForm>()
-            .Produces<WebChatCreatedDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Produces<WebChatCreatedDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireRateLimiting(AbuseLimits.WebChatRequests).LimitNewRequests();
 
         api.MapGet("/requests", (HttpContext http, Database database, ContactStore contacts, TicketStore store, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>
@@ -74,7 +76,8 @@ internal static class WebChatEndpoints
                 return TypedResults.Created($"/webchat/api/requests/{result.TicketNumber}", Conversation(view!));
             })).WithSummary("A message from the visitor, or their answer to a resolution notice").ReadsForm<WebChatMessageForm>()
             .Produces<WebChatConversationDto>(StatusCodes.Status201Created)
-            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable)
+            .RequireRateLimiting(AbuseLimits.WebChatMessages);
 
         api.MapPost("/requests/{number}/close", (string number, HttpContext http, TicketService tickets, CancellationToken ct) =>
             RequestBody.GuardAsync(async () =>

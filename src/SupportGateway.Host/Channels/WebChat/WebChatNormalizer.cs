@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using SupportGateway.Core.Pipeline;
@@ -15,8 +16,12 @@ internal sealed class WebChatNormalizer(WebChatOptions options)
     public static string VisitorOf(string token) =>
         "v:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..40];
 
+    // Checked on every web-chat request by the abuse limits too, so without allocating.
+    private static readonly SearchValues<char> TokenCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     public static bool IsWellFormedToken(string? token) =>
-        token is { Length: >= 32 and <= 128 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+        token is { Length: >= 32 and <= 128 } && !token.AsSpan().ContainsAnyExcept(TokenCharacters);
 
     public async Task<InboundMessage> NewRequestAsync(IFormCollection form, string visitor, CancellationToken cancellationToken)
     {

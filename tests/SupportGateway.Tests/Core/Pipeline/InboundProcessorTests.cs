@@ -223,18 +223,45 @@ public sealed class InboundProcessorTests(StorageEngine engine)
     }
 
     [Test]
-    public async Task E_mail_acknowledgements_to_one_address_are_capped_per_window()
+    public async Task Notices_to_a_customer_do_not_count_against_the_acknowledgement_cap()
+    {
+        var service = _core.Get<TicketService>();
+        for (var i = 0; i < 4; i++)
+        {
+            var opened = await _processor.IngestAsync(Messages.From("busy-user", $"Request {i}"), CancellationToken.None);
+            var (participation, _) = await service.CloseByCustomerAsync(opened.TicketNumber!, "api", "busy-user", CancellationToken.None);
+            Assert.That(participation, Is.EqualTo(Participation.Participant));
+        }
+        await _processor.IngestAsync(Messages.From("busy-user", "Request 4"), CancellationToken.None);
+
+        var db = await _core.ReadAsync();
+        await using var connection = db.Connection;
+        var automatic = await db.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.recipient = 'busy-user' AND m.author_kind = 'system'",
+            null, CancellationToken.None);
+        Assert.That(automatic, Is.EqualTo(9), "five acknowledgements and four closure notices");
+        Assert.That(await db.ScalarAsync<long>("SELECT COUNT(*) FROM audit WHERE action = 'acknowledgement_suppressed'", null, CancellationToken.None),
+            Is.Zero, "the fifth request is the fifth acknowledgement");
+    }
+
+    [Test]
+    public async Task Acknowledgements_to_one_address_are_capped_per_window_on_every_channel()
     {
         for (var i = 0; i < 7; i++)
             await _processor.IngestAsync(Messages.From("loop@example.ru", $"Request {i}", channel: "email"), CancellationToken.None);
         for (var i = 0; i < 7; i++)
             await _processor.IngestAsync(Messages.From("api-user", $"Request {i}"), CancellationToken.None);
+        for (var i = 0; i < 2; i++)
+            await _processor.IngestAsync(Messages.From("other-api-user", $"Request {i}"), CancellationToken.None);
 
         var db = await _core.ReadAsync();
         await using var connection = db.Connection;
-        var acks = await db.ListAsync<(string, long)>("SELECT channel, COUNT(*) FROM outbox GROUP BY channel ORDER BY channel", null, CancellationToken.None);
-        Assert.That(acks, Is.EqualTo(new[] { ("api", 7L), ("email", 5L) }), "the default cap is 5 per hour, and only on e-mail");
+        Assert.That(await _core.CountAsync("tickets"), Is.EqualTo(16), "every request is a ticket; only its acknowledgement is held back");
+        var acks = await db.ListAsync<(string, string, long)>(
+            "SELECT channel, recipient, COUNT(*) FROM outbox GROUP BY channel, recipient ORDER BY channel, recipient", null, CancellationToken.None);
+        Assert.That(acks, Is.EqualTo(new[] { ("api", "api-user", 5L), ("api", "other-api-user", 2L), ("email", "loop@example.ru", 5L) }),
+            "the default cap is 5 per address per hour, the same on every channel");
         var suppressed = await db.ScalarAsync<long>("SELECT COUNT(*) FROM audit WHERE action = 'acknowledgement_suppressed'", null, CancellationToken.None);
-        Assert.That(suppressed, Is.EqualTo(2));
+        Assert.That(suppressed, Is.EqualTo(4));
     }
 }

@@ -23,6 +23,10 @@ public sealed class CrashTests
             var env = GatewayProcess.Environment(directory, port);
             // Keep acks pending across the kill only as long as a real outage would: the restart must send them.
             env["SupportGateway__Outbox__PollInterval"] = "00:00:00.200";
+            // The burst stands for many products' traffic through one key, twenty requests per contact: this test is
+            // about a crash, so neither the per-key limit nor the acknowledgement cap may shape it.
+            env["SupportGateway__Limits__IntakePerKey__Permits"] = "1000000";
+            env["SupportGateway__Limits__Acknowledgements__PerAddress"] = "0";
             var accepted = new ConcurrentDictionary<string, string>();
 
             using (var gateway = GatewayProcess.Start(directory, env))

@@ -26,6 +26,8 @@ public sealed class BackupTests
         var port = GatewayProcess.FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
         var env = GatewayProcess.Environment(_directory, port);
+        // Ingest as fast as the gateway takes it, for as long as the backup runs: more than the per-key limit allows.
+        env["SupportGateway__Limits__IntakePerKey__Permits"] = "1000000";
         using var gateway = GatewayProcess.Start(_directory, env);
         await gateway.WaitHealthyAsync(address, TimeSpan.FromSeconds(60));
 

@@ -172,6 +172,28 @@ public sealed class WidgetBrowserTests
         Assert.That(ticket.GetProperty("ticket").GetProperty("status").GetString(), Is.Not.EqualTo("resolved"));
     }
 
+    [TestCase("ru-RU", @"^Не удалось отправить: Слишком много запросов\. Попробуйте ещё раз через \d+ мин\.$")]
+    [TestCase("en-US", @"^Could not send: Too many requests from you\. Please try again in \d+ min\.$")]
+    public async Task Over_the_limit_the_widget_says_so_in_the_visitors_language(string locale, string expected)
+    {
+        _gateway.Dispose();
+        _gateway = new GatewayFactory(new Dictionary<string, string?> { ["SupportGateway:Limits:WebChat:NewRequestsPerVisitor:Permits"] = "1" },
+            kestrel: true);
+        var page = await OpenDemoAsync(locale);
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("Не печатает принтер");
+        await page.Locator("#sg-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#sg-number")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^SG-\d{5,}$"));
+
+        await page.Locator("#sg-new").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("И ещё одно");
+        await page.Locator("#sg-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#sg-form .sg-error")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(expected));
+        // The form stays filled and usable for a later try; nothing was stored.
+        await Assertions.Expect(page.Locator("#sg-submit")).ToBeEnabledAsync();
+        Assert.That((await DbProbe.CountsAsync(_gateway.Directory))["tickets"], Is.EqualTo(1));
+    }
+
     private const string OnePixelPng =
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 }

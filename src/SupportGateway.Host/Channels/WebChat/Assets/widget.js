@@ -20,6 +20,8 @@
       placeholder: "Write a message…", send: "Send", all: "All requests", failed: "Could not send: ",
       you: "You", empty: "No requests yet.", closeRequest: "Close request (no longer needed)",
       solved: "Solved", notSolved: "Not solved",
+      tooMany: "Too many requests from you. Please try again in {minutes} min.",
+      tooManyOpen: "You already have several open requests. Please continue one of them, or close one you no longer need, before starting another.",
       types: { incident: "Incident", mass_incident: "Mass incident", consultation: "Consultation",
         development: "Development request", defect: "Defect", complaint: "Complaint" },
       statuses: { "new": "New", in_progress: "In progress", clarification: "Waiting for your answer",
@@ -32,6 +34,8 @@
       placeholder: "Напишите сообщение…", send: "Отправить", all: "Все обращения", failed: "Не удалось отправить: ",
       you: "Вы", empty: "Обращений пока нет.", closeRequest: "Закрыть обращение (больше не нужно)",
       solved: "Решено", notSolved: "Не решено",
+      tooMany: "Слишком много запросов. Попробуйте ещё раз через {minutes} мин.",
+      tooManyOpen: "У вас уже несколько открытых обращений. Продолжите одно из них или закройте ненужное, прежде чем создавать новое.",
       types: { incident: "Инцидент", mass_incident: "Массовый инцидент", consultation: "Консультация",
         development: "Запрос на доработку", defect: "Дефект", complaint: "Жалоба" },
       statuses: { "new": "Новое", in_progress: "В работе", clarification: "Ожидает вашего ответа",
@@ -106,6 +110,11 @@
     return fetch(base + "/webchat/api" + path, options).then(function (response) {
       if (response.ok) return response.status === 204 ? null : response.json();
       return response.json().catch(function () { return {}; }).then(function (problem) {
+        // Over an abuse limit: said in the visitor's language, with the wait the gateway gave (Retry-After, seconds).
+        if (response.status === 429) {
+          var minutes = Math.max(1, Math.ceil((parseInt(response.headers.get("Retry-After"), 10) || 60) / 60));
+          throw new Error(problem.limit === "open-requests" ? TEXT.tooManyOpen : TEXT.tooMany.replace("{minutes}", minutes));
+        }
         throw new Error(problem.detail || problem.title || ("HTTP " + response.status));
       });
     });
