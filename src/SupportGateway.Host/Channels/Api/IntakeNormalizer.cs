@@ -1,3 +1,4 @@
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Http;
@@ -14,7 +15,7 @@ public sealed record IntakeRequest(string? Subject, string? Description, string?
 public sealed record IntakeFollowUp(string? Text, IntakeContact? Contact, List<IntakeAttachment>? Attachments);
 
 /// <summary>Turns intake API bodies into <see cref="InboundMessage"/>s, naming the field of every problem.</summary>
-internal sealed class IntakeNormalizer(IntakeOptions options)
+internal sealed class IntakeNormalizer(IntakeOptions options, AttachmentPolicy policy)
 {
     public const string Channel = "api";
 
@@ -104,12 +105,10 @@ internal sealed class IntakeNormalizer(IntakeOptions options)
             }
             if (content.Length > options.MaxAttachmentBytes)
                 throw new ProblemException(Problems.TooLarge($"{field} is {content.Length} bytes; the limit is {options.MaxAttachmentBytes}.", field));
-            result.Add(new InboundAttachment
-            {
-                FileName = Path.GetFileName(a.FileName.Trim()),
-                ContentType = string.IsNullOrWhiteSpace(a.ContentType) ? "application/octet-stream" : a.ContentType.Trim(),
-                Content = content,
-            });
+            var vetted = policy.Vet(a.FileName, a.ContentType, content);
+            if (vetted.Refusal is { } refusal)
+                throw new ProblemException(Problems.FileRefused(refusal, field));
+            result.Add(new InboundAttachment { FileName = vetted.FileName, ContentType = vetted.ContentType, Content = content });
         }
         return result;
     }
