@@ -48,7 +48,7 @@ public static class FileNames
     private static string Characters(string name)
     {
         var builder = new StringBuilder(name.Length);
-        foreach (var rune in (name.IsNormalized(NormalizationForm.FormC) ? name : name.Normalize(NormalizationForm.FormC)).EnumerateRunes())
+        foreach (var rune in name.EnumerateRunes())
         {
             switch (Rune.GetUnicodeCategory(rune))
             {
@@ -67,7 +67,9 @@ public static class FileNames
                     break;
             }
         }
-        return builder.ToString();
+        // Composed (NFC) last: removing an invisible character may bring a letter and its accent together.
+        var text = builder.ToString();
+        return text.IsNormalized(NormalizationForm.FormC) ? text : text.Normalize(NormalizationForm.FormC);
     }
 
     private static string Shorten(string name)

@@ -148,6 +148,26 @@ public sealed class AttachmentPolicyTests
         Assert.That(allocated, Is.LessThan(64 * 1024), "judging a file reads its first kilobyte, whatever it expands to");
     }
 
+    [Test]
+    public void Random_and_truncated_files_with_random_names_never_throw_and_names_stay_clean()
+    {
+        var random = new Random(20261202);
+        byte[][] seeds = [SampleFiles.OnePixelPng, SampleFiles.Jpeg(200), Gif, WebP, Pdf, Zip(), Ole, SampleFiles.WindowsProgram(), Elf, MachO, "<svg/>"u8.ToArray()];
+        string[] types = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "application/zip", "application/msword", "text/plain", "", "x/y; a=b", "image/*"];
+        for (var i = 0; i < 5000; i++)
+        {
+            var bytes = seeds[i % seeds.Length][..random.Next(0, seeds[i % seeds.Length].Length + 1)];
+            for (var flips = random.Next(0, 4); flips > 0 && bytes.Length > 0; flips--)
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            var name = new string([.. Enumerable.Range(0, random.Next(0, 300)).Select(_ => (char)random.Next(0, 0x3000))]) + (random.Next(2) == 0 ? ".png" : "");
+            var vetted = Policy.Vet(name, types[random.Next(types.Length)], bytes, inline: true);
+            Assert.That(FileNames.Clean(vetted.FileName), Is.EqualTo(vetted.FileName), "a stored name is already clean");
+            Assert.That(System.Text.Encoding.UTF8.GetByteCount(vetted.FileName), Is.LessThanOrEqualTo(FileNames.MaxBytes));
+            Assert.That(vetted.FileName.Any(c => char.IsControl(c) || c is '/' or '\\' or '\u202E'), Is.False);
+            Assert.That(vetted.Refusal is null || vetted.ContentType == "application/octet-stream" && !vetted.Inline, Is.True);
+        }
+    }
+
     private static byte[] Zip()
     {
         using var buffer = new MemoryStream();

@@ -25,6 +25,19 @@ public sealed class FileCheckTests
     };
 
     [Test]
+    public async Task A_malformed_allow_list_stops_the_start_with_one_line_naming_the_key()
+    {
+        var directory = TempDirectory.Create();
+        var env = GatewayProcess.Environment(directory, GatewayProcess.FreePort());
+        env["SupportGateway__Attachments__AllowedTypes__0"] = "png";
+
+        var (exitCode, output) = await GatewayProcess.RunAsync(directory, env);
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(output.Trim(), Is.EqualTo("error: SupportGateway:Attachments:AllowedTypes: 'png' is not a media type (type/subtype, type/*, or a prefix ending in *)"));
+    }
+
+    [Test]
     public async Task A_program_named_png_is_415_on_the_intake_api_and_nothing_is_stored()
     {
         using var intake = _gateway.Intake();
