@@ -28,6 +28,7 @@ public sealed class SecretsNeverLoggedTests
     private const string WrongImapPassword = "wrong-imap-pass+Cx9/Za5=never-logged";
     private const string OAuthClientSecret = "oauth-client-secret+Ew6/Ru1=never-logged";
     private const string WrongKey = "wrong-key+Yt1/Ui0=never-logged";
+    private const string TelegramWebhookSecret = "telegram-webhook-secret-Qw8Er4-never-logged";
     private const string TwilioWebhookUrl = "https://support.example/webhooks/whatsapp/twilio";
 
     private readonly List<(string Path, string Text)> _responses = [];
@@ -49,9 +50,12 @@ public sealed class SecretsNeverLoggedTests
         return SendAsync(client, request);
     }
 
-    [Test]
-    public async Task No_secret_reaches_a_log_line_a_protocol_log_a_problem_or_the_health_output_on_any_channel()
+    /// <summary>Telegram either polls (its token in every URL) or takes webhooks (its secret in a header): both are run.</summary>
+    [TestCase("Polling")]
+    [TestCase("Webhook")]
+    public async Task No_secret_reaches_a_log_line_a_protocol_log_a_problem_or_the_health_output_on_any_channel(string telegramMode)
     {
+        _responses.Clear(); // NUnit runs both cases on one instance
         await MailServers.EnsureStartedAsync();
         await using var bot = new FakeBotApi();
         await using var twilio = new FakeTwilioApi(TwilioToken);
@@ -63,6 +67,9 @@ public sealed class SecretsNeverLoggedTests
         var protocolLogs = Path.Combine(directory, "protocol");
         var port = GatewayProcess.FreePort();
         var env = Environment(directory, port, support, agentMail, protocolLogs, bot, twilio, graph);
+        env["SupportGateway__Channels__Telegram__Mode"] = telegramMode;
+        env["SupportGateway__Channels__Telegram__WebhookUrl"] = "https://support.example/webhooks/telegram";
+        env["SupportGateway__Channels__Telegram__WebhookSecret"] = TelegramWebhookSecret;
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
 
         string output, health;
@@ -83,8 +90,19 @@ public sealed class SecretsNeverLoggedTests
                 Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.Created));
             await MailServers.WaitForDeliveryAsync(customer, $"Сбросили пароль {marker}");
 
-            // Telegram, polling the double.
-            bot.Push(FakeBotApi.Update("message.json", 1, userId: 7401, text: "Не приходит код", messageId: 40));
+            // Telegram: the double is polled, or the test posts the update as Telegram would (and once with a wrong secret).
+            var update = FakeBotApi.Update("message.json", 1, userId: 7401, text: "Не приходит код", messageId: 40);
+            if (telegramMode == "Polling")
+                bot.Push(update);
+            else
+            {
+                using var forged = await SendAsync(client, HttpMethod.Post, "/webhooks/telegram", new StringContent(update.ToJsonString(), Encoding.UTF8, "application/json"),
+                    ("X-Telegram-Bot-Api-Secret-Token", WrongKey));
+                Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+                using var delivered = await SendAsync(client, HttpMethod.Post, "/webhooks/telegram", new StringContent(update.ToJsonString(), Encoding.UTF8, "application/json"),
+                    ("X-Telegram-Bot-Api-Secret-Token", TelegramWebhookSecret));
+                Assert.That(delivered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
             await Eventually.HoldsAsync(() => Task.FromResult(bot.Sent("sendMessage").Any(m => m["chat_id"]!.GetValue<long>() == 7401)), 60, () => gateway.OutputTail);
 
             // WhatsApp through both providers, then forged deliveries and a wrong verify token.
@@ -150,7 +168,7 @@ public sealed class SecretsNeverLoggedTests
             ["intake key"] = IntakeKey, ["agent key"] = AgentKey, ["callback secret"] = CallbackSecret,
             ["notification signing secret"] = NotificationSecret, ["Twilio auth token"] = TwilioToken, ["Meta app secret"] = AppSecret,
             ["Meta verify token"] = VerifyToken, ["Cloud API access token"] = FakeGraphApi.Token, ["bot token"] = FakeBotApi.Token.Split(':')[1],
-            ["wrong IMAP password"] = WrongImapPassword, ["OAuth client secret"] = OAuthClientSecret, ["a wrong key"] = WrongKey,
+            ["Telegram webhook secret"] = TelegramWebhookSecret, ["wrong IMAP password"] = WrongImapPassword, ["OAuth client secret"] = OAuthClientSecret, ["a wrong key"] = WrongKey,
             ["visitor token"] = visitorToken, ["report link token"] = reportToken,
             ["Twilio basic auth"] = $"{FakeTwilioApi.AccountSid}:{TwilioToken}",
             // The shared test servers take "secret" for every user; its distinctive forms are the login lines.
