@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
@@ -30,6 +31,9 @@ public static class CoreRegistration
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<AcknowledgementLimitOptions>, CoreOptionsValidator>();
+        services.AddOptions<AttachmentOptions>().BindConfiguration(AttachmentOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AttachmentOptions>, AttachmentOptionsValidator>();
+        services.AddSingleton<AttachmentPolicy>();
         services.AddOptions<SlaOptions>().BindConfiguration(SlaOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SlaOptions>, SlaOptionsValidator>();
 

@@ -66,6 +66,7 @@ public static class GatewayHost
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(Http.ApiDocument.Describe);
         builder.Services.ConfigureHttpJsonOptions(o => CoreJson.Configure(o.SerializerOptions));
+        Http.RedactingLoggerProvider.WrapAll(builder.Services);
 
         var app = builder.Build();
         // Validate before hosting starts, so a bad option is one plain line and not a logged stack trace.

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Core.Tickets;
 
 /// <summary>Messages on tickets and their attachments.</summary>
-public sealed class MessageStore
+public sealed class MessageStore(AttachmentPolicy policy)
 {
     private const string Columns = """
         id, ticket_id, direction, author_kind, author, contact_id, channel, external_id, text, html, signature, internal,
@@ -29,13 +30,17 @@ public sealed class MessageStore
     public Task<long> InsertAsync(SqlScope db, MessageRow message, CancellationToken cancellationToken) =>
         db.ScalarAsync<long>(InsertSql, message, cancellationToken);
 
+    /// <summary>Stores a file as <see cref="AttachmentPolicy"/> judges it: every channel's files come through here.</summary>
     public Task InsertAttachmentAsync(SqlScope db, long messageId, string fileName, string contentType, byte[] content,
-        string? contentId, bool inline, CancellationToken cancellationToken) =>
-        db.ExecuteAsync(InsertAttachmentSql, new
+        string? contentId, bool inline, CancellationToken cancellationToken)
+    {
+        var file = policy.Vet(fileName, contentType, content, inline);
+        return db.ExecuteAsync(InsertAttachmentSql, new
         {
-            messageId, fileName, contentType, size = (long)content.Length, contentId, inline,
+            messageId, fileName = file.FileName, contentType = file.ContentType, size = (long)content.Length, contentId, inline = file.Inline,
             sha256 = Convert.ToHexStringLower(SHA256.HashData(content)), content,
         }, cancellationToken);
+    }
 
     public Task<MessageRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id = @id", new { id }, cancellationToken);

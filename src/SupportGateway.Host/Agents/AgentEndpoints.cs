@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Channels.Api;
@@ -61,7 +62,7 @@ internal static class AgentEndpoints
             {
                 var agent = CurrentAgent(http);
                 var body = await RequestBody.ReadJsonAsync<ReplyRequest>(http, intake.Value.MaxRequestBytes, ct);
-                var files = new IntakeNormalizer(intake.Value).Attachments(body.Attachments);
+                var files = new IntakeNormalizer(intake.Value, http.RequestServices.GetRequiredService<AttachmentPolicy>()).Attachments(body.Attachments);
                 if (string.IsNullOrWhiteSpace(body.Text) && files.Count == 0)
                     return Problems.BadRequest("'text' is required (or files in 'attachments').", "text");
                 var result = await service.ReplyAsync(number, agent.Email, agent.Name, body.Text?.Trim() ?? "", body.Internal ?? false, files, ct);

@@ -22,6 +22,9 @@ internal static class Problems
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
             extensions: new Dictionary<string, object?> { ["limit"] = limit });
 
+    /// <summary>A file whose bytes contradict its type or name, or of a type not accepted (<see cref="Core.Attachments.AttachmentPolicy"/>).</summary>
+    public static ProblemHttpResult FileRefused(string detail, string field) => Make(StatusCodes.Status415UnsupportedMediaType, "File refused", detail, field);
+
     public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
         $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
 

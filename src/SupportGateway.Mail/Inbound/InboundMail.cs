@@ -26,6 +26,13 @@ public sealed record MailLimits
     /// <summary>Outlook items attached inside winmail.dat nest TNEF in TNEF; deeper than this they stay files.</summary>
     public int MaxTnefDepth { get; init; } = 8;
 
+    /// <summary>
+    /// Bytes of TNEF, in all, that one message may have converted; past them winmail.dat stays a file. MimeKit converts in
+    /// memory: each level copies its files, and the compressed RTF body inflates up to about 8× (MS-OXRTFCP §2.2.1), so
+    /// nested or padded TNEF could otherwise cost many times the message's size.
+    /// </summary>
+    public long MaxTnefBytes { get; init; } = 32L * 1024 * 1024;
+
     public static readonly MailLimits Default = new();
 }
 

@@ -11,12 +11,14 @@ internal sealed class MailBody
     private readonly List<MimeEntity> _leaves;
     private readonly List<MimePart> _bodyParts;
     private readonly List<MimeMessage> _tnefBodies = [];
+    private long _tnefBudget;
     private string? _text;
     private IReadOnlyList<MailAttachment>? _attachments;
 
     public MailBody(MimeMessage message, MailLimits limits)
     {
         _limits = limits;
+        _tnefBudget = limits.MaxTnefBytes;
         _leaves = [.. MailParts.Leaves(message.Body)];
         _bodyParts = [.. _leaves.OfType<MimePart>().Where(e => e.ContentType.MediaType.Equals("text", StringComparison.OrdinalIgnoreCase) && !MailParts.IsAttachment(e))];
         HasPlainText = MailParts.Walk(message.Body).Any(e => e is MimePart && e.ContentType.IsMimeType("text", "plain") && !MailParts.IsAttachment(e));
@@ -54,7 +56,8 @@ internal sealed class MailBody
 
     private IEnumerable<MailAttachment> Expand(MimeEntity entity, int depth)
     {
-        if (!IsTnef(entity) || depth >= _limits.MaxTnefDepth || !TryConvert((MimePart)entity, out var converted, out var complete))
+        if (!IsTnef(entity) || depth >= _limits.MaxTnefDepth || !WithinBudget((MimePart)entity)
+            || !TryConvert((MimePart)entity, out var converted, out var complete))
             return [Attachment(entity)];
         if (depth == 0)
             _tnefBodies.Add(converted);
@@ -92,6 +95,16 @@ internal sealed class MailBody
         var name = !string.IsNullOrWhiteSpace(item.Subject) ? item.Subject.Trim() : MailParts.FileName(container) ?? "item";
         var extension = text.IsHtml ? ".html" : text.IsRichText ? ".rtf" : ".txt";
         return Attachment(text) with { FileName = name.EndsWith(extension, StringComparison.OrdinalIgnoreCase) ? name : name + extension };
+    }
+
+    /// <summary>The stream's size as received (transfer-encoded, so at least its decoded size) is taken from the budget.</summary>
+    private bool WithinBudget(MimePart part)
+    {
+        var size = part.Content?.Stream is { CanSeek: true } stream ? stream.Length : long.MaxValue;
+        if (size > _tnefBudget)
+            return false;
+        _tnefBudget -= size;
+        return true;
     }
 
     /// <summary>Outlook's TNEF (MS-OXTNEF): application/ms-tnef, or a part named winmail.dat under another type.</summary>

@@ -54,6 +54,20 @@ public sealed class TnefCorpusTests
     }
 
     [Test]
+    public void Tnef_past_the_messages_budget_stays_winmail_dat_unconverted()
+    {
+        var stream = File.ReadAllBytes(Path.Combine(Folder, "two-files.tnef"));
+        var encoded = System.Convert.ToBase64String(stream, Base64FormattingOptions.InsertLineBreaks).Length + 2;
+
+        Assert.That(Outlook(stream, new MailLimits { MaxTnefBytes = encoded + 4 }).Attachments.Select(a => a.FileName), Is.EqualTo(new[] { "AUTHORS", "README" }));
+        var kept = Outlook(stream, new MailLimits { MaxTnefBytes = encoded / 2 }).Attachments;
+        Assert.That(kept.Select(a => (a.FileName, a.Content.Length)), Is.EqualTo(new[] { ("winmail.dat", stream.Length) }), "kept whole, as a file");
+        // Two streams in one message share the budget: the second is kept as it came.
+        var both = Outlook(stream, new MailLimits { MaxTnefBytes = encoded + 4 }, twice: true).Attachments.Select(a => a.FileName);
+        Assert.That(both, Is.EqualTo(new[] { "AUTHORS", "README", "winmail.dat" }));
+    }
+
+    [Test]
     public void Mutated_streams_never_throw()
     {
         var random = new Random(20261122);
@@ -105,11 +119,14 @@ public sealed class TnefCorpusTests
         return new TnefPart { Content = new MimeContent(new MemoryStream(tnef)) }.ConvertToMessage();
     }
 
-    private static InboundMail Outlook(byte[] winmail) => InboundMail.Read(System.Text.Encoding.ASCII.GetBytes(
-        "From: a@example.com\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
-        "--b\r\nContent-Type: text/plain\r\n\r\nSee the files.\r\n" +
-        "--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Disposition: attachment; filename=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-        System.Convert.ToBase64String(winmail, Base64FormattingOptions.InsertLineBreaks) + "\r\n--b--\r\n"));
+    private static InboundMail Outlook(byte[] winmail, MailLimits? limits = null, bool twice = false)
+    {
+        var part = "--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Disposition: attachment; filename=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+            System.Convert.ToBase64String(winmail, Base64FormattingOptions.InsertLineBreaks) + "\r\n";
+        return InboundMail.Read(System.Text.Encoding.ASCII.GetBytes(
+            "From: a@example.com\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+            "--b\r\nContent-Type: text/plain\r\n\r\nSee the files.\r\n" + part + (twice ? part : "") + "--b--\r\n"), limits);
+    }
 
     private static List<string> Names(MimeMessage converted)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Agents;
@@ -20,7 +21,7 @@ internal static class IntakeEndpoints
             RequestBody.GuardAsync(async () =>
             {
                 var body = await RequestBody.ReadJsonAsync<IntakeRequest>(http, options.Value.MaxRequestBytes, ct);
-                var message = new IntakeNormalizer(options.Value).NewRequest(body, ExternalId(http));
+                var message = new IntakeNormalizer(options.Value, http.RequestServices.GetRequiredService<AttachmentPolicy>()).NewRequest(body, ExternalId(http));
                 return Answer(await processor.IngestAsync(message, ct), http);
             })).WithSummary("A new request; a repeated Idempotency-Key returns the same ticket").ReadsJson<IntakeRequest>()
             .Reads(Microsoft.OpenApi.ParameterLocation.Header, IdempotencyKey).ProducesAccepted();
@@ -30,7 +31,7 @@ internal static class IntakeEndpoints
             RequestBody.GuardAsync(async () =>
             {
                 var body = await RequestBody.ReadJsonAsync<IntakeFollowUp>(http, options.Value.MaxRequestBytes, ct);
-                var message = new IntakeNormalizer(options.Value).FollowUp(ticketNumber, body, ExternalId(http));
+                var message = new IntakeNormalizer(options.Value, http.RequestServices.GetRequiredService<AttachmentPolicy>()).FollowUp(ticketNumber, body, ExternalId(http));
                 var (participation, ticket) = await tickets.CheckParticipantAsync(ticketNumber, IntakeNormalizer.Channel, message.Sender.Identity, ct);
                 if (participation == Participation.NoTicket)
                     return Problems.NotFound($"Ticket {ticketNumber} does not exist.");

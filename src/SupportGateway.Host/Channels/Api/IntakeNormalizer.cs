@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Http;
@@ -25,7 +26,7 @@ public sealed record IntakeAcceptedDto(string? TicketNumber, string? Status, lon
 public sealed record IntakeTicketDto(string TicketNumber, string Status, string? Resolution, IReadOnlyList<SupportGateway.Host.Agents.MessageDto> Messages);
 
 /// <summary>Turns intake API bodies into <see cref="InboundMessage"/>s, naming the field of every problem.</summary>
-internal sealed class IntakeNormalizer(IntakeOptions options)
+internal sealed class IntakeNormalizer(IntakeOptions options, AttachmentPolicy policy)
 {
     public const string Channel = "api";
 
@@ -115,12 +116,10 @@ internal sealed class IntakeNormalizer(IntakeOptions options)
             }
             if (content.Length > options.MaxAttachmentBytes)
                 throw new ProblemException(Problems.TooLarge($"{field} is {content.Length} bytes; the limit is {options.MaxAttachmentBytes}.", field));
-            result.Add(new InboundAttachment
-            {
-                FileName = Path.GetFileName(a.FileName.Trim()),
-                ContentType = string.IsNullOrWhiteSpace(a.ContentType) ? "application/octet-stream" : a.ContentType.Trim(),
-                Content = content,
-            });
+            var vetted = policy.Vet(a.FileName, a.ContentType, content);
+            if (vetted.Refusal is { } refusal)
+                throw new ProblemException(Problems.FileRefused(refusal, field));
+            result.Add(new InboundAttachment { FileName = vetted.FileName, ContentType = vetted.ContentType, Content = content });
         }
         return result;
     }

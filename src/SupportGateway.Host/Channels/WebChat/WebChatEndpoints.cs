@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Contacts;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Storage;
@@ -33,7 +34,7 @@ internal static class WebChatEndpoints
                 var token = http.Request.Headers[TokenHeader].ToString();
                 token = WebChatNormalizer.IsWellFormedToken(token) ? token : Secrets.NewToken();
                 var form = await ReadFormAsync(http, options.Value, ct);
-                var message = await new WebChatNormalizer(options.Value).NewRequestAsync(form, WebChatNormalizer.VisitorOf(token), ct);
+                var message = await new WebChatNormalizer(options.Value, http.RequestServices.GetRequiredService<AttachmentPolicy>()).NewRequestAsync(form, WebChatNormalizer.VisitorOf(token), ct);
                 var result = await processor.IngestAsync(message, ct);
                 if (result.Outcome == IngestOutcome.Parked)
                     return Problems.Parked(result.InboundId);
@@ -68,7 +69,7 @@ internal static class WebChatEndpoints
             {
                 var visitor = await RequireParticipantAsync(http, tickets, number, ct);
                 var form = await ReadFormAsync(http, options.Value, ct);
-                var message = await new WebChatNormalizer(options.Value).FollowUpAsync(form, visitor, number, ct);
+                var message = await new WebChatNormalizer(options.Value, http.RequestServices.GetRequiredService<AttachmentPolicy>()).FollowUpAsync(form, visitor, number, ct);
                 var result = await processor.IngestAsync(message, ct);
                 if (result.Outcome == IngestOutcome.Parked)
                     return Problems.Parked(result.InboundId);

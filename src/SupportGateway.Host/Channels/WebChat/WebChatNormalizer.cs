@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using SupportGateway.Core.Attachments;
 using SupportGateway.Core.Pipeline;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Http;
@@ -8,7 +9,7 @@ using SupportGateway.Host.Http;
 namespace SupportGateway.Host.Channels.WebChat;
 
 /// <summary>Turns widget form posts into <see cref="InboundMessage"/>s.</summary>
-internal sealed class WebChatNormalizer(WebChatOptions options)
+internal sealed class WebChatNormalizer(WebChatOptions options, AttachmentPolicy policy)
 {
     public const string Channel = "webchat";
 
@@ -88,12 +89,11 @@ internal sealed class WebChatNormalizer(WebChatOptions options)
                 throw new ProblemException(Problems.TooLarge($"'{file.FileName}' is {file.Length} bytes; the limit is {options.MaxAttachmentBytes}.", "files"));
             using var buffer = new MemoryStream((int)file.Length);
             await file.CopyToAsync(buffer, cancellationToken);
-            result.Add(new InboundAttachment
-            {
-                FileName = Path.GetFileName(file.FileName) is { Length: > 0 } name ? name : "file",
-                ContentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType,
-                Content = buffer.ToArray(),
-            });
+            var content = buffer.ToArray();
+            var vetted = policy.Vet(file.FileName, file.ContentType, content);
+            if (vetted.Refusal is { } refusal)
+                throw new ProblemException(Problems.FileRefused(refusal, "files"));
+            result.Add(new InboundAttachment { FileName = vetted.FileName, ContentType = vetted.ContentType, Content = content });
         }
         return result;
     }

@@ -36,7 +36,7 @@ public sealed class IntakeApiTests
             priority = "high",
             contact = new { name = "Ivan", email = "ivan@example.ru", accountNumber = "ACC-77", externalId = "user-42" },
             technicalDetails = new Dictionary<string, string> { ["appVersion"] = "5.2.1", ["os"] = "Windows 11" },
-            attachments = new[] { new { fileName = "screen.png", contentType = "image/png", contentBase64 = Convert.ToBase64String(new byte[2048]) } },
+            attachments = new[] { new { fileName = "screen.png", contentType = "image/png", contentBase64 = Convert.ToBase64String(SampleFiles.Png(2048)) } },
         });
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));

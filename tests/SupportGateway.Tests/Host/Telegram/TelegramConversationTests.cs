@@ -98,8 +98,7 @@ public sealed class TelegramConversationTests : TelegramScenario
     {
         var photo = FakeBotApi.Update("photo.json", 1, userId: 7003, messageId: 40);
         // The corpus photo comes in three sizes; the largest (720×960) is the one kept.
-        var largest = new byte[84913];
-        Random.Shared.NextBytes(largest);
+        var largest = SampleFiles.Jpeg(84913, random: true);
         Bot.Files["SAAS"] = largest;
         Bot.Push(photo);
         var (_, number) = await AckAsync(40);

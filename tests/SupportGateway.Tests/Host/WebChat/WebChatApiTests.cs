@@ -56,7 +56,7 @@ public sealed class WebChatApiTests
     [Test]
     public async Task A_new_visitor_gets_a_token_and_only_that_token_reaches_the_request()
     {
-        var created = await _client.PostAsync("/webchat/api/requests", Form("Не работает печать", [1, 2, 3]));
+        var created = await _client.PostAsync("/webchat/api/requests", Form("Не работает печать", SampleFiles.OnePixelPng));
         Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
         var token = body.GetProperty("token").GetString()!;
@@ -73,7 +73,7 @@ public sealed class WebChatApiTests
         Assert.That(followUp.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a stranger cannot post into it either");
         var attachmentId = body.GetProperty("conversation").GetProperty("messages")[0].GetProperty("attachments")[0].GetProperty("id").GetInt64();
         Assert.That((await stranger.GetAsync($"/webchat/api/attachments/{attachmentId}")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
-        Assert.That(await (await owner.GetAsync($"/webchat/api/attachments/{attachmentId}")).Content.ReadAsByteArrayAsync(), Is.EqualTo(new byte[] { 1, 2, 3 }));
+        Assert.That(await (await owner.GetAsync($"/webchat/api/attachments/{attachmentId}")).Content.ReadAsByteArrayAsync(), Is.EqualTo(SampleFiles.OnePixelPng));
     }
 
     [Test]

@@ -95,9 +95,9 @@ public sealed class TwilioFileTests : TwilioScenario
     [Test]
     public async Task A_picture_over_5_mb_and_a_type_whatsapp_does_not_take_are_not_sent_and_the_agents_are_told()
     {
-        var big = new byte[6 * 1024 * 1024];
+        var big = SampleFiles.Jpeg(6 * 1024 * 1024);
         var number = await TicketWithAnswerAsync("SM0000000000000000000000000000f201",
-            [Attachment("фото.jpg", "image/jpeg", big), Attachment("архив.zip", "application/zip", "PK"u8.ToArray()), Attachment("акт.pdf", "application/pdf", "%PDF-1.4\n"u8.ToArray())]);
+            [Attachment("фото.jpg", "image/jpeg", big), Attachment("архив.zip", "application/zip", [.. "PK\x05\x06"u8, .. new byte[18]]), Attachment("акт.pdf", "application/pdf", "%PDF-1.4\n"u8.ToArray())]);
         await Eventually.HoldsAsync(async () => (await TeamNoticesAsync()).Any(n => n.StartsWith("Not sent on WhatsApp", StringComparison.Ordinal)));
         var note = (await TeamNoticesAsync()).Single(n => n.StartsWith("Not sent on WhatsApp", StringComparison.Ordinal));
         Assert.That(note, Does.Contain("фото.jpg").And.Contain("5 MB").And.Contain("архив.zip").And.Not.Contain("акт.pdf"));
