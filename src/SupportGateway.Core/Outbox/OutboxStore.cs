@@ -116,14 +116,15 @@ public sealed class OutboxStore(Database database)
             """, new { id, error, at }, cancellationToken);
 
     /// <summary>
-    /// Queues given-up rows again, of one ticket or (<paramref name="ticketId"/> null) of all: due now, with a new
-    /// retry period; returns how many.
+    /// Queues given-up rows again, of one ticket or (<paramref name="ticketId"/> null) of all, with a new retry period
+    /// from <paramref name="now"/>; returns how many. They are due at once whatever the gateway's clock says against
+    /// this one's (the command may run on another machine).
     /// </summary>
     public Task<int> RequeueFailedAsync(SqlScope db, long? ticketId, long now, CancellationToken cancellationToken) =>
         db.ExecuteAsync(ticketId is null ? RequeueSql : RequeueSql + " AND ticket_id = @ticketId", new { ticketId, now }, cancellationToken);
 
     private const string RequeueSql =
-        "UPDATE outbox SET state = 'pending', next_attempt_at = @now, queued_at = @now, failed_at = NULL, locked_until = NULL WHERE state = 'failed'";
+        "UPDATE outbox SET state = 'pending', next_attempt_at = 0, queued_at = @now, failed_at = NULL, locked_until = NULL WHERE state = 'failed'";
 
     /// <summary>A ticket's given-up deliveries, oldest first.</summary>
     public Task<IReadOnlyList<OutboxRow>> FailedOfTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
