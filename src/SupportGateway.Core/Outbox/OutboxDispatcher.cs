@@ -99,6 +99,13 @@ public sealed class OutboxDispatcher(
         var firstUnsaved = 0L;
         foreach (var (row, message, loadError) in loaded)
         {
+            // An earlier message to this recipient is saved first: its channel id is what this one threads under
+            // (e-mail's In-Reply-To), as when they went out minutes apart.
+            if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
+            {
+                await SaveAsync(outcomes, cancellationToken);
+                outcomes.Clear();
+            }
             var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
                 : loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken)
                 : new Outcome(row, null, loadError);
