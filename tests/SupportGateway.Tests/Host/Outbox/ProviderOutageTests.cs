@@ -197,6 +197,15 @@ public sealed class CloudOutageTests : CloudScenario
 
     private protected override TimeProvider? Clock => _clock;
 
+    // CloudApiClient paces each recipient with a token bucket that refills in real time (one message per 6 s after a
+    // burst of 10), and every try spends a token: simulated hours of 30-minute tries would wait real minutes. Fewer,
+    // longer steps test the same recovery; the backoff's own cap is the dispatcher's tests' business.
+    private protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+    [
+        new("SupportGateway:Outbox:FirstRetryDelay", "00:30:00"),
+        new("SupportGateway:Outbox:MaxRetryDelay", "02:00:00"),
+    ];
+
     private static string Number(int customer) => $"7916555{customer:0000}";
 
     private OutageTarget Target => new(_clock, Gateway.Directory, "whatsapp", Agent, OpenAsync, up => Graph.Unreachable = !up,
