@@ -45,7 +45,7 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
         options.ReopenWindow < TimeSpan.Zero ? $"{TicketOptions.Section}:ReopenWindow: must not be negative" : null);
 
     public ValidateOptionsResult Validate(string? name, OutboxOptions options) => Collect(
-        options.MaxAttempts is < 1 or > 100 ? $"{OutboxOptions.Section}:MaxAttempts: must be between 1 and 100" : null,
+        options.GiveUpAfter <= TimeSpan.Zero ? $"{OutboxOptions.Section}:GiveUpAfter: must be positive" : null,
         options.FirstRetryDelay <= TimeSpan.Zero ? $"{OutboxOptions.Section}:FirstRetryDelay: must be positive" : null,
         options.MaxRetryDelay < options.FirstRetryDelay ? $"{OutboxOptions.Section}:MaxRetryDelay: must not be below FirstRetryDelay" : null,
         options.PollInterval <= TimeSpan.Zero ? $"{OutboxOptions.Section}:PollInterval: must be positive" : null,

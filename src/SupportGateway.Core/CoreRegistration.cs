@@ -48,6 +48,7 @@ public static class CoreRegistration
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<AgentNotice>();
         services.AddSingleton<Unreachability>();
+        services.AddSingleton<FailedDeliveries>();
         services.AddSingleton<OutboundFiles>();
         services.AddSingleton<FileRetryStore>();
         services.AddSingleton<OutboxSignal>();

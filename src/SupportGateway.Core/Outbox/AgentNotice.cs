@@ -12,7 +12,10 @@ public sealed record AgentNoticeText(string Channel, string Text, string Action,
 /// </summary>
 public sealed class AgentNotice(OutboxStore outbox, TicketStore tickets, MessageStore messages, IEnumerable<IAgentNotifier> notifiers)
 {
-    public async Task PostAsync(DbSession session, TicketRow ticket, AgentNoticeText notice, long now, CancellationToken cancellationToken)
+    /// <param name="quietChannel">A notifier channel not to use: the one whose own failure this notice reports, so a
+    /// broken agents' mailbox does not queue a notice about each notice.</param>
+    public async Task PostAsync(DbSession session, TicketRow ticket, AgentNoticeText notice, long now, CancellationToken cancellationToken,
+        string? quietChannel = null)
     {
         var id = await messages.InsertAsync(session, new MessageRow
         {
@@ -23,7 +26,7 @@ public sealed class AgentNotice(OutboxStore outbox, TicketStore tickets, Message
         {
             TicketId = ticket.Id, At = now, Actor = "system", Action = notice.Action, OldValue = notice.OldValue, NewValue = notice.NewValue,
         }, cancellationToken);
-        foreach (var notifier in notifiers)
+        foreach (var notifier in notifiers.Where(n => n.Channel != quietChannel))
         {
             foreach (var recipient in notifier.Recipients(ticket))
                 await outbox.EnqueueAsync(session, id, ticket.Id, notifier.Channel, ticket.Account, recipient, now, cancellationToken);

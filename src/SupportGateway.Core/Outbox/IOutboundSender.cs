@@ -35,6 +35,15 @@ public sealed record DeliveryReceipt(string? ExternalId, string? AgentsNote = nu
 public class PermanentDeliveryException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
+/// The provider asks us to wait (HTTP 429 with Retry-After, Telegram's retry_after, Twilio 20429): the outbox tries
+/// again no sooner than <see cref="RetryAfter"/>, whatever its own backoff says.
+/// </summary>
+public sealed class DeliveryThrottledException(string message, TimeSpan retryAfter, Exception? inner = null) : Exception(message, inner)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
 /// The recipient refused the channel for good (the user blocked the bot): the identity is marked unreachable and the
 /// agents are told on the ticket and by their notifications.
 /// </summary>

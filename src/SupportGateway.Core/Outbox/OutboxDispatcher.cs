@@ -18,11 +18,10 @@ public sealed class OutboxDispatcher(
     OutboxStore outbox,
     TicketStore tickets,
     MessageStore messages,
-    Unreachability unreachability,
     AgentNotice notice,
+    FailedDeliveries failed,
     IEnumerable<IOutboundSender> senders,
     OutboxSignal signal,
-    TicketEvents events,
     IOptions<OutboxOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
@@ -95,10 +94,24 @@ public sealed class OutboxDispatcher(
 
         var loaded = await LoadAsync(batch, cancellationToken);
         var outcomes = new List<Outcome>(batch.Count);
+        // Recipients of a ticket whose earlier message in this batch will be retried: their later ones wait behind it.
+        var waiting = new HashSet<(long Ticket, string Recipient)>();
         var firstUnsaved = 0L;
         foreach (var (row, message, loadError) in loaded)
         {
-            outcomes.Add(loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken) : new Outcome(row, null, loadError));
+            // An earlier message to this recipient is saved first: its channel id is what this one threads under
+            // (e-mail's In-Reply-To), as when they went out minutes apart.
+            if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
+            {
+                await SaveAsync(outcomes, cancellationToken);
+                outcomes.Clear();
+            }
+            var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
+                : loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken)
+                : new Outcome(row, null, loadError);
+            if (outcome.Error is not (null or PermanentDeliveryException or DeliveryHeldException))
+                waiting.Add((row.TicketId, row.Recipient));
+            outcomes.Add(outcome);
             if (outcomes.Count == 1)
                 firstUnsaved = time.GetTimestamp();
             // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
@@ -115,18 +128,18 @@ public sealed class OutboxDispatcher(
 
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromMilliseconds(50);
 
-    private sealed record Outcome(OutboxRow Row, DeliveryReceipt? Receipt, Exception? Error, TicketRow? Ticket = null);
+    private sealed record Outcome(OutboxRow Row, DeliveryReceipt? Receipt, Exception? Error, OutboundMessage? Message = null, bool Deferred = false);
 
     private async Task<Outcome> SendAsync(IOutboundSender sender, ResiliencePipeline pipeline, OutboxRow row, OutboundMessage message,
         CancellationToken cancellationToken)
     {
         try
         {
-            return new Outcome(row, await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken), null, message.Ticket);
+            return new Outcome(row, await pipeline.ExecuteAsync(async ct => await sender.SendAsync(message, ct), cancellationToken), null, message);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Outcome(row, null, ex, message.Ticket);
+            return new Outcome(row, null, ex, message);
         }
     }
 
@@ -135,44 +148,67 @@ public sealed class OutboxDispatcher(
         if (outcomes.Count == 0)
             return;
         await using var session = await database.BeginAsync(cancellationToken);
-        foreach (var (row, receipt, error, ticket) in outcomes)
+        var noticed = false;
+        foreach (var (row, receipt, error, message, deferred) in outcomes)
         {
-            if (error is null)
+            var ticket = message?.Ticket;
+            if (deferred)
+                await outbox.ReleaseAsync(session, row.Id, cancellationToken);
+            else if (error is null)
             {
                 await outbox.MarkSentAsync(session, row.Id, receipt?.ExternalId, Now(), cancellationToken);
                 if (receipt?.AgentsNote is { } note && ticket is not null)
+                {
                     await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, note, "delivery_partial", row.Channel, row.Recipient), Now(), cancellationToken);
-                continue;
+                    noticed = true;
+                }
             }
-            if (error is DeliveryHeldException held)
-            {
-                await HoldAsync(session, row, ticket, held, cancellationToken);
-                continue;
-            }
-            var attempts = row.Attempts + 1;
-            var giveUp = error is PermanentDeliveryException || attempts >= _options.MaxAttempts;
-            var next = Now() + (long)Backoff(attempts, _options.FirstRetryDelay, _options.MaxRetryDelay).TotalMilliseconds;
-            await outbox.MarkRetryAsync(session, row.Id, $"{error.GetType().Name}: {error.Message}", next, giveUp, cancellationToken);
-            logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}{Final}): {Error}",
-                row.Id, row.Channel, attempts, giveUp ? ", giving up" : "", error.Message);
-            if (giveUp && ticket is not null)
-                await events.RaiseAsync(session, ticket, TicketEvent.DeliveryFailed, row.MessageId, Now(), cancellationToken);
-            if (error is RecipientUnreachableException && ticket is not null)
-                await unreachability.MarkAsync(session, ticket, row.Channel, row.Recipient, error.Message, Now(), cancellationToken);
+            else if (error is DeliveryHeldException held)
+                noticed |= await HoldAsync(session, row, ticket, held, cancellationToken);
+            else
+                noticed |= await RetryOrGiveUpAsync(session, row, message, error, cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
-        if (outcomes.Any(o => o.Error is RecipientUnreachableException or DeliveryHeldException || o.Receipt?.AgentsNote is not null))
+        // The agents' notices were queued on other channels: wake their senders.
+        if (noticed)
             signal.NotifyAll();
     }
 
+    /// <summary>
+    /// Retried by time, as mail servers do: backoff doubling up to <see cref="OutboxOptions.MaxRetryDelay"/> (never
+    /// sooner than a provider's Retry-After), the last try at the deadline, then given up. A refusal fails at once.
+    /// </summary>
+    /// <returns>True when it was given up (and the agents told).</returns>
+    private async Task<bool> RetryOrGiveUpAsync(DbSession session, OutboxRow row, OutboundMessage? message, Exception error, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var attempts = row.Attempts + 1;
+        var reason = FailedDeliveries.Describe(error, _options.SendTimeout);
+        var deadline = row.QueuedAt + (long)_options.GiveUpAfter.TotalMilliseconds;
+        if (error is PermanentDeliveryException || now >= deadline)
+        {
+            logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}), giving up: {Error}", row.Id, row.Channel, attempts, reason);
+            await failed.GiveUpAsync(session, row, message?.Ticket, message?.Message, error, reason, now, cancellationToken);
+            return true;
+        }
+        var next = error is DeliveryThrottledException throttled
+            ? now + Math.Max(1000, (long)throttled.RetryAfter.TotalMilliseconds)
+            : Math.Min(deadline, now + (long)Backoff(attempts, _options.FirstRetryDelay, _options.MaxRetryDelay).TotalMilliseconds);
+        await outbox.MarkRetryAsync(session, row.Id, reason, next, cancellationToken);
+        logger.LogWarning("Delivery {OutboxId} on {Channel} failed (attempt {Attempt}): {Error}", row.Id, row.Channel, attempts, reason);
+        return false;
+    }
+
     /// <summary>The row waits for the channel to release it; the agents read why on the ticket and in their mail.</summary>
-    private async Task HoldAsync(DbSession session, OutboxRow row, TicketRow? ticket, DeliveryHeldException held, CancellationToken cancellationToken)
+    private async Task<bool> HoldAsync(DbSession session, OutboxRow row, TicketRow? ticket, DeliveryHeldException held, CancellationToken cancellationToken)
     {
         await outbox.HoldAsync(session, row.Id, held.Message, cancellationToken);
         logger.LogInformation("Delivery {OutboxId} on {Channel} is held: {Reason}", row.Id, row.Channel, held.Message);
-        if (ticket is not null)
-            await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, held.AgentsNote, "window_closed", row.Channel, row.Recipient), Now(),
-                cancellationToken);
+        if (ticket is null)
+            return false;
+        await notice.PostAsync(session, ticket, new AgentNoticeText(row.Channel, held.AgentsNote, "window_closed", row.Channel, row.Recipient), Now(),
+            cancellationToken);
+        return true;
     }
 
     /// <summary>Reads what the claimed rows deliver: four queries for the whole batch.</summary>
@@ -193,7 +229,7 @@ public sealed class OutboxDispatcher(
         {
             if (!ticketsById.TryGetValue(row.TicketId, out var ticket) || !messagesById.TryGetValue(row.MessageId, out var message))
             {
-                result.Add((row, null, new PermanentDeliveryException("The ticket or message is gone.")));
+                result.Add((row, null, new PermanentDeliveryException("the ticket or message is gone")));
                 continue;
             }
             // Stable across attempts of one row, and unlike any row of another database (a reinstall restarts the ids).
@@ -210,7 +246,9 @@ public sealed class OutboxDispatcher(
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not PermanentDeliveryException and not DeliveryHeldException and not OperationCanceledException),
+            // A throttled send waits for the provider's Retry-After in the outbox, not here.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex =>
+                ex is not (PermanentDeliveryException or DeliveryHeldException or DeliveryThrottledException or OperationCanceledException)),
             OnRetry = args =>
             {
                 logger.LogDebug("Retrying a {Channel} delivery after {Error}", channel, args.Outcome.Exception?.Message);

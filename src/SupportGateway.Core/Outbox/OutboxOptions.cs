@@ -4,10 +4,14 @@ public sealed class OutboxOptions
 {
     public const string Section = "SupportGateway:Outbox";
 
-    /// <summary>Dispatch attempts before a row is marked failed.</summary>
-    public int MaxAttempts { get; set; } = 8;
+    /// <summary>
+    /// How long a delivery is tried before it is given up, counted from its queuing, as mail servers keep a message
+    /// (Postfix's maximal_queue_lifetime): long enough for a provider's outage, a weekend included. A permanent refusal
+    /// fails at once.
+    /// </summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(2);
 
-    /// <summary>Backoff after the first failed attempt; it doubles with each attempt, with jitter.</summary>
+    /// <summary>Backoff after the first failed attempt; it doubles with each attempt, with jitter, up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(30);

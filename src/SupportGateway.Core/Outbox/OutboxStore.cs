@@ -18,6 +18,11 @@ public sealed record OutboxRow
     public long CreatedAt { get; init; }
     public long? SentAt { get; init; }
     public string? Payload { get; init; }
+
+    /// <summary>When the current retry period began: the row's queuing, or <c>outbox retry</c>. It is given up <c>GiveUpAfter</c> later.</summary>
+    public long QueuedAt { get; init; }
+
+    public long? FailedAt { get; init; }
 }
 
 /// <summary>
@@ -32,26 +37,39 @@ public sealed class OutboxStore(Database database)
     public const string Failed = "failed";
     public const string Held = "held";
 
-    private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at, payload";
+    private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at, payload, queued_at, failed_at";
 
     public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken,
         string? payload = null) =>
         db.ExecuteAsync("""
-            INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at, payload)
-            VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at, @payload)
+            INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at, queued_at, payload)
+            VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at, @at, @payload)
             """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);
 
-    /// <summary>Claims due rows of one channel with a lease; a row whose lease runs out is due again.</summary>
+    /// <summary>
+    /// Claims due rows of one channel with a lease; a row whose lease runs out is due again. A row waits while an
+    /// earlier row of its ticket to the same recipient waits for a retry or is being sent elsewhere, so a customer gets
+    /// a ticket's messages in the order they were written, whatever outage came between. Rows due together are
+    /// claimed in id order, and the dispatcher stops a batch's later rows of a recipient whose earlier one failed.
+    /// </summary>
     public Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>
         db.ListAsync<OutboxRow>($"""
             UPDATE outbox SET state = 'in_flight', locked_until = @until
             WHERE id IN (
-                SELECT id FROM outbox
-                WHERE channel = @channel AND next_attempt_at <= @now
-                  AND (state = 'pending' OR (state = 'in_flight' AND locked_until < @now))
-                ORDER BY id LIMIT @batch {database.Dialect.SkipLocked})
+                SELECT o.id FROM outbox o
+                WHERE o.channel = @channel AND o.next_attempt_at <= @now
+                  AND (o.state = 'pending' OR (o.state = 'in_flight' AND o.locked_until < @now))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox e
+                      WHERE e.ticket_id = o.ticket_id AND e.channel = o.channel AND e.recipient = o.recipient AND e.id < o.id
+                        AND ((e.state = 'pending' AND e.next_attempt_at > @now) OR (e.state = 'in_flight' AND e.locked_until >= @now)))
+                ORDER BY o.id LIMIT @batch {database.Dialect.SkipLocked})
             RETURNING {Columns}
             """, new { channel, now, until = now + leaseMs, batch }, cancellationToken);
+
+    /// <summary>Gives a claimed row back untried: it stays due, behind the earlier row of its recipient that failed.</summary>
+    public Task ReleaseAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE id = @id AND state = 'in_flight'", new { id }, cancellationToken);
 
     /// <summary>Makes rows claimed by a process that is gone due again; returns how many.</summary>
     public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
@@ -94,11 +112,33 @@ public sealed class OutboxStore(Database database)
             WHERE id = @id
             """, new { id, externalId, at }, cancellationToken);
 
-    public Task MarkRetryAsync(SqlScope db, long id, string error, long nextAttemptAt, bool giveUp, CancellationToken cancellationToken) =>
+    public Task MarkRetryAsync(SqlScope db, long id, string error, long nextAttemptAt, CancellationToken cancellationToken) =>
         db.ExecuteAsync("""
-            UPDATE outbox SET state = @state, attempts = attempts + 1, last_error = @error, next_attempt_at = @nextAttemptAt, locked_until = NULL
+            UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = @error, next_attempt_at = @nextAttemptAt, locked_until = NULL
             WHERE id = @id
-            """, new { id, error, nextAttemptAt, state = giveUp ? Failed : Pending }, cancellationToken);
+            """, new { id, error, nextAttemptAt }, cancellationToken);
+
+    /// <summary>Given up: kept with its last error and the time, shown on the ticket until <see cref="RequeueFailedAsync"/>.</summary>
+    public Task MarkFailedAsync(SqlScope db, long id, string error, long at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = @error, failed_at = @at, locked_until = NULL
+            WHERE id = @id
+            """, new { id, error, at }, cancellationToken);
+
+    /// <summary>
+    /// Queues given-up rows again, of one ticket or (<paramref name="ticketId"/> null) of all, with a new retry period
+    /// from <paramref name="now"/>; returns how many. They are due at once whatever the gateway's clock says against
+    /// this one's (the command may run on another machine).
+    /// </summary>
+    public Task<int> RequeueFailedAsync(SqlScope db, long? ticketId, long now, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(ticketId is null ? RequeueSql : RequeueSql + " AND ticket_id = @ticketId", new { ticketId, now }, cancellationToken);
+
+    private const string RequeueSql =
+        "UPDATE outbox SET state = 'pending', next_attempt_at = 0, queued_at = @now, failed_at = NULL, locked_until = NULL WHERE state = 'failed'";
+
+    /// <summary>A ticket's given-up deliveries, oldest first.</summary>
+    public Task<IReadOnlyList<OutboxRow>> FailedOfTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
+        db.ListAsync<OutboxRow>($"SELECT {Columns} FROM outbox WHERE ticket_id = @ticketId AND state = 'failed' ORDER BY id", new { ticketId }, cancellationToken);
 
     public Task HoldAsync(SqlScope db, long id, string reason, CancellationToken cancellationToken) =>
         db.ExecuteAsync("""

@@ -18,9 +18,13 @@ public sealed record TicketChanges(TicketStatus? Status = null, TicketResolution
 
 public enum Participation { NoTicket, NotParticipant, Participant }
 
-/// <summary>A ticket as read; <see cref="Customers"/> are the contacts its audit trail names (<c>customer:ID</c>).</summary>
+/// <summary>
+/// A ticket as read; <see cref="Customers"/> are the contacts its audit trail names (<c>customer:ID</c>);
+/// <see cref="FailedDeliveries"/> the deliveries given up (read with the internal view only).
+/// </summary>
 public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOnlyList<MessageRow> Messages,
-    IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit, IReadOnlyList<ContactRow>? Customers = null);
+    IReadOnlyList<AttachmentRow> Attachments, IReadOnlyList<AuditRow> Audit, IReadOnlyList<ContactRow>? Customers = null,
+    IReadOnlyList<OutboxRow>? FailedDeliveries = null);
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
@@ -60,7 +64,8 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
             await messages.ListAsync(db, ticket.Id, includeInternal, cancellationToken),
             await messages.AttachmentsOfTicketAsync(db, ticket.Id, cancellationToken),
             audit,
-            customerIds.Count == 0 ? [] : await contacts.GetManyAsync(db, customerIds, cancellationToken));
+            customerIds.Count == 0 ? [] : await contacts.GetManyAsync(db, customerIds, cancellationToken),
+            includeInternal ? await outbox.FailedOfTicketAsync(db, ticket.Id, cancellationToken) : []);
     }
 
     /// <summary>An agent's answer: to the customer on the ticket's channel through the outbox, or an internal note.</summary>

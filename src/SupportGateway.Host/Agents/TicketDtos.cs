@@ -47,11 +47,24 @@ public sealed record ContactDto(string? Name, string? Email, string? Phone, stri
     public static string Display(ContactRow c) => c.Name ?? c.Email ?? c.Phone ?? $"customer {c.Id}";
 }
 
-public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit)
+/// <summary>
+/// A delivery the outbox gave up: which message, on which channel to whom, when it was queued (or queued again) and
+/// given up, after how many attempts, and the last error in plain words. <c>outbox retry</c> queues it again.
+/// </summary>
+public sealed record FailedDeliveryDto(long MessageId, string Channel, string Recipient, DateTimeOffset QueuedAt, DateTimeOffset? FailedAt, int Attempts,
+    string? Error)
+{
+    public static FailedDeliveryDto From(Core.Outbox.OutboxRow row) => new(row.MessageId, row.Channel, row.Recipient, TicketSummaryDto.Time(row.QueuedAt),
+        TicketSummaryDto.Time(row.FailedAt), row.Attempts, row.LastError);
+}
+
+public sealed record TicketDetailDto(TicketSummaryDto Ticket, ContactDto? Requester, IReadOnlyList<MessageDto> Messages, IReadOnlyList<AuditDto> Audit,
+    IReadOnlyList<FailedDeliveryDto> FailedDeliveries)
 {
     public static TicketDetailDto From(TicketView view, SlaDto sla, AgentDirectory agents) => new(TicketSummaryDto.From(view.Ticket, sla), ContactDto.From(view.Requester),
         [.. view.Messages.Select(m => MessageDto.From(m, view.Attachments, a => $"/api/v1/tickets/{view.Ticket.Number}/attachments/{a.Id}"))],
-        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, By(a.Actor, view, agents), a.Action, a.OldValue, a.NewValue))]);
+        [.. view.Audit.Select(a => new AuditDto(TicketSummaryDto.Time(a.At), a.Actor, By(a.Actor, view, agents), a.Action, a.OldValue, a.NewValue))],
+        [.. (view.FailedDeliveries ?? []).Select(FailedDeliveryDto.From)]);
 
     /// <summary>A customer by the name they gave, an agent by theirs; anything else (<c>system</c>, a channel) as it is.</summary>
     private static string By(string actor, TicketView view, AgentDirectory agents)

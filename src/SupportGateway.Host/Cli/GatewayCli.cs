@@ -67,6 +67,7 @@ internal static class GatewayCli
         root.Subcommands.Add(HealthCheckCommand.Create());
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(SlaCommands.Create());
+        root.Subcommands.Add(OutboxCommands.Create());
         root.Subcommands.Add(ReportCommands.Create(WithHostAsync));
         return root;
     }

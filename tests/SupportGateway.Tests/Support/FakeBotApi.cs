@@ -35,6 +35,13 @@ internal sealed class FakeBotApi : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (Unreachable)
+                context.Abort();
+            else
+                await next(context);
+        });
         app.MapPost("/bot{token}/{method}", HandleAsync);
         app.MapGet("/file/bot{token}/files/{fileId}", (string token, string fileId) =>
             token == Token && Files.TryGetValue(fileId, out var content) ? Results.Bytes(content, "application/octet-stream") : Results.NotFound());
@@ -66,6 +73,12 @@ internal sealed class FakeBotApi : IAsyncDisposable
     public ConcurrentQueue<(string Method, JsonObject Body)> Calls { get; } = new();
 
     public int TooManyRequestsLeft { get; set; }
+
+    /// <summary>The retry_after of those 429 answers, in seconds.</summary>
+    public int RetryAfter { get; set; } = 1;
+
+    /// <summary>While set, every connection is dropped before an answer: the Bot API is unreachable.</summary>
+    public bool Unreachable { get; set; }
 
     /// <summary>At most this many updates per getUpdates answer (below the caller's limit), to make a stream last.</summary>
     public int MaxPerPoll { get; set; } = int.MaxValue;
@@ -124,7 +137,8 @@ internal sealed class FakeBotApi : IAsyncDisposable
                 if (TooManyRequestsLeft > 0 && method == "sendMessage")
                 {
                     TooManyRequestsLeft--;
-                    return Results.Json(new { ok = false, error_code = 429, description = "Too Many Requests: retry after 1", parameters = new { retry_after = 1 } }, statusCode: 429);
+                    return Results.Json(new { ok = false, error_code = 429, description = $"Too Many Requests: retry after {RetryAfter}",
+                        parameters = new { retry_after = RetryAfter } }, statusCode: 429);
                 }
                 var chatId = body["chat_id"]!.GetValue<long>();
                 if (Blocked.ContainsKey(chatId))

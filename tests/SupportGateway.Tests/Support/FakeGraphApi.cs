@@ -40,6 +40,13 @@ internal sealed class FakeGraphApi : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         _app = builder.Build();
+        _app.Use(async (context, next) =>
+        {
+            if (Unreachable)
+                context.Abort();
+            else
+                await next(context);
+        });
         _app.MapPost("/{version}/{phone}/messages", SendAsync);
         _app.MapPost("/{version}/{phone}/media", UploadAsync);
         _app.MapGet("/media-files/{id}", Download);
@@ -48,6 +55,9 @@ internal sealed class FakeGraphApi : IAsyncDisposable
         _app.MapGet("/{version}/{groupId}/invite_link", InviteLink);
         _app.StartAsync().GetAwaiter().GetResult();
     }
+
+    /// <summary>While set, every connection is dropped before an answer: the API is unreachable.</summary>
+    public bool Unreachable { get; set; }
 
     public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

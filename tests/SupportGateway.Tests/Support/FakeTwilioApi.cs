@@ -39,6 +39,13 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         _app = builder.Build();
+        _app.Use(async (context, next) =>
+        {
+            if (Unreachable)
+                context.Abort();
+            else
+                await next(context);
+        });
         _app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", CreateAsync);
         // Fetch an Account: its own record with the account's credentials, 401 with any other.
         _app.MapGet("/2010-04-01/Accounts/{account}.json", (string account, HttpRequest request) => Authorized(account, request)
@@ -58,6 +65,9 @@ internal sealed class FakeTwilioApi : IAsyncDisposable
         });
         _app.StartAsync().GetAwaiter().GetResult();
     }
+
+    /// <summary>While set, every connection is dropped before an answer: the API is unreachable.</summary>
+    public bool Unreachable { get; set; }
 
     public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

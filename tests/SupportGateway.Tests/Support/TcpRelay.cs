@@ -9,14 +9,17 @@ namespace SupportGateway.Tests.Support;
 /// </summary>
 internal sealed class TcpRelay : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly List<TcpClient> _open = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private int _accepted;
 
-    public TcpRelay(string host, int port)
+    /// <param name="listenPort">The loopback port to listen on: a free one by default, or the port of a relay disposed
+    /// before, so that a server behind it comes back where clients look for it (a closed port meanwhile).</param>
+    public TcpRelay(string host, int port, int listenPort = 0)
     {
+        _listener = new TcpListener(IPAddress.Loopback, listenPort);
         _listener.Start();
         _accepting = AcceptAsync(host, port);
     }

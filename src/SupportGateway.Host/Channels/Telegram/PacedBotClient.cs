@@ -9,7 +9,7 @@ namespace SupportGateway.Host.Channels.Telegram;
 
 /// <summary>
 /// Telegram.Bot's client with the limits Telegram sets (about 30 messages/s overall, 1/s per chat, 20/min per group)
-/// and our answers to faults: a <c>429 retry_after</c> is waited out, 5xx, dropped connections and timeouts are tried
+/// and our answers to faults: a short <c>429 retry_after</c> is waited out (a long one is the caller's to honour), 5xx, dropped connections and timeouts are tried
 /// again a few times; what is left reaches the caller as Telegram.Bot's <see cref="ApiRequestException"/> (with the
 /// error_code) or <see cref="RequestException"/>. Every call, the extension methods included, comes through
 /// <see cref="SendRequest{TResponse}"/>. The library's own 429 retry is off, so this is the one place for it.
@@ -20,6 +20,9 @@ public sealed class PacedBotClient : TelegramBotClient, IDisposable
     public const long MaxDownload = 20 * 1024 * 1024;
 
     private const int MaxAttempts = 4;
+
+    /// <summary>A longer retry_after reaches the caller: the outbox waits it out without holding a sender (or a poll).</summary>
+    private const int MaxRetryAfterWait = 10;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeProvider _time;
@@ -87,10 +90,10 @@ public sealed class PacedBotClient : TelegramBotClient, IDisposable
             {
                 return await base.SendRequest(next, timeout.Token);
             }
-            catch (ApiRequestException ex) when (ex.ErrorCode == 429)
+            catch (ApiRequestException ex) when (ex.ErrorCode == 429 && (ex.Parameters?.RetryAfter ?? 1) <= MaxRetryAfterWait)
             {
                 RateLimited++;
-                wait = TimeSpan.FromSeconds(Math.Clamp(ex.Parameters?.RetryAfter ?? 1, 0, 300));
+                wait = TimeSpan.FromSeconds(Math.Max(ex.Parameters?.RetryAfter ?? 1, 0));
                 attempt = 0;
             }
             catch (Exception ex) when (attempt < MaxAttempts && Transient(ex, cancellationToken))

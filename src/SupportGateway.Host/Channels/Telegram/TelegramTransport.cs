@@ -188,6 +188,10 @@ internal sealed class TelegramSender(PacedBotClient bot, OutboundFiles files) : 
             }
             return new DeliveryReceipt(first is null ? null : $"{chat}:{first.MessageId}");
         }
+        catch (ApiRequestException ex) when (ex.ErrorCode == 429)
+        {
+            throw new DeliveryThrottledException($"Telegram: {ex.Message}", TimeSpan.FromSeconds(ex.Parameters?.RetryAfter ?? 1), ex);
+        }
         catch (ApiRequestException ex) when (ex.ErrorCode == 403)
         {
             throw new RecipientUnreachableException($"Telegram refused: {ex.Message}", ex);

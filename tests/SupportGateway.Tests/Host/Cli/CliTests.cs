@@ -31,8 +31,8 @@ public sealed class CliTests
         Assert.That(output, Does.Contain("Configuration is valid.").And.Contain("webchat: up").And.Contain("api: up").And.Contain("agents: 1"));
     }
 
-    [TestCase("SupportGateway__Outbox__MaxAttempts", "0", "error: SupportGateway:Outbox:MaxAttempts: must be between 1 and 100")]
-    [TestCase("SupportGateway__Outbox__MaxAttempts", "many", "SupportGateway:Outbox:MaxAttempts")]
+    [TestCase("SupportGateway__Outbox__GiveUpAfter", "00:00:00", "error: SupportGateway:Outbox:GiveUpAfter: must be positive")]
+    [TestCase("SupportGateway__Outbox__GiveUpAfter", "two days", "SupportGateway:Outbox:GiveUpAfter")]
     [TestCase("SupportGateway__Tickets__NumberPrefix", "S-G", "error: SupportGateway:Tickets:NumberPrefix: must be ASCII letters or digits")]
     [TestCase("SupportGateway__Agents__0__Email", "anna", "error: SupportGateway:Agents:0:Email: must be an email address")]
     [TestCase("SupportGateway__Storage__Provider", "oracle", "error: SupportGateway:Storage:Provider")]

@@ -13,7 +13,7 @@ public sealed class DotnetRunTests
         try
         {
             // A value only this folder's file has, and one the gateway refuses with a line naming the key.
-            File.WriteAllText(Path.Combine(directory, "appsettings.json"), """{ "SupportGateway": { "Outbox": { "MaxAttempts": 0 } } }""");
+            File.WriteAllText(Path.Combine(directory, "appsettings.json"), """{ "SupportGateway": { "Outbox": { "GiveUpAfter": "-1.00:00:00" } } }""");
             var project = Path.Combine(Corpus.RepositoryRoot(), "src", "SupportGateway.Host");
             var info = new ProcessStartInfo("dotnet", ["run", "--no-build", "-c", "Release", "--project", project, "--", "check-config"])
             {
@@ -26,7 +26,7 @@ public sealed class DotnetRunTests
             await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
             var all = await output + await errors;
             Assert.That(process.ExitCode, Is.EqualTo(2), all);
-            Assert.That(all, Does.Contain("error: SupportGateway:Outbox:MaxAttempts: must be between 1 and 100"));
+            Assert.That(all, Does.Contain("error: SupportGateway:Outbox:GiveUpAfter: must be positive"));
         }
         finally
         {
