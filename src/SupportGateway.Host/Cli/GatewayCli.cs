@@ -64,6 +64,7 @@ internal static class GatewayCli
         migrate.SetAction((_, ct) => WithHostAsync(ct, MigrateAsync));
         root.Subcommands.Add(migrate);
         root.Subcommands.Add(BackupCommand.Create());
+        root.Subcommands.Add(StorageCommands.Create());
         root.Subcommands.Add(HealthCheckCommand.Create());
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(SlaCommands.Create());

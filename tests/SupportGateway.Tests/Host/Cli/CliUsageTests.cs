@@ -22,7 +22,7 @@ public sealed class CliUsageTests
     {
         var (exit, output) = await GatewayProcess.RunAsync(_directory, GatewayProcess.Environment(_directory), word);
         Assert.That(exit, Is.Zero, output);
-        foreach (var command in new[] { "check-config", "dead-letters", "backup", "healthcheck", "mail", "sla", "report" })
+        foreach (var command in new[] { "check-config", "dead-letters", "backup", "storage", "healthcheck", "mail", "sla", "report" })
             Assert.That(output, Does.Contain(command));
         Assert.That(output, Does.Contain("--urls"), "how to run the gateway itself");
     }
