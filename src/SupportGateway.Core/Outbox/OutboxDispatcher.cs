@@ -81,7 +81,11 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Claims and delivers one batch; returns how many rows it handled.</summary>
+    /// <summary>
+    /// Claims and delivers one batch; returns how many rows it handled. Told to stop, it finishes the send in hand
+    /// (within <see cref="OutboxOptions.SendTimeout"/>), records what was sent, and hands the rest of its claim back as
+    /// pending at once, for another instance, instead of leaving it to the lease.
+    /// </summary>
     public async Task<int> DispatchDueAsync(IOutboundSender sender, ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
         IReadOnlyList<OutboxRow> batch;
@@ -93,24 +97,52 @@ public sealed class OutboxDispatcher(
         if (batch.Count == 0)
             return 0;
 
-        var loaded = await LoadAsync(batch, cancellationToken);
+        using var grace = new CancellationTokenSource();
+        using var stopping = cancellationToken.Register(() => grace.CancelAfter(_options.SendTimeout));
         var outcomes = new List<Outcome>(batch.Count);
-        var firstUnsaved = 0L;
-        foreach (var (row, message, loadError) in loaded)
+        var handled = 0;
+        try
         {
-            outcomes.Add(loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken) : new Outcome(row, null, loadError));
-            if (outcomes.Count == 1)
-                firstUnsaved = time.GetTimestamp();
-            // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
-            // one by one (a crash repeats at most the one in flight), instant ones share a commit.
-            if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
+            var loaded = await LoadAsync(batch, cancellationToken);
+            var firstUnsaved = 0L;
+            foreach (var (row, message, loadError) in loaded)
             {
-                await SaveAsync(outcomes, cancellationToken);
-                outcomes.Clear();
+                if (cancellationToken.IsCancellationRequested)
+                    break;
+                outcomes.Add(loadError is null ? await SendAsync(sender, pipeline, row, message!, grace.Token) : new Outcome(row, null, loadError));
+                handled++;
+                if (outcomes.Count == 1)
+                    firstUnsaved = time.GetTimestamp();
+                // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
+                // one by one (a crash repeats at most the one in flight), instant ones share a commit.
+                if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
+                {
+                    await SaveAsync(outcomes, CancellationToken.None);
+                    outcomes.Clear();
+                }
             }
+            await SaveAsync(outcomes, CancellationToken.None);
+            outcomes.Clear();
         }
-        await SaveAsync(outcomes, cancellationToken);
+        finally
+        {
+            if (handled < batch.Count && cancellationToken.IsCancellationRequested)
+                await HandBackAsync(batch.Skip(handled), outcomes);
+        }
         return batch.Count;
+    }
+
+    /// <summary>Records the outcomes not yet saved and makes the rows never sent pending again.</summary>
+    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes)
+    {
+        var ids = unsent.Select(r => r.Id).ToList();
+        await SaveAsync(outcomes, CancellationToken.None);
+        outcomes.Clear();
+        await using var session = await database.BeginAsync(CancellationToken.None);
+        var released = await outbox.HandBackAsync(session, ids, CancellationToken.None);
+        await session.CommitAsync(CancellationToken.None);
+        if (released > 0)
+            logger.LogInformation("Handed {Count} claimed deliveries back as pending", released);
     }
 
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromMilliseconds(50);
