@@ -41,6 +41,7 @@ public static class CoreRegistration
         services.AddSingleton(sp => new Database(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<TicketOptions>>().Value.CreateNumberFormat());
         services.AddSingleton<Migrator>();
+        services.AddSingleton<ExclusiveWork>();
         services.AddSingleton<TicketStore>();
         services.AddSingleton<MessageStore>();
         services.AddSingleton<ContactStore>();

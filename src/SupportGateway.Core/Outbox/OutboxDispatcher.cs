@@ -80,7 +80,11 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Claims and delivers one batch; returns how many rows it handled.</summary>
+    /// <summary>
+    /// Claims and delivers one batch; returns how many rows it handled. Told to stop, it finishes the send in hand
+    /// (within <see cref="OutboxOptions.SendTimeout"/>), records what was sent, and hands the rest of its claim back as
+    /// pending at once, for another instance, instead of leaving it to the lease.
+    /// </summary>
     public async Task<int> DispatchDueAsync(IOutboundSender sender, ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
         IReadOnlyList<OutboxRow> batch;
@@ -92,38 +96,67 @@ public sealed class OutboxDispatcher(
         if (batch.Count == 0)
             return 0;
 
-        var loaded = await LoadAsync(batch, cancellationToken);
+        // Told to stop: the send in hand may finish (up to SendTimeout); the rest of the claim is handed back.
+        using var grace = new CancellationTokenSource();
+        using var stopping = cancellationToken.Register(() => grace.CancelAfter(_options.SendTimeout));
         var outcomes = new List<Outcome>(batch.Count);
-        // Recipients of a ticket whose earlier message in this batch will be retried: their later ones wait behind it.
-        var waiting = new HashSet<(long Ticket, string Recipient)>();
-        var firstUnsaved = 0L;
-        foreach (var (row, message, loadError) in loaded)
+        var handled = 0;
+        try
         {
-            // An earlier message to this recipient is saved first: its channel id is what this one threads under
-            // (e-mail's In-Reply-To), as when they went out minutes apart.
-            if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
+            var loaded = await LoadAsync(batch, cancellationToken);
+            // Recipients of a ticket whose earlier message in this batch will be retried: their later ones wait behind it.
+            var waiting = new HashSet<(long Ticket, string Recipient)>();
+            var firstUnsaved = 0L;
+            foreach (var (row, message, loadError) in loaded)
             {
-                await SaveAsync(outcomes, cancellationToken);
-                outcomes.Clear();
+                if (cancellationToken.IsCancellationRequested)
+                    break;
+                // An earlier message to this recipient is saved first: its channel id is what this one threads under
+                // (e-mail's In-Reply-To), as when they went out minutes apart.
+                if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
+                {
+                    await SaveAsync(outcomes, CancellationToken.None);
+                    outcomes.Clear();
+                }
+                var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
+                    : loadError is null ? await SendAsync(sender, pipeline, row, message!, grace.Token)
+                    : new Outcome(row, null, loadError);
+                if (outcome.Error is not (null or PermanentDeliveryException or DeliveryHeldException))
+                    waiting.Add((row.TicketId, row.Recipient));
+                outcomes.Add(outcome);
+                handled++;
+                if (outcomes.Count == 1)
+                    firstUnsaved = time.GetTimestamp();
+                // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
+                // one by one (a crash repeats at most the one in flight), instant ones share a commit.
+                if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
+                {
+                    await SaveAsync(outcomes, CancellationToken.None);
+                    outcomes.Clear();
+                }
             }
-            var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
-                : loadError is null ? await SendAsync(sender, pipeline, row, message!, cancellationToken)
-                : new Outcome(row, null, loadError);
-            if (outcome.Error is not (null or PermanentDeliveryException or DeliveryHeldException))
-                waiting.Add((row.TicketId, row.Recipient));
-            outcomes.Add(outcome);
-            if (outcomes.Count == 1)
-                firstUnsaved = time.GetTimestamp();
-            // Outcomes are saved at most ReceiptDelay after the send: slow external sends are marked
-            // one by one (a crash repeats at most the one in flight), instant ones share a commit.
-            if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
-            {
-                await SaveAsync(outcomes, cancellationToken);
-                outcomes.Clear();
-            }
+            await SaveAsync(outcomes, CancellationToken.None);
+            outcomes.Clear();
         }
-        await SaveAsync(outcomes, cancellationToken);
+        finally
+        {
+            if (handled < batch.Count && cancellationToken.IsCancellationRequested)
+                await HandBackAsync(batch.Skip(handled), outcomes);
+        }
         return batch.Count;
+    }
+
+    /// <summary>Records the outcomes not yet saved and makes the rows never sent pending again.</summary>
+    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes)
+    {
+        var ids = unsent.Select(r => r.Id).ToList();
+        await SaveAsync(outcomes, CancellationToken.None);
+        outcomes.Clear();
+        await using var session = await database.BeginAsync(CancellationToken.None);
+        var released = await outbox.HandBackAsync(session, ids, CancellationToken.None);
+        await session.CommitAsync(CancellationToken.None);
+        if (released > 0)
+            logger.LogInformation("Handed {Count} claimed deliveries back as pending", released);
     }
 
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromMilliseconds(50);

@@ -71,6 +71,10 @@ public sealed class OutboxStore(Database database)
     public Task ReleaseAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE id = @id AND state = 'in_flight'", new { id }, cancellationToken);
 
+    /// <summary>Gives claimed rows back unsent (an instance that stops): pending at once, attempts unchanged; returns how many.</summary>
+    public Task<int> HandBackAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE id IN @ids AND state = 'in_flight'", new { ids }, cancellationToken);
+
     /// <summary>Makes rows claimed by a process that is gone due again; returns how many.</summary>
     public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
         db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE state = 'in_flight'", null, cancellationToken);

@@ -33,11 +33,16 @@ public sealed class InboundSignal
 /// left by a crash are picked up at start.
 /// </summary>
 public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
-    ILogger<PendingInboundWorker> logger) : BackgroundService
+    ExclusiveWork exclusive, ILogger<PendingInboundWorker> logger) : BackgroundService
 {
     private const int Round = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>One worker across instances: the payloads of a conversation are processed in the order they came.</summary>
+    public const string Work = "inbound:pending";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => exclusive.RunAsync(Work, ProcessAsync, stoppingToken);
+
+    private async Task ProcessAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {

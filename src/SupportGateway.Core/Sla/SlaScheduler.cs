@@ -13,8 +13,12 @@ namespace SupportGateway.Core.Sla;
 /// or until a ticket changes; what fell due while the gateway was down is done at start, and nothing twice.
 /// </summary>
 public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTracker tracker, TicketTransitions transitions,
-    SlaEscalation escalation, SlaSignal signal, OutboxSignal outboxSignal, TimeProvider time, ILogger<SlaScheduler> logger) : BackgroundService
+    SlaEscalation escalation, SlaSignal signal, OutboxSignal outboxSignal, ExclusiveWork exclusive, TimeProvider time, ILogger<SlaScheduler> logger)
+    : BackgroundService
 {
+    /// <summary>One scheduler across instances: two would race to the same due ticket (a notice sent twice).</summary>
+    public const string Work = "sla";
+
     private const int Batch = 100;
 
     private bool _backfilled;
@@ -27,9 +31,14 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
 
     private const string DueSql = "SELECT id FROM tickets WHERE sla_next_at <= @now ORDER BY sla_next_at LIMIT @batch";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         WarnAboutCalendarsWithoutThisYear();
+        return exclusive.RunAsync(Work, ScheduleAsync, stoppingToken);
+    }
+
+    private async Task ScheduleAsync(CancellationToken stoppingToken)
+    {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

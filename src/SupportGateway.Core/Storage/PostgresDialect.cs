@@ -78,5 +78,8 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
         }
     }
 
+    public override Task<WorkLock?> TryLockWorkAsync(string name, CancellationToken cancellationToken) =>
+        PostgresWorkLock.TryAcquireAsync(connectionString, name, cancellationToken);
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -47,7 +47,22 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public abstract Task<IAsyncDisposable> LockMigrationsAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The lock of work that must run on one instance at a time (<see cref="ExclusiveWork"/>), or null when another
+    /// instance holds it. The lock's <see cref="WorkLock.Lost"/> fires when it can no longer be trusted.
+    /// </summary>
+    public abstract Task<WorkLock?> TryLockWorkAsync(string name, CancellationToken cancellationToken);
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>A held lock of <see cref="ExclusiveWork"/>; disposing it releases the lock.</summary>
+public abstract class WorkLock : IAsyncDisposable
+{
+    /// <summary>Cancelled when the lock is gone (its connection broke): the work must stop at once.</summary>
+    public abstract CancellationToken Lost { get; }
+
+    public abstract ValueTask DisposeAsync();
 }
 
 public sealed class SqliteDialect(string connectionString) : SqlDialect
@@ -78,11 +93,16 @@ public sealed class SqliteDialect(string connectionString) : SqlDialect
         return NoLock.Instance;
     }
 
-    private sealed class NoLock : IAsyncDisposable
+    /// <summary>An embedded database has one process: the work lock is always granted and never lost.</summary>
+    public override Task<WorkLock?> TryLockWorkAsync(string name, CancellationToken cancellationToken) => Task.FromResult<WorkLock?>(NoLock.Instance);
+
+    private sealed class NoLock : WorkLock, IAsyncDisposable
     {
         public static readonly NoLock Instance = new();
 
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public override CancellationToken Lost => CancellationToken.None;
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>

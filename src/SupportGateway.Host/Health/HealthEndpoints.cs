@@ -8,18 +8,27 @@ namespace SupportGateway.Host.Health;
 
 internal static class HealthEndpoints
 {
-    /// <summary><c>/healthz</c>: one plain line per channel, then storage; 503 when anything that is on is down.</summary>
+    /// <summary>
+    /// <c>/healthz</c>: one plain line per channel, then the work that runs once across instances, then storage; 503
+    /// when anything that is on is down, and from the moment the instance is told to stop, so a balancer sends it
+    /// nothing new while it finishes.
+    /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (ChannelHealth health, Database database, OutboxStore outbox, InboundStore inbound, CancellationToken cancellationToken) =>
+        app.MapGet("/healthz", async (ChannelHealth health, ExclusiveWork exclusive, IHostApplicationLifetime lifetime, Database database, OutboxStore outbox,
+            InboundStore inbound, CancellationToken cancellationToken) =>
         {
             var text = new StringBuilder();
-            var healthy = true;
+            var healthy = !lifetime.ApplicationStopping.IsCancellationRequested;
+            if (!healthy)
+                text.Append("instance: stopping (finishing its work; send it nothing new)\n");
             foreach (var (channel, state, detail) in health.Snapshot())
             {
                 healthy &= state is ChannelState.Up or ChannelState.Off or ChannelState.Degraded;
                 text.Append(channel).Append(": ").Append(state.ToString().ToLowerInvariant()).Append(" (").Append(detail).Append(")\n");
             }
+            foreach (var (work, held) in exclusive.Snapshot())
+                text.Append("work ").Append(work).Append(held ? ": held here\n" : ": waiting (another instance holds it)\n");
             try
             {
                 await using var connection = await database.OpenAsync(cancellationToken);

@@ -18,13 +18,20 @@ internal sealed class MailboxReader(
     Database database,
     ChannelHealth health,
     MailLogin login,
+    ExclusiveWork exclusive,
     TimeProvider time,
     ILogger<MailboxReader> logger) : BackgroundService
 {
     public static string HealthName(MailboxOptions mailbox) => $"{EmailNormalizer.Channel}:{mailbox.Name}";
 
+    /// <summary>The name of a mailbox folder's work and of its cursor: one reader per folder across instances.</summary>
+    public static string WorkName(MailboxOptions mailbox) => $"mailbox:{CursorKey(mailbox)}";
+
+    private static string CursorKey(MailboxOptions mailbox) => $"{mailbox.Name}/{mailbox.Imap.Folder}";
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(options.Value.Mailboxes.Select(mailbox => Task.Run(() => RunAsync(mailbox, stoppingToken), stoppingToken)));
+        Task.WhenAll(options.Value.Mailboxes.Select(mailbox => Task.Run(() => exclusive.RunAsync(WorkName(mailbox), ct => RunAsync(mailbox, ct), stoppingToken,
+            () => health.Report(HealthName(mailbox), ChannelState.Up, $"{mailbox.Address}: read by another instance")), stoppingToken)));
 
     private async Task RunAsync(MailboxOptions mailbox, CancellationToken stoppingToken)
     {
@@ -87,7 +94,7 @@ internal sealed class MailboxReader(
     /// <summary>Handles every message above the cursor, in UID order, a batch at a time.</summary>
     private async Task DrainAsync(MailboxSession session, MailboxOptions mailbox, CancellationToken cancellationToken)
     {
-        var cursorKey = $"{mailbox.Name}/{mailbox.Imap.Folder}";
+        var cursorKey = CursorKey(mailbox);
         var cursor = await ReadCursorAsync(cursorKey, cancellationToken);
         var uidValidity = session.UidValidity;
         var lastUid = cursor?.UidValidity == uidValidity ? (uint)cursor.LastUid : 0;

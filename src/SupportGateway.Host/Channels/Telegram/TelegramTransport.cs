@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SupportGateway.Core.Outbox;
 using SupportGateway.Core.Pipeline;
+using SupportGateway.Core.Storage;
 using SupportGateway.Core.Tickets;
 using SupportGateway.Host.Health;
 using SupportGateway.Host.Http;
@@ -21,9 +22,18 @@ namespace SupportGateway.Host.Channels.Telegram;
 /// Telegram.Bot's own polling receiver is not used: it confirms updates before they are stored.
 /// </summary>
 internal sealed class TelegramReceiver(IOptions<TelegramOptions> options, PacedBotClient bot, TelegramBotIdentity identity, InboundProcessor processor, ChannelHealth health,
-    TimeProvider time, ILogger<TelegramReceiver> logger) : BackgroundService
+    ExclusiveWork exclusive, TimeProvider time, ILogger<TelegramReceiver> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>getUpdates answers one caller per bot (a second one gets 409 Conflict): one instance polls at a time.</summary>
+    public const string PollingWork = "telegram:polling";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value is { Enabled: true, Mode: TelegramMode.Polling }
+            ? exclusive.RunAsync(PollingWork, ReceiveAsync, stoppingToken,
+                () => health.Report(TelegramNormalizer.Channel, ChannelState.Up, "polled by another instance"))
+            : ReceiveAsync(stoppingToken);
+
+    private async Task ReceiveAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (!settings.Enabled)
