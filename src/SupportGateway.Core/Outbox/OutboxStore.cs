@@ -52,8 +52,9 @@ public sealed class OutboxStore(Database database)
     /// a ticket's messages in the order they were written, whatever outage came between. Rows due together are
     /// claimed in id order, and the dispatcher stops a batch's later rows of a recipient whose earlier one failed.
     /// </summary>
-    public Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>
-        db.ListAsync<OutboxRow>($"""
+    public async Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>
+        // RETURNING gives the rows in no particular order on PostgreSQL; they are sent in the order they were queued.
+        [.. (await db.ListAsync<OutboxRow>($"""
             UPDATE outbox SET state = 'in_flight', locked_until = @until
             WHERE id IN (
                 SELECT o.id FROM outbox o
@@ -65,7 +66,7 @@ public sealed class OutboxStore(Database database)
                         AND ((e.state = 'pending' AND e.next_attempt_at > @now) OR (e.state = 'in_flight' AND e.locked_until >= @now)))
                 ORDER BY o.id LIMIT @batch {database.Dialect.SkipLocked})
             RETURNING {Columns}
-            """, new { channel, now, until = now + leaseMs, batch }, cancellationToken);
+            """, new { channel, now, until = now + leaseMs, batch }, cancellationToken)).OrderBy(row => row.Id)];
 
     /// <summary>Gives a claimed row back untried: it stays due, behind the earlier row of its recipient that failed.</summary>
     public Task ReleaseAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
