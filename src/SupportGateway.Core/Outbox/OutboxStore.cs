@@ -100,15 +100,16 @@ public sealed class OutboxStore(Database database)
     }
 
     /// <summary>
-    /// Acknowledgements queued for a recipient on a channel since <paramref name="since"/>: the system message written
-    /// with its ticket, in the same instant. Resolution and closure notices are system messages too, but later ones;
-    /// counting them would hold back the acknowledgement of a customer's third request on a channel with notices.
+    /// Acknowledgements queued for a recipient on a channel since <paramref name="since"/>: a ticket's first system
+    /// message, written with the ticket. Resolution and closure notices are system messages too, but later ones (and a
+    /// notice can fall in the ticket's own millisecond, so the time cannot tell them apart); counting them would hold
+    /// back the acknowledgement of a customer's third request on a channel with notices.
     /// </summary>
     public Task<long> AcknowledgementsSinceAsync(SqlScope db, string channel, string recipient, long since, CancellationToken cancellationToken) =>
         db.ScalarAsync<long>("""
-            SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id JOIN tickets t ON t.id = o.ticket_id
+            SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id
             WHERE o.channel = @channel AND o.recipient = @recipient AND o.created_at >= @since AND m.author_kind = 'system'
-              AND m.created_at = t.created_at
+              AND m.id = (SELECT MIN(s.id) FROM messages s WHERE s.ticket_id = o.ticket_id AND s.author_kind = 'system')
             """, new { channel, recipient, since }, cancellationToken);
 
     public Task MarkSentAsync(SqlScope db, long id, string? externalId, long at, CancellationToken cancellationToken) =>
