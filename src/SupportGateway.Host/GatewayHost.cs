@@ -52,7 +52,9 @@ public static class GatewayHost
 
     public static WebApplication BuildWebApp(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings are read at start, not watched: the watcher covers the whole content root, the database's folder
+        // (data/) with it, and would wake for every page the database writes.
+        var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
         UseSettingsBesideBinary(builder.Configuration);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
