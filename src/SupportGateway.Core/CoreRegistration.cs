@@ -26,6 +26,8 @@ public static class CoreRegistration
         services.AddOptions<FileRetryOptions>().BindConfiguration(FileRetryOptions.Section)
             .Validate(o => o.MaxAttempts > 0 && o.FirstRetryDelay > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero,
                 $"{FileRetryOptions.Section}: MaxAttempts, FirstRetryDelay and PollInterval must be positive").ValidateOnStart();
+        services.AddOptions<PendingInboundOptions>().BindConfiguration(PendingInboundOptions.Section)
+            .Validate(o => o.PendingPollInterval > TimeSpan.Zero, $"{PendingInboundOptions.Section}:PendingPollInterval: must be positive").ValidateOnStart();
         services.AddOptions<List<OrganisationOptions>>().BindConfiguration(OrganisationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, CoreOptionsValidator>();
         services.AddSingleton<IValidateOptions<TicketOptions>, CoreOptionsValidator>();
@@ -52,6 +54,7 @@ public static class CoreRegistration
         services.AddSingleton<FailedDeliveries>();
         services.AddSingleton<OutboundFiles>();
         services.AddSingleton<FileRetryStore>();
+        services.AddSingleton<InstanceSignals>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<InboundSignal>();
         services.AddSingleton(sp => new SlaCatalog(sp.GetRequiredService<IOptions<SlaOptions>>().Value,
@@ -72,6 +75,7 @@ public static class CoreRegistration
         services.AddSingleton<IInboundFilter, RoutingFilter>();
         // Registration order is start order: the schema first, then the senders.
         services.AddHostedService<DatabaseMigration>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceSignals>());
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PendingInboundWorker>();
         services.AddHostedService<FileRetryWorker>();

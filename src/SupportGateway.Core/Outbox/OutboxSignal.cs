@@ -1,17 +1,40 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Core.Outbox;
 
-/// <summary>Wakes the per-channel senders right after a commit, so delivery does not wait for the next poll.</summary>
+/// <summary>
+/// Wakes the per-channel senders right after a commit, so delivery does not wait for the next poll: this instance's at
+/// once, and the other instances' on the same database through <see cref="InstanceSignals"/> (any of them may claim the rows).
+/// </summary>
 public sealed class OutboxSignal
 {
+    /// <summary>The <see cref="InstanceSignals"/> topic of "outbound messages were queued".</summary>
+    public const string Topic = "outbox";
+
     private readonly ConcurrentDictionary<string, Channel<bool>> _channels = new(StringComparer.Ordinal);
+    private readonly InstanceSignals _signals;
+
+    public OutboxSignal(InstanceSignals signals)
+    {
+        _signals = signals;
+        signals.On(Topic, (_, _) => WakeHere());
+        // Rows queued while the listener was away were not heard of.
+        signals.OnResumed((_, _) => WakeHere());
+    }
 
     public void NotifyAll()
     {
+        WakeHere();
+        _signals.Send(Topic);
+    }
+
+    private Task WakeHere()
+    {
         foreach (var channel in _channels.Values)
             channel.Writer.TryWrite(true);
+        return Task.CompletedTask;
     }
 
     /// <summary>Completes when notified or when <paramref name="timeout"/> passes.</summary>

@@ -159,6 +159,20 @@ public sealed class OutboxStore(Database database)
             WHERE channel = @channel AND recipient = @recipient AND state = 'held'
             """, new { channel, recipient, now }, cancellationToken);
 
+    public Task<IReadOnlyList<OutboxRow>> GetManyAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
+        db.ListAsync<OutboxRow>($"SELECT {Columns} FROM outbox WHERE id IN @ids", new { ids }, cancellationToken);
+
+    /// <summary>
+    /// The rows of a channel sent since <paramref name="since"/>, and those in flight (their delivery may be under way
+    /// now): what a channel's live push may have missed meanwhile.
+    /// </summary>
+    public Task<IReadOnlyList<OutboxRow>> DeliveredSinceAsync(SqlScope db, string channel, long since, CancellationToken cancellationToken) =>
+        db.ListAsync<OutboxRow>($"""
+            SELECT {Columns} FROM outbox
+            WHERE channel = @channel AND ((state = 'sent' AND sent_at >= @since) OR state = 'in_flight')
+            ORDER BY id
+            """, new { channel, since }, cancellationToken);
+
     public Task<IReadOnlyList<OutboxRow>> ForTicketAsync(SqlScope db, long ticketId, CancellationToken cancellationToken) =>
         db.ListAsync<OutboxRow>($"SELECT {Columns} FROM outbox WHERE ticket_id = @ticketId ORDER BY id", new { ticketId }, cancellationToken);
 

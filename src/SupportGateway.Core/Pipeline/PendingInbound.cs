@@ -1,15 +1,36 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SupportGateway.Core.Storage;
 
 namespace SupportGateway.Core.Pipeline;
 
-/// <summary>Wakes the pending worker when a stored payload is committed.</summary>
+/// <summary>
+/// Wakes the pending worker when a stored payload is committed: on this instance, and on the others of the same
+/// database through <see cref="InstanceSignals"/> (the worker runs on one of them, see <see cref="PendingInboundWorker.Work"/>).
+/// </summary>
 public sealed class InboundSignal
 {
+    /// <summary>The <see cref="InstanceSignals"/> topic of "a payload was stored for processing".</summary>
+    public const string Topic = "inbound";
+
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly InstanceSignals _signals;
+
+    public InboundSignal(InstanceSignals signals)
+    {
+        _signals = signals;
+        signals.On(Topic, (_, _) => WakeHere());
+        signals.OnResumed((_, _) => WakeHere());
+    }
 
     public void Notify()
+    {
+        WakeHere();
+        _signals.Send(Topic);
+    }
+
+    private Task WakeHere()
     {
         if (_signal.CurrentCount == 0)
         {
@@ -22,9 +43,18 @@ public sealed class InboundSignal
                 // Already signalled.
             }
         }
+        return Task.CompletedTask;
     }
 
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+}
+
+public sealed class PendingInboundOptions
+{
+    public const string Section = "SupportGateway:Inbound";
+
+    /// <summary>How often the worker looks for stored payloads when no signal wakes it (a commit here or on another instance).</summary>
+    public TimeSpan PendingPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -33,7 +63,7 @@ public sealed class InboundSignal
 /// left by a crash are picked up at start.
 /// </summary>
 public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
-    ExclusiveWork exclusive, ILogger<PendingInboundWorker> logger) : BackgroundService
+    ExclusiveWork exclusive, IOptions<PendingInboundOptions> options, ILogger<PendingInboundWorker> logger) : BackgroundService
 {
     private const int Round = 100;
 
@@ -53,7 +83,7 @@ public sealed class PendingInboundWorker(Database database, InboundStore inbound
                     pending = await inbound.PendingAsync(new SqlScope(connection), Round, stoppingToken);
                 await processor.ProcessPendingAsync(pending, stoppingToken);
                 if (pending.Count < Round)
-                    await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
+                    await signal.WaitAsync(options.Value.PendingPollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

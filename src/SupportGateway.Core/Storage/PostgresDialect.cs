@@ -94,5 +94,8 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
     public override Task<WorkLock?> TryLockWorkAsync(string name, CancellationToken cancellationToken) =>
         PostgresWorkLock.TryAcquireAsync(connectionString, name, cancellationToken);
 
+    /// <summary>LISTEN/NOTIFY on <see cref="PostgresSignalChannel.Name"/>.</summary>
+    public override SignalChannel CreateSignalChannel(string instance) => new PostgresSignalChannel(connectionString, _dataSource, instance);
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

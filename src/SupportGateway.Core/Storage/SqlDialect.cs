@@ -53,6 +53,12 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public abstract Task<WorkLock?> TryLockWorkAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How instances sharing the database signal each other (<see cref="InstanceSignals"/>); null where one process
+    /// owns it, as SQLite's file is. <paramref name="instance"/> names this instance to the server's monitoring.
+    /// </summary>
+    public virtual SignalChannel? CreateSignalChannel(string instance) => null;
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 

@@ -8,4 +8,10 @@ public sealed class StorageOptions
     public string Provider { get; set; } = "sqlite";
 
     public string ConnectionString { get; set; } = "Data Source=data/supportgateway.db";
+
+    /// <summary>
+    /// PostgreSQL: the first wait before the listener for other instances' signals reconnects after its connection
+    /// broke; it doubles on each failure, up to 30 s.
+    /// </summary>
+    public TimeSpan SignalRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }

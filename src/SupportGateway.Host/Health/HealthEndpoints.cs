@@ -9,14 +9,16 @@ namespace SupportGateway.Host.Health;
 internal static class HealthEndpoints
 {
     /// <summary>
-    /// <c>/healthz</c>: one plain line per channel, then the work that runs once across instances, then storage; 503
+    /// <c>/healthz</c>: one plain line per channel, then the work that runs once across instances, the listener for the
+    /// other instances' signals (on a shared database; while it reconnects, live push and wake-ups wait but nothing is
+    /// lost, so it is no reason for a 503), then storage; 503
     /// when anything that is on is down, and from the moment the instance is told to stop, so a balancer sends it
     /// nothing new while it finishes.
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (ChannelHealth health, ExclusiveWork exclusive, IHostApplicationLifetime lifetime, Database database, OutboxStore outbox,
-            InboundStore inbound, CancellationToken cancellationToken) =>
+        app.MapGet("/healthz", async (ChannelHealth health, ExclusiveWork exclusive, InstanceSignals signals, IHostApplicationLifetime lifetime,
+            Database database, OutboxStore outbox, InboundStore inbound, CancellationToken cancellationToken) =>
         {
             var text = new StringBuilder();
             var healthy = !lifetime.ApplicationStopping.IsCancellationRequested;
@@ -29,6 +31,9 @@ internal static class HealthEndpoints
             }
             foreach (var (work, held) in exclusive.Snapshot())
                 text.Append("work ").Append(work).Append(held ? ": held here\n" : ": waiting (another instance holds it)\n");
+            if (signals.Status is { } listener)
+                text.Append("signals: ").Append(listener.Listening ? "connected" : "reconnecting").Append(" (").Append(listener.Detail)
+                    .Append(listener.LastError is { } error ? $"; last error: {error}" : "").Append(")\n");
             try
             {
                 await using var connection = await database.OpenAsync(cancellationToken);

@@ -14,6 +14,7 @@ internal static class WebChatChannel
         services.AddOptions<WebChatOptions>().BindConfiguration(WebChatOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebChatOptions>, WebChatOptionsValidator>();
         services.AddSingleton<WebChatHub>();
+        services.AddSingleton<WebChatRelay>();
         services.AddSingleton<IOutboundSender, WebChatSender>();
         services.AddSingleton<IChannelStatus, WebChatStatus>();
         var origins = builder.Configuration.GetSection($"{WebChatOptions.Section}:AllowedOrigins").Get<string[]>() ?? [];

@@ -108,22 +108,22 @@ internal static class WebChatEndpoints
             })).WithSummary("A file of one of the visitor's requests").ProducesFile()
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
-        api.MapGet("/events", (HttpContext http, WebChatHub hub, IHostApplicationLifetime lifetime) =>
+        api.MapGet("/events", (HttpContext http, WebChatRelay relay, IHostApplicationLifetime lifetime) =>
             RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(
                 // Streams end when the host stops, so shutdown does not wait for browsers to hang up.
-                Events(hub, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))))
+                Events(relay, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))))
             .WithSummary("Server-sent events: ready, then each new message of the visitor's requests, and a ping every 15 s")
             .ProducesText(StatusCodes.Status200OK, "text/event-stream").ProducesProblem(StatusCodes.Status401Unauthorized);
         return app;
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Events(WebChatHub hub, string visitor, CancellationTokenSource lifetime,
+    private static async IAsyncEnumerable<SseItem<string>> Events(WebChatRelay relay, string visitor, CancellationTokenSource lifetime,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         using var owned = lifetime;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, cancellation);
         var ct = linked.Token;
-        using var subscription = hub.Subscribe(visitor);
+        using var subscription = relay.Subscribe(visitor);
         yield return new SseItem<string>("{}", "ready");
         while (!ct.IsCancellationRequested)
         {

@@ -4,9 +4,8 @@ using System.Threading.Channels;
 namespace SupportGateway.Host.Channels.WebChat;
 
 /// <summary>
-/// Live push to open widgets, keyed by visitor identity. In-process: with several gateway
-/// instances a visitor still sees every message on reload, but live push reaches only the
-/// instance holding the stream.
+/// Live push to the widgets open on this instance, keyed by visitor identity. With several instances on one
+/// database, <see cref="WebChatRelay"/> brings here what the others deliver.
 /// </summary>
 public sealed class WebChatHub
 {
@@ -23,6 +22,11 @@ public sealed class WebChatHub
                 streams.TryRemove(id, out _);
         });
     }
+
+    public bool HasStreams(string visitor) => _visitors.TryGetValue(visitor, out var streams) && !streams.IsEmpty;
+
+    /// <summary>The visitors with a stream open here now.</summary>
+    public HashSet<string> Visitors() => [.. _visitors.Where(v => !v.Value.IsEmpty).Select(v => v.Key)];
 
     /// <summary>Sends a JSON event to every open stream of the visitor; returns how many got it.</summary>
     public int Publish(string visitor, string json)
