@@ -40,6 +40,7 @@ public static class CoreRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Database(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<TicketOptions>>().Value.CreateNumberFormat());
+        services.AddSingleton<StorageAvailability>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<ExclusiveWork>();
         services.AddSingleton<TicketStore>();
@@ -77,6 +78,7 @@ public static class CoreRegistration
         services.AddHostedService<FileRetryWorker>();
         services.AddHostedService<SlaScheduler>();
         services.AddHostedService<SqliteCheckpointer>();
+        services.AddHostedService<StorageProbe>();
         return builder;
     }
 }
