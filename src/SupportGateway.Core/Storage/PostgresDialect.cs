@@ -119,5 +119,7 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
         _ => null,
     };
 
+    public override void ForgetConnections() => _dataSource.Clear();
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

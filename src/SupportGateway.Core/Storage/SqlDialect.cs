@@ -86,6 +86,14 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>ENOSPC as .NET reports it on Linux (the errno) and Windows (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL).</summary>
     protected static bool IsDiskFull(IOException exception) => exception.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
 
+    /// <summary>
+    /// Forgets pooled connections when an outage starts or ends: after the server was out of reach, an idle one is a
+    /// socket that broke, and handing it out would fail the first write after recovery.
+    /// </summary>
+    public virtual void ForgetConnections()
+    {
+    }
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 

@@ -51,6 +51,7 @@ public sealed class StorageAvailability(Database database, TimeProvider time, IL
             _recovered = NewSignal();
             _failed.TrySetResult();
         }
+        database.Dialect.ForgetConnections();
         logger.LogError("Storage unavailable: {Reason}; new input is refused with 503 until a write succeeds again", reason);
     }
 
@@ -77,6 +78,7 @@ public sealed class StorageAvailability(Database database, TimeProvider time, IL
             _failed = NewSignal();
             _recovered.TrySetResult();
         }
+        database.Dialect.ForgetConnections();
         logger.LogWarning("Storage available again after {Duration:g} ({Reason}); new input is accepted", time.GetUtcNow() - ended.Since, ended.Reason);
     }
 
