@@ -10,6 +10,9 @@
 //                   processing keeping up; --no-drain starts it at once, beside the worker draining phase 1's backlog
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
 // SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
+// Scaling benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- scaling --postgres "Host=…;Username=…"
+//                   [--seconds N] [--connections N] [--clients N] [--gateway PATH]: PostgreSQL's commit ceiling (one-row and
+//                   ingest-shaped transactions), then HTTP intake on SQLite and on PostgreSQL with 1, 2 and 3 instances (docs/scaling.md)
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
 using System.Diagnostics;
@@ -32,6 +35,16 @@ if (args.FirstOrDefault() == "echo-server")
     return await EchoServer.RunAsync(Option("--port", 0));
 if (args.FirstOrDefault() == "sla")
     return await SlaBench.RunAsync(Option("--tickets", 100_000), Option("--messages", 5_000), Option("--due", 20_000));
+if (args.FirstOrDefault() == "scaling")
+{
+    if (Array.IndexOf(args, "--postgres") is not (var serverAt and >= 0) || serverAt + 1 >= args.Length)
+    {
+        Console.Error.WriteLine("scaling bench: --postgres \"Host=…;Username=…\" is required (a server on this machine, for its CPU figures)");
+        return 2;
+    }
+    return await ScalingBench.RunAsync(args[serverAt + 1], Option("--seconds", 10), Option("--connections", 32), Option("--clients", 8),
+        Array.IndexOf(args, "--gateway") is var gatewayAt and >= 0 && gatewayAt + 1 < args.Length ? args[gatewayAt + 1] : null);
+}
 if (args.FirstOrDefault() == "imap")
     return await ImapBench.RunAsync(Option("--messages", 1000), Option("--rounds", 20));
 

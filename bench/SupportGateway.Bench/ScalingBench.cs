@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+/// <summary>
+/// Issue 15's scaling benchmark, in one run: PostgreSQL's commit ceiling (bare one-row transactions, and transactions of
+/// the ingest's own shape, <see cref="CommitCeiling"/>), then intake over HTTP into the real gateway executable on
+/// SQLite, on PostgreSQL with one instance, and with one, two and three instances behind nginx (each PostgreSQL setup
+/// on a fresh database). Gateway CPU is the instances' own; PostgreSQL's is read from /proc for the server's processes
+/// (the postmaster's reaped children included), so it needs the server on this machine.
+/// </summary>
+internal static class ScalingBench
+{
+    private const string ApiKey = "scaling-bench-intake-key";
+
+    private sealed record Row(string Setup, ScalingLoad.Result Load, double GatewayCpu, double? PostgresCpu, double? Share);
+
+    public static async Task<int> RunAsync(string server, int seconds, int connections, int clients, string? gateway)
+    {
+        var hostDll = gateway is { Length: > 0 } ? Path.GetFullPath(gateway) : Path.Combine(BenchPaths.Root, "src/SupportGateway.Host/bin/Release/net10.0/SupportGateway.Host.dll");
+        if (!File.Exists(hostDll) || !File.Exists("/usr/sbin/nginx"))
+        {
+            Console.Error.WriteLine($"scaling bench: needs {hostDll} (dotnet build -c Release) and /usr/sbin/nginx (apt-get install nginx)");
+            return 2;
+        }
+        var postgres = await PostgresCpu.FindAsync(server);
+        Console.WriteLine($"SupportGateway scaling benchmark: {Environment.ProcessorCount} cores shared by the load, the gateways, nginx and PostgreSQL; " +
+            $"{connections} HTTP connections, {seconds} s per setup after {Math.Max(3, seconds / 2)} s of warm-up; gateway {hostDll}");
+        Console.WriteLine(postgres is null ? "PostgreSQL CPU: not readable (the server is not on this machine)" : $"PostgreSQL CPU: from /proc of postmaster {postgres.Postmaster} and its children");
+
+        // 1. The ceiling, on a scratch database where the capture ingests through the real stores.
+        var (oneRow, comparable) = await CeilingAsync(server, clients, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), postgres);
+
+        // 2. Intake over HTTP.
+        var rows = new List<Row>();
+        var warmup = TimeSpan.FromSeconds(Math.Max(3, seconds / 2));
+        rows.Add(await SetupAsync("SQLite, 1 instance", hostDll, null, 1, nginx: false, connections, warmup, seconds, null, comparable));
+        foreach (var (instances, behindNginx) in new[] { (1, false), (1, true), (2, true), (3, true) })
+        {
+            var database = await ScratchDatabase.CreateAsync(server);
+            try
+            {
+                rows.Add(await SetupAsync($"PostgreSQL, {instances} instance{(instances > 1 ? "s" : "")}{(behindNginx ? " behind nginx" : "")}", hostDll,
+                    database.ConnectionString, instances, behindNginx, connections, warmup, seconds, postgres, comparable));
+            }
+            finally
+            {
+                await database.DropAsync();
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"PostgreSQL commit ceiling, {clients} clients: {oneRow:F0}/s one-row transactions, {comparable:F0}/s transactions of the ingest's shape");
+        Console.WriteLine($"{"setup",-38} {"msg/s",7} {"p50 ms",7} {"p99 ms",7} {"gw CPU µs/msg",14} {"pg CPU µs/msg",14} {"of ceiling",10}");
+        foreach (var row in rows)
+        {
+            Console.WriteLine($"{row.Setup,-38} {row.Load.Rate,7:F0} {row.Load.P50,7:F1} {row.Load.P99,7:F1} {row.GatewayCpu,14:F0} " +
+                $"{(row.PostgresCpu is { } pg ? pg.ToString("F0", CultureInfo.InvariantCulture) : "-"),14} {(row.Share is { } share ? share.ToString("P0", CultureInfo.InvariantCulture) : "-"),10}" +
+                (row.Load.Failures > 0 ? $"  {row.Load.Failures} failed, first: {row.Load.FirstFailure}" : ""));
+        }
+        var single = rows[1].Load.Rate;
+        var several = rows.Skip(3).Min(r => r.Load.Rate);
+        Console.WriteLine($"acceptance: one instance reaches {single / comparable:P0} of the comparable ceiling (bar 50%); two and three instances reach " +
+            $"{several / single:P0} of one (bar 100%)");
+        return rows.All(r => r.Load.Failures == 0) ? 0 : 1;
+    }
+
+    private static async Task<(double OneRow, double Comparable)> CeilingAsync(string server, int clients, TimeSpan duration, PostgresCpu? postgres)
+    {
+        var database = await ScratchDatabase.CreateAsync(server);
+        try
+        {
+            Console.WriteLine("capturing what one ingest sends: new requests and follow-ups through the real stores on a scratch database …");
+            var (newRequest, followUp) = await CommitCeiling.CaptureAsync(database.ConnectionString, 200);
+            Console.WriteLine($"  {newRequest.Summary}");
+            Console.WriteLine($"  {followUp.Summary}");
+            // The gateway's own data source settings (statements prepared automatically).
+            await using var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxAutoPrepare = 128, AutoPrepareMinUsages = 2 }.ConnectionString);
+            var ceiling = await CommitCeiling.PrepareAsync(source, newRequest, followUp);
+            var results = new double[2];
+            foreach (var comparable in new[] { false, true })
+            {
+                await ceiling.MeasureAsync(source, clients, TimeSpan.FromSeconds(2), comparable);
+                var cpu = postgres?.Read();
+                var clock = Stopwatch.StartNew();
+                var rate = results[comparable ? 1 : 0] = await ceiling.MeasureAsync(source, clients, duration, comparable);
+                var pgCpu = postgres is null || cpu is null ? "" : $", PostgreSQL CPU {(postgres.Read() - cpu.Value) / (rate * clock.Elapsed.TotalSeconds):F0} µs per transaction";
+                Console.WriteLine($"ceiling, {(comparable ? "transactions of the ingest's shape (60% new, 40% follow-ups)" : "one-row transactions")} from {clients} clients: {rate:F0}/s{pgCpu}");
+            }
+            return (results[0], results[1]);
+        }
+        finally
+        {
+            await database.DropAsync();
+        }
+    }
+
+    private static async Task<Row> SetupAsync(string setup, string hostDll, string? postgres, int instances, bool nginx, int connections, TimeSpan warmup, int seconds,
+        PostgresCpu? postgresCpu, double ceiling)
+    {
+        Console.WriteLine($"{setup}: starting …");
+        var directory = Directory.CreateTempSubdirectory("sg-scaling-");
+        var gateways = new List<GatewayProcess>();
+        NginxProcess? balancer = null;
+        try
+        {
+            // Started one after the other: the first runs the migrations, the others find them done.
+            for (var i = 0; i < instances; i++)
+                gateways.Add(await GatewayProcess.StartAsync(hostDll, directory.FullName, postgres, ApiKey));
+            if (nginx)
+                balancer = await NginxProcess.StartAsync(directory.FullName, gateways.Select(g => g.Port));
+            var port = balancer?.Port ?? gateways[0].Port;
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+            var load = new ScalingLoad(client, ApiKey);
+            await load.RunAsync(connections, warmup, $"{setup} warm-up", Console.WriteLine);
+            var gatewayCpu = gateways.Sum(g => g.Cpu);
+            var pgCpu = postgres is null ? null : postgresCpu?.Read();
+            var result = await load.RunAsync(connections, TimeSpan.FromSeconds(seconds), setup, Console.WriteLine);
+            var perMessage = (gateways.Sum(g => g.Cpu) - gatewayCpu) / Math.Max(1, result.Messages);
+            double? pgPerMessage = pgCpu is { } before ? (postgresCpu!.Read() - before) / Math.Max(1, result.Messages) : null;
+            Console.WriteLine($"{setup}: {result.Rate:F0} messages/s, p50 {result.P50:F1} ms, p99 {result.P99:F1} ms, gateway CPU {perMessage:F0} µs/message" +
+                (pgPerMessage is { } pg ? $", PostgreSQL CPU {pg:F0} µs/message" : "") + (result.Failures > 0 ? $"; {result.Failures} failed, first: {result.FirstFailure}" : ""));
+            return new Row(setup, result, perMessage, pgPerMessage, postgres is null ? null : result.Rate / ceiling);
+        }
+        finally
+        {
+            balancer?.Dispose();
+            foreach (var gateway in gateways)
+                gateway.Dispose();
+            NpgsqlConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+}
