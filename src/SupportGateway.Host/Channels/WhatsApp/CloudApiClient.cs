@@ -9,7 +9,8 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// The Graph API client: one method, <see cref="SendAsync{TResponse}"/>, for every request record. The limits live
 /// here and nowhere else: the business number's throughput (80 messages/s by default), per-recipient pacing (Meta's
 /// pair rate limit allows short bursts, then about one message per 6 s), and waiting out HTTP 429, 130429, 131056
-/// and 5xx (Retry-After when given, else exponential backoff) before the outbox's own retries take over. The bearer
+/// and 5xx (Retry-After when given, else exponential backoff) before the outbox's own retries take over; a call the
+/// API does not answer at all (refused, dropped, timed out) goes back to the outbox at once. The bearer
 /// token travels only in the Authorization header, which nothing here logs.
 /// </summary>
 public sealed class CloudApiClient : IDisposable
@@ -83,7 +84,9 @@ public sealed class CloudApiClient : IDisposable
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                failure = new CloudApiException(name, 503, 0, "the Graph API did not answer", ex is OperationCanceledException ? "timeout" : ex.GetType().Name);
+                // Not answering at all is an outage, not a hiccup: seconds of retries here would hold the outbox's
+                // sender on every delivery while the API is down, and the outbox retries by time anyway.
+                throw new CloudApiException(name, 503, 0, "the Graph API did not answer", ex is OperationCanceledException ? "timeout" : ex.GetType().Name);
             }
             var limited = failure.Code is CloudApiException.Throughput or CloudApiException.PairRate || failure.Status == 429;
             if (!failure.Transient || attempt >= MaxAttempts || !(request.Idempotent || limited))

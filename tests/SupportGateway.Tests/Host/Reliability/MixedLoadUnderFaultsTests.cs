@@ -83,9 +83,8 @@ public sealed class MixedLoadUnderFaultsTests
             _faults.Add("0:00 one new request on each webhook channel, the widget and the intake API delivered twice");
             await _g.InboundSettledAsync();
             Mark("outage: load written");
-            await OutboxClock.PassAsync(_g.Time, _g.Directory, null, TimeSpan.FromHours(1));
-
-            Mark("outage: hour passed");
+            var stops = await OutboxClock.PassAsync(_g.Time, _g.Directory, null, TimeSpan.FromHours(1));
+            Mark($"outage: hour passed, the outbox retried at {stops} instants");
             // Back, but throttling while they recover.
             _g.Bot.RetryAfter = 120;
             _g.Bot.TooManyRequestsLeft = 3;
