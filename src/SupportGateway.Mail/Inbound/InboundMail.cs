@@ -46,6 +46,9 @@ public sealed partial class InboundMail
     private readonly MailLimits _limits;
     private readonly ParserOptions _options;
     private MailBody? _body;
+    private string? _subject;
+    // The classifier, the normaliser and the threading each ask for the same fields: they are read once.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<HeaderId, IReadOnlyList<MailAddress>> _addresses = new();
 
     // MimeKit's TNEF reader and the legacy charsets need the code-page encodings, which .NET Core leaves out.
     static InboundMail() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
@@ -72,7 +75,7 @@ public sealed partial class InboundMail
     public HeaderList Headers => Message.Headers;
 
     /// <summary>The decoded Subject, bounded by <see cref="MailLimits.MaxHeaderBytes"/>.</summary>
-    public string Subject => HeaderText("Subject") ?? "";
+    public string Subject => _subject ??= HeaderText("Subject") ?? "";
 
     public IReadOnlyList<MailAddress> From => Addresses(HeaderId.From);
 
@@ -144,7 +147,9 @@ public sealed partial class InboundMail
 
     private static string Unfold(string text) => text.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Trim();
 
-    private IReadOnlyList<MailAddress> Addresses(HeaderId id)
+    private IReadOnlyList<MailAddress> Addresses(HeaderId id) => _addresses.GetOrAdd(id, ReadAddresses);
+
+    private IReadOnlyList<MailAddress> ReadAddresses(HeaderId id)
     {
         var all = new List<MailAddress>();
         foreach (var header in Message.Headers.Where(h => h.Id == id))
