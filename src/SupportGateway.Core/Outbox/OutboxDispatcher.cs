@@ -22,6 +22,7 @@ public sealed class OutboxDispatcher(
     FailedDeliveries failed,
     IEnumerable<IOutboundSender> senders,
     OutboxSignal signal,
+    StorageAvailability availability,
     IOptions<OutboxOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
@@ -70,6 +71,13 @@ public sealed class OutboxDispatcher(
             {
                 return;
             }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                // Nothing can be claimed or recorded: the loop goes on once the storage probe's write succeeds.
+                logger.LogWarning("Outbox loop for {Channel} waits for the storage: {Reason}", sender.Channel, availability.Outage?.Reason);
+                await availability.WaitAvailableAsync(stoppingToken);
+                failures = 0;
+            }
             catch (Exception ex)
             {
                 // The loop never dies: a broken database or sender backs off and tries again.
@@ -115,7 +123,7 @@ public sealed class OutboxDispatcher(
                 // (e-mail's In-Reply-To), as when they went out minutes apart.
                 if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
                 {
-                    await SaveAsync(outcomes, CancellationToken.None);
+                    await SaveAsync(outcomes, cancellationToken);
                     outcomes.Clear();
                 }
                 var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
@@ -131,26 +139,26 @@ public sealed class OutboxDispatcher(
                 // one by one (a crash repeats at most the one in flight), instant ones share a commit.
                 if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
                 {
-                    await SaveAsync(outcomes, CancellationToken.None);
+                    await SaveAsync(outcomes, cancellationToken);
                     outcomes.Clear();
                 }
             }
-            await SaveAsync(outcomes, CancellationToken.None);
+            await SaveAsync(outcomes, cancellationToken);
             outcomes.Clear();
         }
         finally
         {
             if (handled < batch.Count && cancellationToken.IsCancellationRequested)
-                await HandBackAsync(batch.Skip(handled), outcomes);
+                await HandBackAsync(batch.Skip(handled), outcomes, cancellationToken);
         }
         return batch.Count;
     }
 
     /// <summary>Records the outcomes not yet saved and makes the rows never sent pending again.</summary>
-    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes)
+    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes, CancellationToken stoppingToken)
     {
         var ids = unsent.Select(r => r.Id).ToList();
-        await SaveAsync(outcomes, CancellationToken.None);
+        await SaveAsync(outcomes, stoppingToken);
         outcomes.Clear();
         await using var session = await database.BeginAsync(CancellationToken.None);
         var released = await outbox.HandBackAsync(session, ids, CancellationToken.None);
@@ -176,7 +184,41 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    private async Task SaveAsync(List<Outcome> outcomes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records outcomes of sends already made. While the storage is unavailable they are kept here and written once a
+    /// write succeeds again: a row left in flight would be claimed and sent a second time. Only a stop during the
+    /// outage loses them (logged); those rows are sent again at the next start.
+    /// </summary>
+    private async Task SaveAsync(List<Outcome> outcomes, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await WriteOutcomesAsync(outcomes, CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Stopping while the storage is unavailable: {Count} deliveries made are not recorded and go out again at the next start",
+                        outcomes.Count(o => o.Error is null && !o.Deferred));
+                    throw;
+                }
+                logger.LogWarning("{Count} delivery outcomes wait for the storage: {Reason}", outcomes.Count, availability.Outage?.Reason);
+                try
+                {
+                    await availability.WaitAvailableAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task WriteOutcomesAsync(List<Outcome> outcomes, CancellationToken cancellationToken)
     {
         if (outcomes.Count == 0)
             return;

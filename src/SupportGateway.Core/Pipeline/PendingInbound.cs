@@ -63,7 +63,7 @@ public sealed class PendingInboundOptions
 /// left by a crash are picked up at start.
 /// </summary>
 public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
-    ExclusiveWork exclusive, IOptions<PendingInboundOptions> options, ILogger<PendingInboundWorker> logger) : BackgroundService
+    ExclusiveWork exclusive, StorageAvailability availability, IOptions<PendingInboundOptions> options, ILogger<PendingInboundWorker> logger) : BackgroundService
 {
     private const int Round = 100;
 
@@ -88,6 +88,11 @@ public sealed class PendingInboundWorker(Database database, InboundStore inbound
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                // The payloads stay pending: processed once a write succeeds again.
+                await availability.WaitAvailableAsync(stoppingToken);
             }
             catch (Exception ex)
             {
