@@ -118,7 +118,7 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
         await Eventually.HoldsAsync(async () =>
             await ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight')") == 0
             && await ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'pending'") == 0, 30,
-            () => "every acknowledgement sent and every stored update processed");
+            async () => $"every acknowledgement sent and every stored update processed; still waiting: {await StuckAsync(open)}; {(await HealthAsync()).Storage}");
         var accepted = _answers.Where(IsAccepted).ToList();
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'dead'"), Is.Zero, "nothing parked");
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM tickets"), Is.EqualTo(accepted.Count),
@@ -151,6 +151,38 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
             Assert.That(sent.GetValueOrDefault(User(answer.Round)), Is.Zero, $"refused update {answer.Key}: nothing sent");
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM attachments"), Is.EqualTo(accepted.Count(a => a.Kind == "intake")),
             "no file without its request");
+    }
+
+    /// <summary>The rows the final wait is stuck on, each with its table, state and attempts, and when it is due or its claim runs out.</summary>
+    private static async Task<string> StuckAsync(Func<System.Data.Common.DbConnection> open)
+    {
+        await using var connection = open();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var outbox = await Dapper.SqlMapper.QueryAsync<StuckRow>(connection, """
+            SELECT 'outbox' AS "Table", id AS Id, channel AS Channel, state AS State, attempts AS Attempts, next_attempt_at AS DueAt,
+                   locked_until AS ClaimedUntil, last_error AS LastError
+            FROM outbox WHERE state IN ('pending', 'in_flight') ORDER BY id
+            """);
+        var inbound = await Dapper.SqlMapper.QueryAsync<StuckRow>(connection, """
+            SELECT 'inbound' AS "Table", id AS Id, channel AS Channel, state AS State, attempts AS Attempts, last_error AS LastError
+            FROM inbound WHERE state = 'pending' ORDER BY id
+            """);
+        var rows = outbox.Concat(inbound).Select(r => $"{r.Table} {r.Id} {r.Channel} {r.State} attempts {r.Attempts}"
+            + (r.DueAt is { } due ? $" due in {due - now} ms" : "") + (r.ClaimedUntil is { } until ? $" claimed for {until - now} ms more" : "")
+            + (r.LastError is { } error ? $" ({error})" : "")).ToList();
+        return rows.Count == 0 ? "no row (it drained just now)" : string.Join("; ", rows);
+    }
+
+    private sealed class StuckRow
+    {
+        public string Table { get; init; } = "";
+        public long Id { get; init; }
+        public string Channel { get; init; } = "";
+        public string State { get; init; } = "";
+        public long Attempts { get; init; }
+        public long? DueAt { get; init; }
+        public long? ClaimedUntil { get; init; }
+        public string? LastError { get; init; }
     }
 
     private static long User(int round) => 700_000 + round;
