@@ -108,7 +108,7 @@ public sealed class OutboxDispatcher(
         using var grace = new CancellationTokenSource();
         using var stopping = cancellationToken.Register(() => grace.CancelAfter(_options.SendTimeout));
         var outcomes = new List<Outcome>(batch.Count);
-        var handled = 0;
+        var (handled, handedBack) = (0, false);
         try
         {
             var loaded = await LoadAsync(batch, cancellationToken);
@@ -146,12 +146,40 @@ public sealed class OutboxDispatcher(
             await SaveAsync(outcomes, cancellationToken);
             outcomes.Clear();
         }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && availability.Observe(ex))
+        {
+            // The claim committed, then the storage went (what the rows deliver could not be read): left claimed, they
+            // would wait out their lease (2 minutes by default) after the storage is back. They are handed back as
+            // soon as it takes writes again, and this loop claims them at once.
+            await HandBackWhenAvailableAsync([.. batch.Skip(handled)], outcomes, cancellationToken);
+            handedBack = true;
+            signal.Wake(sender.Channel);
+        }
         finally
         {
-            if (handled < batch.Count && cancellationToken.IsCancellationRequested)
+            if (handled < batch.Count && cancellationToken.IsCancellationRequested && !handedBack)
                 await HandBackAsync(batch.Skip(handled), outcomes, cancellationToken);
         }
         return batch.Count;
+    }
+
+    /// <summary>Waits for the storage and hands <paramref name="unsent"/> back, again if it goes away in between.</summary>
+    private async Task HandBackWhenAvailableAsync(IReadOnlyList<OutboxRow> unsent, List<Outcome> outcomes, CancellationToken stoppingToken)
+    {
+        logger.LogWarning("{Count} claimed deliveries wait for the storage to be handed back: {Reason}", unsent.Count, availability.Outage?.Reason);
+        while (true)
+        {
+            await availability.WaitAvailableAsync(stoppingToken);
+            try
+            {
+                await HandBackAsync(unsent, outcomes, stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && availability.Observe(ex))
+            {
+                // Gone again before the write: the next recovery hands them back.
+            }
+        }
     }
 
     /// <summary>Records the outcomes not yet saved and makes the rows never sent pending again.</summary>

@@ -30,6 +30,12 @@ public sealed class OutboxSignal
         _signals.Send(Topic);
     }
 
+    /// <summary>Wakes this instance's loop for <paramref name="channel"/> only: it has rows due again (handed back after an outage).</summary>
+    internal void Wake(string channel) => SignalOf(channel).Writer.TryWrite(true);
+
+    private Channel<bool> SignalOf(string channel) => _channels.GetOrAdd(channel, static _ => Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }));
+
     private Task WakeHere()
     {
         foreach (var channel in _channels.Values)
@@ -40,8 +46,7 @@ public sealed class OutboxSignal
     /// <summary>Completes when notified or when <paramref name="timeout"/> passes.</summary>
     public async Task WaitAsync(string channel, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var signal = _channels.GetOrAdd(channel, static _ => Channel.CreateBounded<bool>(
-            new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }));
+        var signal = SignalOf(channel);
         if (signal.Reader.TryRead(out _))
             return;
         using var timeoutSource = new CancellationTokenSource(timeout, time);
