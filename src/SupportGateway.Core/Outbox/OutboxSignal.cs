@@ -16,12 +16,14 @@ public sealed class OutboxSignal
     private readonly ConcurrentDictionary<string, Channel<bool>> _channels = new(StringComparer.Ordinal);
     private readonly InstanceSignals _signals;
 
-    public OutboxSignal(InstanceSignals signals)
+    public OutboxSignal(InstanceSignals signals, StorageAvailability availability)
     {
         _signals = signals;
         signals.On(Topic, (_, _) => WakeHere());
         // Rows queued while the listener was away were not heard of.
         signals.OnResumed((_, _) => WakeHere());
+        // After an outage every loop claims at once what became due or was handed back meanwhile.
+        availability.OnRecovered(() => WakeHere());
     }
 
     public void NotifyAll()

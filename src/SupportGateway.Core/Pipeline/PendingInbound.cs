@@ -17,11 +17,13 @@ public sealed class InboundSignal
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly InstanceSignals _signals;
 
-    public InboundSignal(InstanceSignals signals)
+    public InboundSignal(InstanceSignals signals, StorageAvailability availability)
     {
         _signals = signals;
         signals.On(Topic, (_, _) => WakeHere());
         signals.OnResumed((_, _) => WakeHere());
+        // The stored payloads left pending by an outage are processed as soon as it ends, not at the next poll.
+        availability.OnRecovered(() => WakeHere());
     }
 
     public void Notify()

@@ -17,6 +17,7 @@ public sealed class StorageAvailability(Database database, TimeProvider time, IL
     private StorageOutage? _outage;
     private TaskCompletionSource _recovered = NewSignal();
     private TaskCompletionSource _failed = NewSignal();
+    private readonly List<Action> _onRecovered = [];
 
     public StorageOutage? Outage => Volatile.Read(ref _outage);
 
@@ -80,6 +81,21 @@ public sealed class StorageAvailability(Database database, TimeProvider time, IL
         }
         database.Dialect.ForgetConnections();
         logger.LogWarning("Storage available again after {Duration:g} ({Reason}); new input is accepted", time.GetUtcNow() - ended.Since, ended.Reason);
+        Action[] handlers;
+        lock (_lock)
+            handlers = [.. _onRecovered];
+        foreach (var handler in handlers)
+            handler();
+    }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> each time an outage ends: a worker that sleeps until its signal or its next
+    /// poll (the outbox loops, the pending worker) is woken to read its queue again at once.
+    /// </summary>
+    public void OnRecovered(Action handler)
+    {
+        lock (_lock)
+            _onRecovered.Add(handler);
     }
 
     /// <summary>Throws <see cref="StorageUnavailableException"/> while an outage goes on: ingress refuses before it reads or writes anything.</summary>
