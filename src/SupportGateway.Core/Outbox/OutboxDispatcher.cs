@@ -208,7 +208,9 @@ public sealed class OutboxDispatcher(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Outcome(row, null, ex, message);
+            // The send needed the storage (a file to attach, the signal to the other instances) and it went away: not the
+            // recipient's failure, so no attempt is counted and no backoff waits; the row is due again when it is back.
+            return new Outcome(row, null, ex, message, Deferred: availability.Observe(ex));
         }
     }
 
