@@ -18,7 +18,9 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
             : $"{StorageOptions.Section}:Provider: '{options.Provider}' is not supported (use {SqlDialect.Providers})",
         string.IsNullOrWhiteSpace(options.ConnectionString) ? $"{StorageOptions.Section}:ConnectionString: must not be empty"
             : ConnectionStringError(options),
-        options.SignalRetryDelay <= TimeSpan.Zero ? $"{StorageOptions.Section}:SignalRetryDelay: must be positive" : null);
+        options.SignalRetryDelay <= TimeSpan.Zero ? $"{StorageOptions.Section}:SignalRetryDelay: must be positive" : null,
+        options.ProbeFirstDelay <= TimeSpan.Zero ? $"{StorageOptions.Section}:ProbeFirstDelay: must be positive" : null,
+        options.ProbeMaxDelay < options.ProbeFirstDelay ? $"{StorageOptions.Section}:ProbeMaxDelay: must not be below ProbeFirstDelay" : null);
 
     /// <summary>A connection string the provider cannot read, named without its value (it may hold a password).</summary>
     private static string? ConnectionStringError(StorageOptions options)

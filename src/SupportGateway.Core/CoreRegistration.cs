@@ -42,6 +42,7 @@ public static class CoreRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Database(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<TicketOptions>>().Value.CreateNumberFormat());
+        services.AddSingleton<StorageAvailability>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<ExclusiveWork>();
         services.AddSingleton<TicketStore>();
@@ -81,6 +82,7 @@ public static class CoreRegistration
         services.AddHostedService<FileRetryWorker>();
         services.AddHostedService<SlaScheduler>();
         services.AddHostedService<SqliteCheckpointer>();
+        services.AddHostedService<StorageProbe>();
         return builder;
     }
 }

@@ -7,6 +7,7 @@ using SupportGateway.Host.Channels.Telegram;
 using SupportGateway.Host.Channels.WebChat;
 using SupportGateway.Host.Channels.WhatsApp;
 using SupportGateway.Host.Health;
+using SupportGateway.Host.Http;
 using SupportGateway.Host.Limits;
 using SupportGateway.Host.Reports;
 
@@ -77,6 +78,7 @@ public static class GatewayHost
         app.UseStatusCodePages();
         app.UseCors();
         app.UseAbuseLimits();
+        app.UseStorageRefusal();
         app.MapOpenApi();
         app.MapHealth();
         app.MapAgentApi();

@@ -22,6 +22,7 @@ public sealed class OutboxDispatcher(
     FailedDeliveries failed,
     IEnumerable<IOutboundSender> senders,
     OutboxSignal signal,
+    StorageAvailability availability,
     IOptions<OutboxOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
@@ -70,6 +71,13 @@ public sealed class OutboxDispatcher(
             {
                 return;
             }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                // Nothing can be claimed or recorded: the loop goes on once the storage probe's write succeeds.
+                logger.LogWarning("Outbox loop for {Channel} waits for the storage: {Reason}", sender.Channel, availability.Outage?.Reason);
+                await availability.WaitAvailableAsync(stoppingToken);
+                failures = 0;
+            }
             catch (Exception ex)
             {
                 // The loop never dies: a broken database or sender backs off and tries again.
@@ -100,7 +108,7 @@ public sealed class OutboxDispatcher(
         using var grace = new CancellationTokenSource();
         using var stopping = cancellationToken.Register(() => grace.CancelAfter(_options.SendTimeout));
         var outcomes = new List<Outcome>(batch.Count);
-        var handled = 0;
+        var (handled, handedBack) = (0, false);
         try
         {
             var loaded = await LoadAsync(batch, cancellationToken);
@@ -115,7 +123,7 @@ public sealed class OutboxDispatcher(
                 // (e-mail's In-Reply-To), as when they went out minutes apart.
                 if (outcomes.Any(o => o.Row.TicketId == row.TicketId && o.Row.Recipient == row.Recipient))
                 {
-                    await SaveAsync(outcomes, CancellationToken.None);
+                    await SaveAsync(outcomes, cancellationToken);
                     outcomes.Clear();
                 }
                 var outcome = waiting.Contains((row.TicketId, row.Recipient)) ? new Outcome(row, null, null, Deferred: true)
@@ -131,26 +139,54 @@ public sealed class OutboxDispatcher(
                 // one by one (a crash repeats at most the one in flight), instant ones share a commit.
                 if (time.GetElapsedTime(firstUnsaved) >= ReceiptDelay)
                 {
-                    await SaveAsync(outcomes, CancellationToken.None);
+                    await SaveAsync(outcomes, cancellationToken);
                     outcomes.Clear();
                 }
             }
-            await SaveAsync(outcomes, CancellationToken.None);
+            await SaveAsync(outcomes, cancellationToken);
             outcomes.Clear();
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && availability.Observe(ex))
+        {
+            // The claim committed, then the storage went (what the rows deliver could not be read): left claimed, they
+            // would wait out their lease (2 minutes by default) after the storage is back. They are handed back as
+            // soon as it takes writes again, and this loop claims them at once.
+            await HandBackWhenAvailableAsync([.. batch.Skip(handled)], outcomes, cancellationToken);
+            handedBack = true;
+            signal.Wake(sender.Channel);
         }
         finally
         {
-            if (handled < batch.Count && cancellationToken.IsCancellationRequested)
-                await HandBackAsync(batch.Skip(handled), outcomes);
+            if (handled < batch.Count && cancellationToken.IsCancellationRequested && !handedBack)
+                await HandBackAsync(batch.Skip(handled), outcomes, cancellationToken);
         }
         return batch.Count;
     }
 
+    /// <summary>Waits for the storage and hands <paramref name="unsent"/> back, again if it goes away in between.</summary>
+    private async Task HandBackWhenAvailableAsync(IReadOnlyList<OutboxRow> unsent, List<Outcome> outcomes, CancellationToken stoppingToken)
+    {
+        logger.LogWarning("{Count} claimed deliveries wait for the storage to be handed back: {Reason}", unsent.Count, availability.Outage?.Reason);
+        while (true)
+        {
+            await availability.WaitAvailableAsync(stoppingToken);
+            try
+            {
+                await HandBackAsync(unsent, outcomes, stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && availability.Observe(ex))
+            {
+                // Gone again before the write: the next recovery hands them back.
+            }
+        }
+    }
+
     /// <summary>Records the outcomes not yet saved and makes the rows never sent pending again.</summary>
-    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes)
+    private async Task HandBackAsync(IEnumerable<OutboxRow> unsent, List<Outcome> outcomes, CancellationToken stoppingToken)
     {
         var ids = unsent.Select(r => r.Id).ToList();
-        await SaveAsync(outcomes, CancellationToken.None);
+        await SaveAsync(outcomes, stoppingToken);
         outcomes.Clear();
         await using var session = await database.BeginAsync(CancellationToken.None);
         var released = await outbox.HandBackAsync(session, ids, CancellationToken.None);
@@ -172,11 +208,47 @@ public sealed class OutboxDispatcher(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Outcome(row, null, ex, message);
+            // The send needed the storage (a file to attach, the signal to the other instances) and it went away: not the
+            // recipient's failure, so no attempt is counted and no backoff waits; the row is due again when it is back.
+            return new Outcome(row, null, ex, message, Deferred: availability.Observe(ex));
         }
     }
 
-    private async Task SaveAsync(List<Outcome> outcomes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records outcomes of sends already made. While the storage is unavailable they are kept here and written once a
+    /// write succeeds again: a row left in flight would be claimed and sent a second time. Only a stop during the
+    /// outage loses them (logged); those rows are sent again at the next start.
+    /// </summary>
+    private async Task SaveAsync(List<Outcome> outcomes, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await WriteOutcomesAsync(outcomes, CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Stopping while the storage is unavailable: {Count} deliveries made are not recorded and go out again at the next start",
+                        outcomes.Count(o => o.Error is null && !o.Deferred));
+                    throw;
+                }
+                logger.LogWarning("{Count} delivery outcomes wait for the storage: {Reason}", outcomes.Count, availability.Outage?.Reason);
+                try
+                {
+                    await availability.WaitAvailableAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task WriteOutcomesAsync(List<Outcome> outcomes, CancellationToken cancellationToken)
     {
         if (outcomes.Count == 0)
             return;

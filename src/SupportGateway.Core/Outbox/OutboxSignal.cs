@@ -16,12 +16,14 @@ public sealed class OutboxSignal
     private readonly ConcurrentDictionary<string, Channel<bool>> _channels = new(StringComparer.Ordinal);
     private readonly InstanceSignals _signals;
 
-    public OutboxSignal(InstanceSignals signals)
+    public OutboxSignal(InstanceSignals signals, StorageAvailability availability)
     {
         _signals = signals;
         signals.On(Topic, (_, _) => WakeHere());
         // Rows queued while the listener was away were not heard of.
         signals.OnResumed((_, _) => WakeHere());
+        // After an outage every loop claims at once what became due or was handed back meanwhile.
+        availability.OnRecovered(() => WakeHere());
     }
 
     public void NotifyAll()
@@ -29,6 +31,12 @@ public sealed class OutboxSignal
         WakeHere();
         _signals.Send(Topic);
     }
+
+    /// <summary>Wakes this instance's loop for <paramref name="channel"/> only: it has rows due again (handed back after an outage).</summary>
+    internal void Wake(string channel) => SignalOf(channel).Writer.TryWrite(true);
+
+    private Channel<bool> SignalOf(string channel) => _channels.GetOrAdd(channel, static _ => Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }));
 
     private Task WakeHere()
     {
@@ -40,8 +48,7 @@ public sealed class OutboxSignal
     /// <summary>Completes when notified or when <paramref name="timeout"/> passes.</summary>
     public async Task WaitAsync(string channel, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var signal = _channels.GetOrAdd(channel, static _ => Channel.CreateBounded<bool>(
-            new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }));
+        var signal = SignalOf(channel);
         if (signal.Reader.TryRead(out _))
             return;
         using var timeoutSource = new CancellationTokenSource(timeout, time);

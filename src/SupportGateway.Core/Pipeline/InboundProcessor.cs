@@ -19,6 +19,7 @@ public sealed class InboundProcessor(
     TicketWriter writer,
     OutboxSignal outboxSignal,
     InboundSignal inboundSignal,
+    StorageAvailability availability,
     TimeProvider time,
     ILogger<InboundProcessor> logger)
 {
@@ -35,6 +36,7 @@ public sealed class InboundProcessor(
     /// </summary>
     public async Task<IngestResult> IngestAsync(RawInbound raw, CancellationToken cancellationToken)
     {
+        availability.ThrowIfUnavailable();
         await PrepareAsync(raw, cancellationToken);
         return await EnqueueAsync(new Work(raw, false, cancellationToken));
     }
@@ -45,6 +47,7 @@ public sealed class InboundProcessor(
     /// </summary>
     public async Task<IReadOnlyList<IngestResult>> IngestManyAsync(IReadOnlyList<RawInbound> raws, CancellationToken cancellationToken)
     {
+        availability.ThrowIfUnavailable();
         await Parallel.ForEachAsync(raws, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
             async (raw, token) => await PrepareAsync(raw, token));
         var works = raws.Select(raw => new Work(raw, false, cancellationToken)).ToList();
@@ -71,7 +74,11 @@ public sealed class InboundProcessor(
     /// Stores the payload as pending and returns once it is committed (group commit, like ingestion); the pending
     /// worker processes it soon after, in arrival order. For webhooks that must answer at once.
     /// </summary>
-    public Task<IngestResult> StoreAsync(RawInbound raw, CancellationToken cancellationToken) => EnqueueAsync(new Work(raw, true, cancellationToken));
+    public Task<IngestResult> StoreAsync(RawInbound raw, CancellationToken cancellationToken)
+    {
+        availability.ThrowIfUnavailable();
+        return EnqueueAsync(new Work(raw, true, cancellationToken));
+    }
 
     private Task<IngestResult> EnqueueAsync(Work work)
     {
@@ -92,7 +99,23 @@ public sealed class InboundProcessor(
         while (!work.Result.Task.IsCompleted)
         {
             List<Work> batch;
-            await using (var session = await database.BeginAsync(cancellationToken))
+            DbSession opened;
+            try
+            {
+                opened = await database.BeginAsync(cancellationToken);
+            }
+            catch (Exception ex) when (Interlocked.CompareExchange(ref work.Taken, Work.Abandoned, Work.Queued) == Work.Queued)
+            {
+                // No writer (a lock held elsewhere, a full disk, the caller gone): the payload leaves the queue with its
+                // caller's error, so no later batch commits what was answered as refused.
+                availability.Observe(ex);
+                throw;
+            }
+            catch (Exception) when (work.Taken == Work.TakenByBatch)
+            {
+                break; // another caller's batch has it: its outcome is this caller's
+            }
+            await using (var session = opened)
             {
                 batch = Drain();
                 if (batch.Count == 0)
@@ -108,7 +131,9 @@ public sealed class InboundProcessor(
                 }
                 catch (Exception ex)
                 {
-                    // The transaction failed as a whole: nothing in it was accepted.
+                    // The transaction failed as a whole: nothing in it was accepted. A full disk or a lock held
+                    // elsewhere starts an outage: the next payloads are refused at once until a write succeeds.
+                    availability.Observe(ex);
                     foreach (var item in batch)
                         item.Result.TrySetException(ex);
                 }
@@ -129,6 +154,8 @@ public sealed class InboundProcessor(
         var batch = new List<Work>();
         while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
         {
+            if (Interlocked.CompareExchange(ref item.Taken, Work.TakenByBatch, Work.Queued) != Work.Queued)
+                continue; // abandoned by its caller
             if (item.CancellationToken.IsCancellationRequested)
                 item.Result.TrySetCanceled(item.CancellationToken);
             else
@@ -158,7 +185,12 @@ public sealed class InboundProcessor(
 
     private sealed record Work(RawInbound Raw, bool StoreOnly, CancellationToken CancellationToken)
     {
+        public const int Queued = 0, TakenByBatch = 1, Abandoned = 2;
+
         public TaskCompletionSource<IngestResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Who has it: still queued, in a batch (which finishes it), or given up by its caller (never committed).</summary>
+        public int Taken;
     }
 
     /// <summary>Processes a parked (or pending) payload again.</summary>
@@ -245,7 +277,8 @@ public sealed class InboundProcessor(
             await session.Transaction.ReleaseAsync(savepoint, cancellationToken);
             return result;
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        // A full disk or a lock is not the payload's fault: the whole transaction fails and nothing is parked.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && database.Dialect.Unavailable(ex) is null)
         {
             await session.Transaction.RollbackAsync(savepoint, cancellationToken);
             var error = $"{ex.GetType().Name}: {ex.Message}";

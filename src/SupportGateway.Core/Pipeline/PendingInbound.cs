@@ -17,11 +17,13 @@ public sealed class InboundSignal
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly InstanceSignals _signals;
 
-    public InboundSignal(InstanceSignals signals)
+    public InboundSignal(InstanceSignals signals, StorageAvailability availability)
     {
         _signals = signals;
         signals.On(Topic, (_, _) => WakeHere());
         signals.OnResumed((_, _) => WakeHere());
+        // The stored payloads left pending by an outage are processed as soon as it ends, not at the next poll.
+        availability.OnRecovered(() => WakeHere());
     }
 
     public void Notify()
@@ -63,7 +65,7 @@ public sealed class PendingInboundOptions
 /// left by a crash are picked up at start.
 /// </summary>
 public sealed class PendingInboundWorker(Database database, InboundStore inbound, InboundProcessor processor, InboundSignal signal,
-    ExclusiveWork exclusive, IOptions<PendingInboundOptions> options, ILogger<PendingInboundWorker> logger) : BackgroundService
+    ExclusiveWork exclusive, StorageAvailability availability, IOptions<PendingInboundOptions> options, ILogger<PendingInboundWorker> logger) : BackgroundService
 {
     private const int Round = 100;
 
@@ -88,6 +90,11 @@ public sealed class PendingInboundWorker(Database database, InboundStore inbound
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                // The payloads stay pending: processed once a write succeeds again.
+                await availability.WaitAvailableAsync(stoppingToken);
             }
             catch (Exception ex)
             {

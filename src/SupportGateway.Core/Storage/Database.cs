@@ -137,9 +137,21 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
         if (_disposed)
             return;
         _disposed = true;
-        await Transaction.DisposeAsync();
-        if (ownsConnection)
-            await Connection.DisposeAsync();
-        gate?.Release();
+        try
+        {
+            await Transaction.DisposeAsync();
+        }
+        catch (Exception) when (!ownsConnection)
+        {
+            // The rollback itself failed (SQLite may have ended the transaction on a full disk): the shared writer's
+            // state is unknown, so it is closed and the next session opens a fresh one. The first error is the caller's.
+            await Connection.CloseAsync();
+        }
+        finally
+        {
+            if (ownsConnection)
+                await Connection.DisposeAsync();
+            gate?.Release();
+        }
     }
 }

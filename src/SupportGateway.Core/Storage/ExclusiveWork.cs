@@ -9,7 +9,7 @@ namespace SupportGateway.Core.Storage;
 /// again every <see cref="RetryInterval"/>, so it moves to one of them within seconds when its holder stops or dies.
 /// On SQLite the lock is always granted: one process owns the file.
 /// </summary>
-public sealed class ExclusiveWork(Database database, ILogger<ExclusiveWork> logger)
+public sealed class ExclusiveWork(Database database, ILogger<ExclusiveWork> logger, StorageAvailability? availability = null)
 {
     private readonly ConcurrentDictionary<string, bool> _held = new(StringComparer.Ordinal);
 
@@ -42,6 +42,8 @@ public sealed class ExclusiveWork(Database database, ILogger<ExclusiveWork> logg
             }
             catch (Exception ex)
             {
+                // The server out of reach is an outage of the storage: the probe starts, and the lock is asked for again when it ends.
+                availability?.Observe(ex);
                 logger.LogWarning("Work {Work}: its lock could not be asked for ({Error}); trying again", name, ex.Message);
                 held = null;
             }
@@ -95,8 +97,14 @@ public sealed class ExclusiveWork(Database database, ILogger<ExclusiveWork> logg
     {
         try
         {
-            // Wall-clock time, not the gateway's TimeProvider: the holder is another process.
-            await Task.Delay(RetryInterval, stoppingToken);
+            // Wall-clock time, not the gateway's TimeProvider: the holder is another process. During an outage of the
+            // storage the lock is asked for again as soon as the storage is back: the work resumes with it.
+            var retry = Task.Delay(RetryInterval, stoppingToken);
+            if (availability is { IsAvailable: false })
+                await Task.WhenAny(retry, availability.WaitAvailableAsync(stoppingToken));
+            else
+                await retry;
+            stoppingToken.ThrowIfCancellationRequested();
             return true;
         }
         catch (OperationCanceledException)

@@ -101,5 +101,32 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
     /// <summary>LISTEN/NOTIFY on <see cref="PostgresSignalChannel.Name"/>.</summary>
     public override SignalChannel CreateSignalChannel(string instance) => new PostgresSignalChannel(connectionString, _dataSource, instance);
 
+    /// <summary>
+    /// PostgreSQL's SQLSTATEs of class 53 (insufficient resources: disk full, out of memory, too many connections),
+    /// 57P0x (the server shutting down or starting), 58030 (I/O error) and 08 (the connection failed), and Npgsql's own
+    /// transient failures (connection refused, a broken socket, no connection free in the pool).
+    /// </summary>
+    protected override string? Describe(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.DiskFull } => "disk full (SQLSTATE 53100)",
+        PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } => "too many connections (SQLSTATE 53300)",
+        PostgresException { SqlState: PostgresErrorCodes.OutOfMemory } => "server out of memory (SQLSTATE 53200)",
+        PostgresException { SqlState: PostgresErrorCodes.InsufficientResources } => "insufficient resources (SQLSTATE 53000)",
+        PostgresException { SqlState: "58030" } => "disk I/O error (SQLSTATE 58030)",
+        PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } => "server is read-only (SQLSTATE 25006)",
+        PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow } e =>
+            $"server shutting down or starting (SQLSTATE {e.SqlState})",
+        PostgresException { SqlState: [ '0', '8', ..] } e => $"connection failed (SQLSTATE {e.SqlState})",
+        PostgresException => null,
+        NpgsqlException { InnerException: TimeoutException } when exception.Message.Contains("pool", StringComparison.OrdinalIgnoreCase) =>
+            "no database connection free in the pool",
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } } =>
+            "server unreachable (connection refused)",
+        NpgsqlException { IsTransient: true } => "server unreachable",
+        _ => null,
+    };
+
+    public override void ForgetConnections() => _dataSource.Clear();
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -59,6 +59,47 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual SignalChannel? CreateSignalChannel(string instance) => null;
 
+    /// <summary>
+    /// Why the storage cannot take writes now, when <paramref name="exception"/> (or one it wraps) is about the environment
+    /// rather than the statement: the disk full, an I/O error, the database locked beyond the busy timeout, the server out
+    /// of reach or out of connections. Null for anything else (a constraint, a bug), which stays the caller's error. The
+    /// reason is a fixed phrase with the engine's code, never the exception's message (it may name hosts or files).
+    /// </summary>
+    public string? Unavailable(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is AggregateException { InnerExceptions.Count: > 0 } aggregate)
+                return aggregate.InnerExceptions.Select(Unavailable).FirstOrDefault(reason => reason is not null);
+            if (Describe(current) is { } reason)
+                return reason;
+        }
+        return null;
+    }
+
+    /// <summary>The engine's reading of one exception for <see cref="Unavailable"/>; null when it is not about the environment.</summary>
+    protected abstract string? Describe(Exception exception);
+
+    /// <summary>
+    /// Checked by the storage probe before it reports the storage usable again: a reason to wait longer (the file
+    /// system still has next to no room), or null. A small write can succeed on a full disk, in space the log already had.
+    /// </summary>
+    public virtual string? LacksRoom() => null;
+
+    /// <summary>The write that <see cref="StorageProbe"/> tries while the storage is unavailable: it changes nothing, but writes a row.</summary>
+    public const string ProbeSql = "UPDATE counters SET value = value WHERE name = 'ticket'";
+
+    /// <summary>ENOSPC as .NET reports it on Linux (the errno) and Windows (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL).</summary>
+    protected static bool IsDiskFull(IOException exception) => exception.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
+    /// <summary>
+    /// Forgets pooled connections when an outage starts or ends: after the server was out of reach, an idle one is a
+    /// socket that broke, and handing it out would fail the first write after recovery.
+    /// </summary>
+    public virtual void ForgetConnections()
+    {
+    }
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
@@ -127,6 +168,41 @@ public sealed class SqliteDialect(string connectionString) : SqlDialect
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Completed = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// SQLite's result codes (sqlite.org/rescode.html): a full disk, an I/O error, a file that cannot be opened or is
+    /// read-only, and a lock held by another connection beyond the busy timeout (<c>BEGIN EXCLUSIVE</c> elsewhere).
+    /// </summary>
+    protected override string? Describe(Exception exception) => exception switch
+    {
+        SqliteException { SqliteErrorCode: 13 } => "disk full (SQLITE_FULL)",
+        SqliteException { SqliteErrorCode: 10 } => "disk I/O error (SQLITE_IOERR)",
+        SqliteException { SqliteErrorCode: 5 } => "database locked by another connection beyond the busy timeout (SQLITE_BUSY)",
+        SqliteException { SqliteErrorCode: 6 } => "database table locked (SQLITE_LOCKED)",
+        SqliteException { SqliteErrorCode: 14 } => "database file cannot be opened (SQLITE_CANTOPEN)",
+        SqliteException { SqliteErrorCode: 8 } => "database is read-only (SQLITE_READONLY)",
+        IOException io when IsDiskFull(io) => "disk full",
+        _ => null,
+    };
+
+    /// <summary>Below this much free space on the database's file system the probe waits on: a write would fill it again at once.</summary>
+    internal const long MinimumRoom = 1 << 20;
+
+    public override string? LacksRoom()
+    {
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (file is not { Length: > 0 } || file == ":memory:" || Path.GetDirectoryName(Path.GetFullPath(file)) is not { } dir)
+            return null;
+        try
+        {
+            var free = new DriveInfo(dir).AvailableFreeSpace;
+            return free < MinimumRoom ? $"disk full ({free / 1024} KiB free on the database's file system)" : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null; // the write itself is the test then
+        }
+    }
+
     public override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         // Pooled connections keep their settings: configure each physical connection once.
@@ -136,10 +212,22 @@ public sealed class SqliteDialect(string connectionString) : SqlDialect
         // WAL survives a process kill with synchronous=NORMAL: a commit is in the log before it returns.
         // Checkpoints run in the background (SqliteCheckpointer); the high threshold is only a safety net.
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=20000;";
+        command.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={BusyTimeout}; PRAGMA wal_autocheckpoint=20000;";
         await command.ExecuteNonQueryAsync(cancellationToken);
         Prepared.AddOrUpdate(handle, Marker);
     }
+
+    /// <summary>
+    /// How long, in milliseconds, a statement waits for another connection's lock before SQLITE_BUSY: the connection
+    /// string's <c>Default Timeout</c> (seconds) when it sets one, 10 s otherwise. Past it the storage is unavailable.
+    /// </summary>
+    private int BusyTimeout => _busyTimeout ??= SetsTimeout(connectionString) ? new SqliteConnectionStringBuilder(connectionString).DefaultTimeout * 1000 : 10_000;
+
+    /// <summary>Whether the string itself names the timeout (the typed builder answers with its default either way).</summary>
+    private static bool SetsTimeout(string configured) =>
+        new DbConnectionStringBuilder { ConnectionString = configured } is var raw && (raw.ContainsKey("Default Timeout") || raw.ContainsKey("DefaultTimeout") || raw.ContainsKey("Command Timeout"));
+
+    private int? _busyTimeout;
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = new();
     private static readonly object Marker = new();

@@ -9,7 +9,8 @@ namespace SupportGateway.Core.Storage;
 /// auto-checkpoint runs inside whichever commit crosses the threshold, which put a several-millisecond
 /// stall on every fiftieth message; a PASSIVE checkpoint here never blocks the writer.
 /// </summary>
-public sealed class SqliteCheckpointer(Database database, TimeProvider time, ILogger<SqliteCheckpointer> logger) : BackgroundService
+public sealed class SqliteCheckpointer(Database database, StorageAvailability availability, TimeProvider time, ILogger<SqliteCheckpointer> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
@@ -27,6 +28,11 @@ public sealed class SqliteCheckpointer(Database database, TimeProvider time, ILo
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (Exception ex) when (availability.Observe(ex))
+            {
+                // A full disk or a lock: the outage is logged once; the log is copied back when a write succeeds again.
+                await availability.WaitAvailableAsync(stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             catch (Exception ex)
             {

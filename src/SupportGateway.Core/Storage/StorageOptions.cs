@@ -14,4 +14,10 @@ public sealed class StorageOptions
     /// broke; it doubles on each failure, up to 30 s.
     /// </summary>
     public TimeSpan SignalRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>While the storage is unavailable (disk full, database locked, server gone), the first write attempt comes after this; then doubling.</summary>
+    public TimeSpan ProbeFirstDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two write attempts of an outage; also the longest Retry-After a refused client is told.</summary>
+    public TimeSpan ProbeMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }

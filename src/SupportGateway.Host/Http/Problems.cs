@@ -28,6 +28,12 @@ internal static class Problems
     public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
         $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
 
+    /// <summary>The storage cannot take writes (a full disk, a held lock, the server gone): nothing of the request was kept.</summary>
+    public static ProblemHttpResult StorageUnavailable(string reason) =>
+        TypedResults.Problem(detail: $"The gateway cannot store anything now ({reason}); nothing of this request was kept. Send it again after Retry-After.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage unavailable",
+            extensions: new Dictionary<string, object?> { ["reason"] = reason });
+
     public static ProblemHttpResult Make(int status, string title, string detail, string? field = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title,
             extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });

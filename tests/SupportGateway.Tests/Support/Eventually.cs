@@ -14,4 +14,16 @@ internal static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>As above, with an explanation that has to read something (a database) to say why the condition never held.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, int seconds, Func<Task<string>> explain)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"not within {seconds} s; {await explain()}");
+            await Task.Delay(50);
+        }
+    }
 }

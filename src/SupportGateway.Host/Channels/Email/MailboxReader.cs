@@ -19,6 +19,7 @@ internal sealed class MailboxReader(
     ChannelHealth health,
     MailLogin login,
     ExclusiveWork exclusive,
+    StorageAvailability availability,
     TimeProvider time,
     ILogger<MailboxReader> logger) : BackgroundService
 {
@@ -83,6 +84,13 @@ internal sealed class MailboxReader(
         logger.LogInformation("Mailbox {Mailbox} reads {Folder} on {Host} ({Mode})", mailbox.Name, mailbox.Imap.Folder, mailbox.Imap.Host, idle ? "IDLE" : "polling");
         while (!stoppingToken.IsCancellationRequested)
         {
+            // While the storage takes no writes the mail stays on the server, unseen, and is read when it is back.
+            if (!availability.IsAvailable)
+            {
+                health.Report(HealthName(mailbox), ChannelState.Degraded, $"{mailbox.Address}: waiting for the storage; mail stays on the server");
+                await availability.WaitAvailableAsync(stoppingToken);
+                health.Report(HealthName(mailbox), ChannelState.Up, $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}");
+            }
             await DrainAsync(session, mailbox, stoppingToken);
             // Mail announced while the batch was handled is drained at once; otherwise IDLE (or a poll) until some arrives.
             while (!await session.WaitAsync(settings.IdleRefresh, settings.PollInterval, time, stoppingToken))

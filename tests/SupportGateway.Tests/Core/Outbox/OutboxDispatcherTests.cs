@@ -230,6 +230,27 @@ public sealed class OutboxDispatcherTests(StorageEngine engine)
     }
 
     [Test]
+    public async Task A_send_that_loses_the_storage_counts_no_attempt_and_goes_out_once_the_storage_is_back()
+    {
+        var availability = _core.Get<StorageAvailability>();
+        // What a sender that reads the storage (a file to attach, a signal to the other instances) meets when it goes away.
+        _sender.FailWith = engine == StorageEngine.Sqlite
+            ? new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13)
+            : new Npgsql.NpgsqlException("Exception while reading from stream", new EndOfStreamException());
+        Assert.That(await DispatchAsync(), Is.EqualTo(1));
+
+        var row = await RowAsync();
+        Assert.That((row.State, row.Attempts, row.LastError), Is.EqualTo((OutboxStore.Pending, 0, (string?)null)), "not the recipient's failure");
+        Assert.That(row.NextAttemptAt, Is.LessThanOrEqualTo(Now), "due again at once, with no backoff");
+        Assert.That(availability.IsAvailable, Is.False, "the outage is noticed");
+
+        _sender.FailWith = null;
+        availability.Recovered();
+        Assert.That(await DispatchAsync(), Is.EqualTo(1));
+        Assert.That((await RowAsync()).State, Is.EqualTo(OutboxStore.Sent));
+    }
+
+    [Test]
     public void Backoff_doubles_and_is_capped()
     {
         var first = TimeSpan.FromSeconds(5);
