@@ -32,6 +32,7 @@ public static class GatewayHost
         builder.AddTelegramChannel();
         builder.AddWhatsAppChannel();
         builder.AddAbuseLimits();
+        builder.AddShutdownDrain();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }
@@ -73,6 +74,7 @@ public static class GatewayHost
         var app = builder.Build();
         // Validate before hosting starts, so a bad option is one plain line and not a logged stack trace.
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.UseConnectionCloseWhileStopping();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
