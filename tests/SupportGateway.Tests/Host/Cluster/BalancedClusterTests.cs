@@ -141,7 +141,8 @@ public sealed class BalancedClusterTests
     /// <summary>
     /// Every request ends as one ticket of its own (those whose first attempt failed sent again with their key), every
     /// mail is one ticket, each with one acknowledgement sent once; a mail acknowledgement reaches its customer once
-    /// unless it was in flight when an instance died (sent, not yet recorded: it goes again, and is reported).
+    /// unless its send was in flight when an instance stopped or died (sent, not yet recorded: the outbox is
+    /// at-least-once and sends it again on a later attempt); those are reported in the test output, not failed.
     /// </summary>
     private async Task CheckNothingLostOrDoubledAsync(ClusterLoad load, string what)
     {
