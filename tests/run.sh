@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test assembly, showing each test as it finishes, and ends with the corpus scores and one line:
 # "N passed, N failed, N skipped" (tests/summarize.sh).
-# Installs what the tests need when it is missing: Debian's Chromium for the browser tests,
+# Installs what the tests need when it is missing: Debian's Chromium for the browser tests, nginx-light for the
+# cluster tests (instances behind tests/nginx.sh),
 # Postfix and Dovecot (tests/mail-servers.sh) for the mail tests, and PostgreSQL 15 (tests/postgres.sh) for the
 # store and pipeline tests, which run on SQLite and on PostgreSQL.
 set -uo pipefail
@@ -11,6 +12,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 need_packages=()
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+# nginx in front of several instances for the cluster tests (tests/nginx.sh); Debian's light build is enough.
+[ -x /usr/sbin/nginx ] || need_packages+=(nginx-light)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "error: missing ${need_packages[*]}; run as root or install them with apt-get" >&2

@@ -33,6 +33,7 @@ public static class GatewayHost
         builder.AddTelegramChannel();
         builder.AddWhatsAppChannel();
         builder.AddAbuseLimits();
+        builder.AddShutdownDrain();
         services.AddHostedService<ChannelStartupReport>();
         return builder;
     }
@@ -74,6 +75,7 @@ public static class GatewayHost
         var app = builder.Build();
         // Validate before hosting starts, so a bad option is one plain line and not a logged stack trace.
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.UseConnectionCloseWhileStopping();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();

@@ -93,8 +93,20 @@ internal sealed class GatewayProcess : IDisposable
     /// <summary>SIGTERM, as systemd or <c>docker stop</c> send it, then waits for the exit; returns the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
+        Terminate();
+        return await WaitForExitAsync(timeout);
+    }
+
+    /// <summary>SIGTERM, without waiting for the exit.</summary>
+    public void Terminate()
+    {
         if (Kill(_process.Id, 15) != 0)
             throw new InvalidOperationException($"kill(SIGTERM) failed for {_process.Id}");
+    }
+
+    /// <summary>Waits for the process to exit; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
         using var deadline = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(deadline.Token);
         _process.WaitForExit();

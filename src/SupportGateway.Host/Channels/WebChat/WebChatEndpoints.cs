@@ -109,12 +109,25 @@ internal static class WebChatEndpoints
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
         api.MapGet("/events", (HttpContext http, WebChatRelay relay, IHostApplicationLifetime lifetime) =>
-            RequestBody.GuardAsync(() => Task.FromResult<IResult>(TypedResults.ServerSentEvents(
+            RequestBody.GuardAsync(() => Task.FromResult<IResult>(lifetime.ApplicationStopping.IsCancellationRequested
+                ? Stopping(http)
+                : TypedResults.ServerSentEvents(
                 // Streams end when the host stops, so shutdown does not wait for browsers to hang up.
                 Events(relay, Visitor(http), CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping))))))
             .WithSummary("Server-sent events: ready, then each new message of the visitor's requests, and a ping every 15 s")
-            .ProducesText(StatusCodes.Status200OK, "text/event-stream").ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesText(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
         return app;
+    }
+
+    /// <summary>
+    /// A stopping instance opens no new stream (its streams end as it stops): 503, which a balancer passes on to
+    /// another instance for a GET (samples/nginx), and which the widget retries by itself.
+    /// </summary>
+    private static IResult Stopping(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return Problems.Make(StatusCodes.Status503ServiceUnavailable, "Stopping", "This instance is stopping; connect again.");
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(WebChatRelay relay, string visitor, CancellationTokenSource lifetime,
