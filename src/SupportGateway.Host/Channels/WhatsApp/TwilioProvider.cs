@@ -49,6 +49,9 @@ internal static class TwilioProvider
                 return refused;
             if (Value(form.Fields, "MessageSid") is not { } sid)
                 return Problems.BadRequest("A Twilio message webhook carries MessageSid.", "MessageSid");
+            // The customer is their number: a From that is none could never be answered, and would only fail later in processing.
+            if (WhatsAppNumbers.ToE164(Value(form.Fields, "From")) is null)
+                return Problems.BadRequest("A Twilio message webhook's From is the sender's number (whatsapp:+E.164).", "From");
             // A repeat (Twilio retries what did not get 200 in time) meets the inbound table's unique key: stored once, 200 again.
             await processor.StoreAsync(TwilioNormalizer.ToRaw(form.Body, sid), ct);
             return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
