@@ -76,7 +76,8 @@ internal static class TwilioProvider
     private static RouteHandlerBuilder Describes<TForm>(this RouteHandlerBuilder builder) where TForm : notnull => builder.WithTags("Webhooks")
         .Reads(Microsoft.OpenApi.ParameterLocation.Header, SignatureHeader)
         .Accepts<TForm>("application/x-www-form-urlencoded").ProducesText(StatusCodes.Status200OK, "text/xml")
-        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge,
+            StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>The fields of Twilio's messaging webhook that the gateway reads (twilio.com/docs/messaging/guides/webhook-request).</summary>
     internal sealed record TwilioMessageForm(string MessageSid, string From, string? ProfileName, string? Body, string? MessageType,
@@ -101,8 +102,8 @@ internal static class TwilioProvider
         var form = json ? [] : QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
         if (!TwilioSignature.IsValid(settings.AuthToken ?? "", url, json ? bytes : null, form, http.Request.Headers[SignatureHeader].ToString()))
             return (TwilioForm.Empty, Problems.Forbidden($"Wrong or missing {SignatureHeader}."));
-        if (json)
-            return (TwilioForm.Empty, Problems.BadRequest("A Twilio messaging webhook is a form post, not JSON."));
+        if (json || !(http.Request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ?? false))
+            return (TwilioForm.Empty, Problems.UnsupportedType("application/x-www-form-urlencoded, as Twilio posts its webhooks"));
         return (new TwilioForm(bytes, TwilioForm.FirstValues(form)), null);
     }
 
