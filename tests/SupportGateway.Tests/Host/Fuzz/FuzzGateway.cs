@@ -118,7 +118,7 @@ internal sealed class FuzzGateway : IAsyncDisposable
         foreach (var line in _log.Since(before))
         {
             Tally.Exceptions++;
-            Tally.Fail(n, $"logged while handling {what}: {Clip(line, 600)}");
+            Tally.Fail(n, $"logged while handling {what}: {Clip(line, 1200)}");
         }
     }
 
@@ -153,7 +153,7 @@ internal sealed class FuzzGateway : IAsyncDisposable
         foreach (var line in _log.Since(before))
         {
             Tally.Exceptions++;
-            Tally.Fail(-1, $"logged by a background worker: {Clip(line, 600)}");
+            Tally.Fail(-1, $"logged by a background worker: {Clip(line, 1200)}");
         }
     }
 
@@ -209,7 +209,7 @@ internal sealed class FuzzLog : ILoggerProvider
         {
             if (logLevel < LogLevel.Error && exception is null)
                 return;
-            log._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : $" [{exception.GetType().Name}: {exception.Message}]")}");
+            log._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : $" [{exception}]")}");
             Interlocked.Increment(ref log._count);
         }
     }
