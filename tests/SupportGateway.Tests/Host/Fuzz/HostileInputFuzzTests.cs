@@ -18,7 +18,7 @@ namespace SupportGateway.Tests.Host.Fuzz;
 [NonParallelizable]
 public sealed class HostileInputFuzzTests
 {
-    private const int Cases = 2000;
+    private const int Cases = 3000;
     private static readonly List<FuzzTally> Tallies = [];
 
     [OneTimeTearDown]
