@@ -70,6 +70,7 @@ public static class CoreRegistration
         services.AddSingleton<TicketService>();
         services.AddSingleton<InboundProcessor>();
         services.AddSingleton<IInboundNormalizer, InboundJsonNormalizer>();
+        services.AddSingleton<IInboundFilter, DuplicateFilter>();
         services.AddSingleton<IInboundFilter, AutomaticMailFilter>();
         services.AddSingleton<IInboundFilter, SenderFilter>();
         services.AddSingleton<IInboundFilter, FollowUpFilter>();

@@ -283,7 +283,11 @@ public sealed class InboundProcessor(
             await session.Transaction.RollbackAsync(savepoint, cancellationToken);
             var error = $"{ex.GetType().Name}: {ex.Message}";
             await inbound.MarkDeadAsync(session, id, error, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
-            logger.LogError(ex, "Inbound {InboundId} from {Channel} parked as a dead letter", id, raw.Channel);
+            // A payload its normaliser cannot read is the sender's fault, not ours: kept with the reason, without a stack trace.
+            if (ex is UnreadablePayloadException)
+                logger.LogWarning("Inbound {InboundId} from {Channel} cannot be read and is parked as a dead letter: {Error}", id, raw.Channel, ex.Message);
+            else
+                logger.LogError(ex, "Inbound {InboundId} from {Channel} parked as a dead letter", id, raw.Channel);
             return new IngestResult(IngestOutcome.Parked, id, Error: error);
         }
     }
@@ -292,7 +296,7 @@ public sealed class InboundProcessor(
     {
         if (!_normalizers.TryGetValue(raw.Format, out var normalizer))
             throw new InvalidOperationException($"No normaliser is registered for payload format '{raw.Format}'.");
-        var context = new InboundContext(normalizer.Normalize(raw), id, session);
+        var context = new InboundContext(Read(normalizer, raw), id, session);
         foreach (var filter in _filters)
         {
             await filter.RunAsync(context, cancellationToken);
@@ -308,6 +312,22 @@ public sealed class InboundProcessor(
         {
             AfterCommit = context.AfterCommit,
         };
+    }
+
+    /// <summary>
+    /// The normaliser's reading; a payload it cannot read (wrong JSON types, a required field missing, bytes that are no
+    /// form) comes out as <see cref="UnreadablePayloadException"/>, so that it is parked as what it is.
+    /// </summary>
+    private static InboundMessage Read(IInboundNormalizer normalizer, RawInbound raw)
+    {
+        try
+        {
+            return normalizer.Normalize(raw);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException or FormatException or OverflowException)
+        {
+            throw new UnreadablePayloadException($"{ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 
     private async Task<IngestResult> DuplicateAsync(DbSession session, RawInbound raw, CancellationToken cancellationToken)

@@ -21,3 +21,6 @@ public interface IInboundNormalizer
     /// </summary>
     ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
+
+/// <summary>A stored payload its normaliser cannot read: parked for replay with the reason, logged as a warning.</summary>
+public sealed class UnreadablePayloadException(string message, Exception inner) : Exception(message, inner);

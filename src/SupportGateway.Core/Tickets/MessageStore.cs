@@ -42,6 +42,10 @@ public sealed class MessageStore(AttachmentPolicy policy)
         }, cancellationToken);
     }
 
+    /// <summary>The ticket of the message a channel knows by <paramref name="externalId"/>, if it is stored (unique per channel).</summary>
+    public Task<long?> TicketOfExternalIdAsync(SqlScope db, string channel, string externalId, CancellationToken cancellationToken) =>
+        db.ScalarAsync<long?>("SELECT ticket_id FROM messages WHERE channel = @channel AND external_id = @externalId", new { channel, externalId }, cancellationToken);
+
     public Task<MessageRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<MessageRow>($"SELECT {Columns} FROM messages WHERE id = @id", new { id }, cancellationToken);
 

@@ -25,6 +25,10 @@ internal static class Problems
     /// <summary>A file whose bytes contradict its type or name, or of a type not accepted (<see cref="Core.Attachments.AttachmentPolicy"/>).</summary>
     public static ProblemHttpResult FileRefused(string detail, string field) => Make(StatusCodes.Status415UnsupportedMediaType, "File refused", detail, field);
 
+    /// <summary>A body in a media type the endpoint does not read; <paramref name="expected"/> names the one it does.</summary>
+    public static ProblemHttpResult UnsupportedType(string expected) =>
+        Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send the body as {expected}.");
+
     public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
         $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
 

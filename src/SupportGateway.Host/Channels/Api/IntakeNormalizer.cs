@@ -96,8 +96,9 @@ internal sealed class IntakeNormalizer(IntakeOptions options, AttachmentPolicy p
         var result = new List<InboundAttachment>(attachments.Count);
         for (var i = 0; i < attachments.Count; i++)
         {
-            var a = attachments[i];
             var field = $"attachments[{i}]";
+            // JSON lets an array hold null where an object belongs: a missing file, said as such.
+            var a = attachments[i] ?? throw Invalid($"{field} is null; a file is an object with fileName and contentBase64.", field);
             if (string.IsNullOrWhiteSpace(a.FileName))
                 throw Invalid($"{field}.fileName is required.", $"{field}.fileName");
             if (string.IsNullOrEmpty(a.ContentBase64))

@@ -47,7 +47,7 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
     /// </summary>
     public async ValueTask PrepareAsync(RawInbound raw, CancellationToken cancellationToken)
     {
-        if (Read(raw)?.Message is not { } message)
+        if (Read(raw)?.Message is not { Chat: not null } message)
             return;
         if (identity is not null && message.Chat.Type != ChatKind.Private)
             await identity.LoadAsync(cancellationToken);
@@ -58,9 +58,13 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
     public InboundMessage Normalize(RawInbound raw)
     {
         var update = Read(raw) ?? throw new InvalidDataException("not a Telegram update");
+        // Telegram.Bot reads a missing required object (a message's chat, a callback's sender) as null: such an update
+        // is damaged, not another kind, and is parked as unreadable rather than failing on the null below.
         if (update.CallbackQuery is { } callback)
-            return Callback(raw, callback);
+            return callback.From is null ? throw new InvalidDataException("a Telegram callback_query without its from") : Callback(raw, callback);
         var edited = update.EditedMessage is not null;
+        if ((update.Message ?? update.EditedMessage) is { Chat: null })
+            throw new InvalidDataException("a Telegram message without its chat");
         if ((update.Message ?? update.EditedMessage) is not { From: { } from } message)
             return Other(raw);
         var chat = message.Chat.Id.ToString(CultureInfo.InvariantCulture);
@@ -158,7 +162,19 @@ internal sealed class TelegramNormalizer(TelegramMedia? media = null, TelegramBo
         Name = from.LastName is { Length: > 0 } last ? $"{from.FirstName} {last}" : from.FirstName,
     };
 
-    private static Update? Read(RawInbound raw) => JsonSerializer.Deserialize<Update>(raw.Payload, JsonBotAPI.Options);
+    private static Update? Read(RawInbound raw)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Update>(raw.Payload, JsonBotAPI.Options);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            // Telegram.Bot's polymorphic converters look their discriminator up (a chat member's "status", a
+            // reaction's "type") and throw these, not JsonException, when it is missing or of the wrong type.
+            throw new InvalidDataException($"not a Telegram Update as the Bot API defines it: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>The Bot API's own name of the chat type: "private", "group", "supergroup", "channel".</summary>
     private static string TypeName(ChatKind type) => type.ToString().ToLowerInvariant();

@@ -33,7 +33,7 @@ internal sealed class TelegramMedia(PacedBotClient bot, TimeProvider time, ILogg
     {
         var id = message.MessageId.ToString(CultureInfo.InvariantCulture);
         var files = new List<TelegramFileRef>();
-        if (message.Photo is { Length: > 0 } sizes)
+        if (message.Photo?.Where(s => s is not null).ToArray() is { Length: > 0 } sizes)
         {
             var largest = sizes.MaxBy(s => ((long)s.Width * s.Height, s.FileSize ?? 0))!;
             files.Add(new(largest.FileId, largest.FileSize, $"photo-{id}.jpg", "image/jpeg"));
@@ -48,6 +48,8 @@ internal sealed class TelegramMedia(PacedBotClient bot, TimeProvider time, ILogg
             files.Add(new(note.FileId, note.FileSize, $"video-note-{id}.mp4", "video/mp4"));
         if (message.Audio is { } audio)
             files.Add(new(audio.FileId, audio.FileSize, audio.FileName ?? $"audio-{id}.mp3", audio.MimeType ?? "audio/mpeg"));
+        // A file without its file_id (damaged: the Bot API always sends one) cannot be fetched; the text still names it.
+        files.RemoveAll(f => string.IsNullOrEmpty(f.FileId));
         return files;
     }
 

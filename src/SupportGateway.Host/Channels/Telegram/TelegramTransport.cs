@@ -118,6 +118,9 @@ internal static class TelegramWebhook
                 return Problems.NotFound("The Telegram webhook is not enabled here.");
             if (!Secrets.FixedTimeEquals(http.Request.Headers[SecretHeader].ToString(), settings.WebhookSecret ?? ""))
                 return Problems.Unauthorized($"Wrong or missing {SecretHeader}.");
+            // The Bot API posts updates as application/json; anything else is not Telegram.
+            if (!http.Request.HasJsonContentType())
+                return Problems.UnsupportedType("application/json");
             // Updates are small; anything near a megabyte is not one.
             const int limit = 1 << 20;
             if (await RequestBody.ReadBytesAsync(http.Request, limit, ct) is not { } body)
@@ -138,7 +141,7 @@ internal static class TelegramWebhook
         }).WithTags("Webhooks").WithSummary("Telegram's updates in webhook mode, stored before 200")
             .Reads(Microsoft.OpenApi.ParameterLocation.Header, SecretHeader)
             .Accepts<TelegramUpdate>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
-                StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+                StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         return app;
     }
 }

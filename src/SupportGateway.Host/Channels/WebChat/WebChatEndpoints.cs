@@ -194,6 +194,12 @@ internal static class WebChatEndpoints
         {
             return await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = options.MaxRequestBytes }, ct);
         }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !ct.IsCancellationRequested)
+        {
+            // The multipart reader meets the end of a truncated body (no closing boundary) as an IOException: the
+            // client's body is incomplete, not the server broken.
+            throw new ProblemException(Problems.BadRequest($"The form ended before its closing boundary: {ex.Message}"));
+        }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {
             // Kestrel reports its body limit as a 413; the multipart reader (the only guard where the

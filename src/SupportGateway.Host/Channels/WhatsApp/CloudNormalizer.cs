@@ -138,7 +138,8 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
         { Audio: not null } => "[audio]",
         { Sticker: not null } => "[sticker]",
         { Location: { } at } => Location(at),
-        { Contacts: { Count: > 0 } cards } => string.Join("\n", cards.Select(Card)),
+        // JSON lets a list hold null where a card (or a phone, an e-mail) belongs; a damaged card is skipped, not fatal.
+        { Contacts: { Count: > 0 } cards } => string.Join("\n", cards.OfType<CloudCard>().Select(Card)),
         { Errors: { Count: > 0 } errors } => $"[a WhatsApp message of type {message.Type} we cannot show: {string.Join("; ", errors)}]",
         _ => $"[a WhatsApp message of type {message.Type ?? "unknown"}]",
     };
@@ -152,7 +153,7 @@ internal sealed class CloudNormalizer(CloudMedia? media = null) : IInboundNormal
 
     private static string Card(CloudCard card)
     {
-        var ways = (card.Phones ?? []).Select(p => p.Phone).Concat((card.Emails ?? []).Select(e => e.Email)).Where(w => !string.IsNullOrWhiteSpace(w));
+        var ways = (card.Phones ?? []).Select(p => p?.Phone).Concat((card.Emails ?? []).Select(e => e?.Email)).Where(w => !string.IsNullOrWhiteSpace(w));
         return $"[contact {card.Name?.FormattedName}: {string.Join(", ", ways)}]";
     }
 

@@ -68,7 +68,7 @@ internal static class CloudWebhook
         app.MapPost(Path, ReceiveAsync).WithTags("Webhooks").WithSummary("The Cloud API's deliveries, signed in X-Hub-Signature-256, stored before 200")
             .Reads(Microsoft.OpenApi.ParameterLocation.Header, CloudSignature.Header)
             .Accepts<CloudDelivery>("application/json").Produces(StatusCodes.Status200OK).ProducesProblems(StatusCodes.Status400BadRequest,
-                StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+                StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         return app;
     }
 
@@ -82,6 +82,8 @@ internal static class CloudWebhook
             return Problems.TooLarge("A WhatsApp webhook delivery is far smaller than this body.");
         if (!CloudSignature.IsValid(cloud.AppSecret ?? "", body, http.Request.Headers[CloudSignature.Header].ToString() is { Length: > 0 } h ? h : null))
             return Problems.Forbidden($"Wrong or missing {CloudSignature.Header}.");
+        if (!http.Request.HasJsonContentType())
+            return Problems.UnsupportedType("application/json, as Meta posts its deliveries");
         List<RawInbound> rows;
         try
         {

@@ -49,6 +49,9 @@ internal static class TwilioProvider
                 return refused;
             if (Value(form.Fields, "MessageSid") is not { } sid)
                 return Problems.BadRequest("A Twilio message webhook carries MessageSid.", "MessageSid");
+            // The customer is their number: a From that is none could never be answered, and would only fail later in processing.
+            if (WhatsAppNumbers.ToE164(Value(form.Fields, "From")) is null)
+                return Problems.BadRequest("A Twilio message webhook's From is the sender's number (whatsapp:+E.164).", "From");
             // A repeat (Twilio retries what did not get 200 in time) meets the inbound table's unique key: stored once, 200 again.
             await processor.StoreAsync(TwilioNormalizer.ToRaw(form.Body, sid), ct);
             return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
@@ -73,7 +76,8 @@ internal static class TwilioProvider
     private static RouteHandlerBuilder Describes<TForm>(this RouteHandlerBuilder builder) where TForm : notnull => builder.WithTags("Webhooks")
         .Reads(Microsoft.OpenApi.ParameterLocation.Header, SignatureHeader)
         .Accepts<TForm>("application/x-www-form-urlencoded").ProducesText(StatusCodes.Status200OK, "text/xml")
-        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge,
+            StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>The fields of Twilio's messaging webhook that the gateway reads (twilio.com/docs/messaging/guides/webhook-request).</summary>
     internal sealed record TwilioMessageForm(string MessageSid, string From, string? ProfileName, string? Body, string? MessageType,
@@ -98,8 +102,8 @@ internal static class TwilioProvider
         var form = json ? [] : QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
         if (!TwilioSignature.IsValid(settings.AuthToken ?? "", url, json ? bytes : null, form, http.Request.Headers[SignatureHeader].ToString()))
             return (TwilioForm.Empty, Problems.Forbidden($"Wrong or missing {SignatureHeader}."));
-        if (json)
-            return (TwilioForm.Empty, Problems.BadRequest("A Twilio messaging webhook is a form post, not JSON."));
+        if (json || !(http.Request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ?? false))
+            return (TwilioForm.Empty, Problems.UnsupportedType("application/x-www-form-urlencoded, as Twilio posts its webhooks"));
         return (new TwilioForm(bytes, TwilioForm.FirstValues(form)), null);
     }
 
