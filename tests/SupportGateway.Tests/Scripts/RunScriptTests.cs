@@ -30,7 +30,23 @@ public sealed class RunScriptTests
     public async Task Repeats_the_corpus_scores_before_the_line()
     {
         var (_, lines) = await SummarizeAsync(Captured, 1);
-        Assert.That(lines[..^1], Is.EqualTo(new[] { "corpus scores:", "  mime: 98/100 agree (98.00 %)", "  replies: 270/283 agree (95.41 %)" }));
+        Assert.That(lines[..3], Is.EqualTo(new[] { "corpus scores:", "  mime: 98/100 agree (98.00 %)", "  replies: 270/283 agree (95.41 %)" }));
+    }
+
+    [Test]
+    public async Task Names_each_failed_test_with_its_message_just_above_the_line()
+    {
+        // A CI page may keep only the end of a long log: the failure must be readable there.
+        var (_, lines) = await SummarizeAsync(Captured, 1);
+        Assert.That(lines[3..^1], Is.EqualTo(new[]
+        {
+            "failed tests:",
+            "  Fails [443 ms]",
+            "      Assert.That(1, Is.EqualTo(2))",
+            "      Expected: 2",
+            "      But was:  1",
+            "      at A.Scores.Fails() in /tmp/ops-fmt/A/T.cs:line 5",
+        }));
     }
 
     [TestCase(0, 0)]
