@@ -44,8 +44,9 @@ internal static class WebhookBench
 
     /// <summary>One provider against a fresh gateway and database; true when it meets the issues' bar (5,000 req/s, p99 20 ms, nothing lost).</summary>
     /// <remarks>
-    /// With <paramref name="drain"/> (the default) phase 2 starts once phase 1's backlog is processed: its latency is that of
-    /// a steady 1,000 req/s with each delivery processed as it comes (the worker runs beside intake all along). Without, phase
+    /// With <paramref name="drain"/> (the default) phase 2 starts once phase 1's backlog is processed and its acknowledgements
+    /// sent: its latency is that of a steady 1,000 req/s with each delivery processed and answered as it comes (the worker and
+    /// the outbox run beside intake all along). Without, phase
     /// 2 also competes with the worker draining the tens of thousands of deliveries phase 1 left: a burst on top of a burst.
     /// </remarks>
     private static async Task<bool> RunAsync(string hostDll, WebhookTarget target, ProviderStandIn standIn, int seconds, int rate, int connections, bool drain)
@@ -71,7 +72,7 @@ internal static class WebhookBench
         await Task.Delay(TimeSpan.FromSeconds(2));
         var database = $"Data Source={Path.Combine(directory, "bench.db")}";
         if (drain)
-            Console.WriteLine($"phase 1's backlog processed after {(await DrainAsync(database)).TotalSeconds:F1} s more; phase 2 is the steady state");
+            Console.WriteLine($"phase 1's backlog processed and acknowledged after {(await DrainAsync(database, replies: true)).TotalSeconds:F1} s more; phase 2 is the steady state");
         else
             Console.WriteLine("phase 2 starts beside the processing of phase 1's backlog");
         var (p99, failures2) = await OpenLoopAsync(client, Request, rate, TimeSpan.FromSeconds(seconds));
@@ -79,13 +80,15 @@ internal static class WebhookBench
         // What was accepted is processed: every stored delivery ends as a processed payload.
         var accepted = Interlocked.Read(ref sent) - failures1 - failures2;
         var backlog = await DrainAsync(database);
+        var acknowledged = backlog + await DrainAsync(database, replies: true);
         await using var connection = new SqliteConnection(database);
         var pending = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'pending'");
         var stored = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE channel = @channel", new { channel = target.Channel });
         // A delivery that failed processing is parked as dead: the backlog figure counts only processed ones as done.
         var dead = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'dead'");
         var tickets = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tickets");
-        Console.WriteLine($"after the load: {stored} deliveries stored of {accepted} answered 200; backlog processed {backlog.TotalSeconds:F1} s after the last request, " +
+        Console.WriteLine($"after the load: {stored} deliveries stored of {accepted} answered 200; backlog processed {backlog.TotalSeconds:F1} s after the last request " +
+            $"and acknowledged after {acknowledged.TotalSeconds:F1} s, " +
             $"{pending} still pending, {dead} failed (dead); {tickets} tickets; {standIn.Sends} sends reached the provider stand-in so far");
         // On a shared machine the rates move with everyone else's load; the CPU the gateway spent per delivery (intake,
         // processing, acknowledgements, start-up included) moves far less, so it is the figure to compare builds by.
@@ -136,12 +139,19 @@ internal static class WebhookBench
         }
     }
 
-    /// <summary>Until no stored delivery is pending (at most ten minutes): how long that took.</summary>
-    private static async Task<TimeSpan> DrainAsync(string database)
+    /// <summary>
+    /// Until no stored delivery is pending (at most ten minutes): how long that took. With <paramref name="replies"/>, also
+    /// until every acknowledgement the deliveries queued has gone to the provider (or failed for good): a delivery's work
+    /// ends when the customer has their ticket number, and phase 1 leaves as many acknowledgements as deliveries.
+    /// </summary>
+    private static async Task<TimeSpan> DrainAsync(string database, bool replies = false)
     {
         var clock = Stopwatch.StartNew();
         await using var connection = new SqliteConnection(database);
-        while (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'pending'") > 0 && clock.Elapsed < TimeSpan.FromMinutes(10))
+        const string Deliveries = "SELECT COUNT(*) FROM inbound WHERE state = 'pending'";
+        const string Acknowledgements = "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight')";
+        while ((await connection.ExecuteScalarAsync<long>(Deliveries) > 0 || (replies && await connection.ExecuteScalarAsync<long>(Acknowledgements) > 0))
+               && clock.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(500);
         return clock.Elapsed;
     }
