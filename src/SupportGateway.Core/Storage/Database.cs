@@ -49,6 +49,33 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
+    /// Holds the single writer without a transaction (nothing is written through it meanwhile), waiting up to
+    /// <paramref name="patience"/> for it to be free first, as <see cref="BeginBackgroundAsync"/> does; null on an engine
+    /// with no single writer. Dispose to release it.
+    /// </summary>
+    internal async Task<IDisposable?> HoldWriterAsync(TimeSpan patience, CancellationToken cancellationToken)
+    {
+        if (_writerGate is null)
+            return null;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_writerGate.CurrentCount == 0 && waited.Elapsed < patience)
+            await Task.Delay(2, cancellationToken);
+        await _writerGate.WaitAsync(cancellationToken);
+        return new Held(_writerGate);
+    }
+
+    private sealed class Held(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Opens a write transaction. Dispose without commit rolls back. On a single-writer engine the
     /// writer gate owns one long-lived connection whose prepared statements are reused.
     /// </summary>

@@ -210,9 +210,10 @@ public sealed class SqliteDialect(string connectionString) : SqlDialect
         if (Prepared.TryGetValue(handle, out _))
             return;
         // WAL survives a process kill with synchronous=NORMAL: a commit is in the log before it returns.
-        // Checkpoints run in the background (SqliteCheckpointer); the high threshold is only a safety net.
+        // Checkpoints run in the background, and SqliteCheckpointer starts the log over at 40,000 frames; SQLite's own
+        // threshold is the safety net for when it does not run (the CLI).
         await using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={BusyTimeout}; PRAGMA wal_autocheckpoint=20000;";
+        command.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={BusyTimeout}; PRAGMA wal_autocheckpoint=100000;";
         await command.ExecuteNonQueryAsync(cancellationToken);
         Prepared.AddOrUpdate(handle, Marker);
     }
