@@ -7,7 +7,8 @@
 //                   [--gateway PATH/SupportGateway.Host.dll] measures another build with the same client (A/B)
 // WhatsApp webhooks: the same, with -- whatsapp-twilio, -- whatsapp-cloud, or -- whatsapp (both providers in turn);
 //                   phase 2 (1,000 req/s) starts once phase 1's backlog is processed, so it is the steady state with
-//                   processing keeping up; --no-drain starts it at once, beside the worker draining phase 1's backlog
+//                   processing keeping up; --no-drain starts it at once, beside the worker draining phase 1's backlog;
+//                   --stalls MS lists where in phase 2 the requests slower than MS were (a server stall shows as a group)
 // E-mail benchmark: bash tests/mail-servers.sh start && dotnet run -c Release --project bench/SupportGateway.Bench -- email [--mails N] [--rate N]
 // SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
 // Scaling benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- scaling --postgres "Host=…;Username=…"
@@ -30,7 +31,7 @@ if (args.FirstOrDefault() == "email")
     return await EmailBench.RunAsync(Option("--mails", 2000), Option("--rate", 50));
 if (args.FirstOrDefault() is "webhook" or "whatsapp" or "whatsapp-twilio" or "whatsapp-cloud")
     return await WebhookBench.RunAsync(args[0], Option("--seconds", 10), Option("--rate", 1000), Option("--connections", 64), !args.Contains("--no-drain"),
-        Array.IndexOf(args, "--gateway") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null);
+        Array.IndexOf(args, "--gateway") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null, Option("--stalls", 0));
 if (args.FirstOrDefault() == "echo-server")
     return await EchoServer.RunAsync(Option("--port", 0));
 if (args.FirstOrDefault() == "sla")

@@ -16,7 +16,8 @@ internal static class WebhookBench
     /// <summary><c>webhook</c> (Telegram), <c>whatsapp-twilio</c>, <c>whatsapp-cloud</c>, or <c>whatsapp</c> for both providers in turn.</summary>
     /// <param name="gateway">The SupportGateway.Host.dll to measure; by default this repository's Release build. Another build
     /// (say, main's) measured by the same client is an A/B comparison in which only the gateway differs.</param>
-    public static async Task<int> RunAsync(string mode, int seconds, int rate, int connections, bool drain, string? gateway = null)
+    /// <param name="stalls">With a figure in ms, phase 2 also lists where the requests slower than that were.</param>
+    public static async Task<int> RunAsync(string mode, int seconds, int rate, int connections, bool drain, string? gateway = null, int stalls = 0)
     {
         var root = RepositoryRoot();
         var hostDll = gateway is { Length: > 0 } ? Path.GetFullPath(gateway) : Path.Combine(root, "src/SupportGateway.Host/bin/Release/net10.0/SupportGateway.Host.dll");
@@ -38,7 +39,7 @@ internal static class WebhookBench
         foreach (var target in targets)
             await CeilingAsync(target, seconds, rate, connections);
         foreach (var target in targets)
-            passed &= await RunAsync(hostDll, target, standIn, seconds, rate, connections, drain);
+            passed &= await RunAsync(hostDll, target, standIn, seconds, rate, connections, drain, stalls);
         return passed ? 0 : 1;
     }
 
@@ -49,7 +50,7 @@ internal static class WebhookBench
     /// the outbox run beside intake all along). Without, phase
     /// 2 also competes with the worker draining the tens of thousands of deliveries phase 1 left: a burst on top of a burst.
     /// </remarks>
-    private static async Task<bool> RunAsync(string hostDll, WebhookTarget target, ProviderStandIn standIn, int seconds, int rate, int connections, bool drain)
+    private static async Task<bool> RunAsync(string hostDll, WebhookTarget target, ProviderStandIn standIn, int seconds, int rate, int connections, bool drain, int stalls)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"sg-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -75,7 +76,7 @@ internal static class WebhookBench
             Console.WriteLine($"phase 1's backlog processed and acknowledged after {(await DrainAsync(database, replies: true)).TotalSeconds:F1} s more; phase 2 is the steady state");
         else
             Console.WriteLine("phase 2 starts beside the processing of phase 1's backlog");
-        var (p99, failures2) = await OpenLoopAsync(client, Request, rate, TimeSpan.FromSeconds(seconds));
+        var (p99, failures2) = await OpenLoopAsync(client, Request, rate, TimeSpan.FromSeconds(seconds), stalls);
 
         // What was accepted is processed: every stored delivery ends as a processed payload.
         var accepted = Interlocked.Read(ref sent) - failures1 - failures2;
@@ -180,13 +181,14 @@ internal static class WebhookBench
         return (throughput, failures);
     }
 
-    private static async Task<(double P99, long Failures)> OpenLoopAsync(HttpClient client, Func<HttpRequestMessage> request, int rate, TimeSpan duration)
+    private static async Task<(double P99, long Failures)> OpenLoopAsync(HttpClient client, Func<HttpRequestMessage> request, int rate, TimeSpan duration, int stalls = 0)
     {
         var total = (int)(rate * duration.TotalSeconds);
         var latencies = new double[total];
         long failures = 0;
         var inFlight = new List<Task>(total);
         var clock = Stopwatch.StartNew();
+        var gc = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var sent = 0;
         while (sent < total)
         {
@@ -206,7 +208,17 @@ internal static class WebhookBench
             await Task.Delay(1);
         }
         await Task.WhenAll(inFlight);
+        Console.WriteLine($"client GC during the open loop: {GC.CollectionCount(0) - gc.Item1} gen0, {GC.CollectionCount(1) - gc.Item2} gen1, {GC.CollectionCount(2) - gc.Item3} gen2, " +
+            $"{(GC.GetTotalPauseDuration() - gc.Item4).TotalMilliseconds:F0} ms paused");
         var sorted = latencies.Order().ToList();
+        // Slow requests that come together are a stall on the server, and the spacing of the stalls says what caused
+        // it (they were SQLite's log restarts, every so many deliveries): "index:slow requests(slowest ms)" per 50 requests.
+        if (stalls > 0)
+        {
+            var groups = Enumerable.Range(0, total).Where(i => latencies[i] > stalls).GroupBy(i => i / 50)
+                .Select(g => $"{g.Key * 50}:{g.Count()}({g.Max(i => latencies[i]):F0})");
+            Console.WriteLine($"requests over {stalls} ms, by 50 in the order sent: " + string.Join(" ", groups));
+        }
         Console.WriteLine($"phase 2: {total} requests at {rate} req/s (open loop, latency from when each was due): p50 {P(sorted, 0.5):F1} ms, " +
             $"p99 {P(sorted, 0.99):F1} ms, max {sorted[^1]:F1} ms; {failures} not 200");
         return (P(sorted, 0.99), failures);
