@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -62,8 +63,18 @@ public sealed class SqliteCheckpointer(Database database, StorageAvailability av
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (database.Dialect is SqliteDialect)
+        if (database.Dialect is not SqliteDialect)
+            return;
+        try
+        {
             await CheckpointAsync("TRUNCATE", cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or OperationCanceledException)
+        {
+            // A full disk or a reader still open: the log stays beside the database, complete, and SQLite copies it back
+            // when the database is next opened. Nothing is lost, so stopping goes on.
+            logger.LogWarning("The write-ahead log could not be copied back into the database at stop ({Error}); it is copied when the database is next opened", ex.Message);
+        }
     }
 
     /// <summary>Copies every frame with no commit coming in between, so that the next commit starts the log over.</summary>
