@@ -51,11 +51,13 @@ public sealed class OutboxStore(Database database)
     /// earlier row of its ticket to the same recipient waits for a retry or is being sent elsewhere, so a customer gets
     /// a ticket's messages in the order they were written, whatever outage came between. Rows due together are
     /// claimed in id order, and the dispatcher stops a batch's later rows of a recipient whose earlier one failed.
+    /// A row claimed again after its lease ran out counts that lost claim as an attempt: the instance holding it stopped
+    /// or died, perhaps after the send (at-least-once), and the attempts then tell a possible second copy apart.
     /// </summary>
     public async Task<IReadOnlyList<OutboxRow>> ClaimAsync(SqlScope db, string channel, long now, long leaseMs, int batch, CancellationToken cancellationToken) =>
         // RETURNING gives the rows in no particular order on PostgreSQL; they are sent in the order they were queued.
         [.. (await db.ListAsync<OutboxRow>($"""
-            UPDATE outbox SET state = 'in_flight', locked_until = @until
+            UPDATE outbox SET state = 'in_flight', locked_until = @until, attempts = attempts + CASE WHEN state = 'in_flight' THEN 1 ELSE 0 END
             WHERE id IN (
                 SELECT o.id FROM outbox o
                 WHERE o.channel = @channel AND o.next_attempt_at <= @now
@@ -76,9 +78,9 @@ public sealed class OutboxStore(Database database)
     public Task<int> HandBackAsync(SqlScope db, IReadOnlyList<long> ids, CancellationToken cancellationToken) =>
         db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE id IN @ids AND state = 'in_flight'", new { ids }, cancellationToken);
 
-    /// <summary>Makes rows claimed by a process that is gone due again; returns how many.</summary>
+    /// <summary>Makes rows claimed by a process that is gone due again, their lost claim counted as an attempt; returns how many.</summary>
     public Task<int> ReleaseInFlightAsync(SqlScope db, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL WHERE state = 'in_flight'", null, cancellationToken);
+        db.ExecuteAsync("UPDATE outbox SET state = 'pending', locked_until = NULL, attempts = attempts + 1 WHERE state = 'in_flight'", null, cancellationToken);
 
     /// <summary>
     /// The channel ids of a ticket's conversation on <paramref name="channel"/>, oldest first: what the customer sent
