@@ -115,15 +115,18 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
             return [.. await Dapper.SqlMapper.QueryAsync<T>(connection, sql, parameters)];
         }
 
-        await Eventually.HoldsAsync(async () =>
-            await ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight')") == 0
-            && await ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'pending'") == 0, 30,
-            async () => $"every acknowledgement sent and every stored update processed; still waiting: {await StuckAsync(open)}; {(await HealthAsync()).Storage}");
+        // One statement, so one snapshot: as two, the last update could be processed between them (its acknowledgement
+        // queued after the outbox was counted, its row processed before the inbound was).
+        await Eventually.HoldsAsync(async () => await ScalarAsync<long>("""
+                SELECT (SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight')) + (SELECT COUNT(*) FROM inbound WHERE state = 'pending')
+                """) == 0, 30,
+            async () => $"every acknowledgement sent and every stored update processed; still waiting: {await RowsAsync(open, "state IN ('pending', 'in_flight')")}; {(await HealthAsync()).Storage}");
         var accepted = _answers.Where(IsAccepted).ToList();
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'dead'"), Is.Zero, "nothing parked");
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM tickets"), Is.EqualTo(accepted.Count),
             "one ticket per accepted request, none for a refused one");
-        Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'"), Is.Zero, "every acknowledgement sent");
+        var unsent = await ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'");
+        Assert.That(unsent, Is.Zero, unsent == 0 ? "" : $"every acknowledgement sent; not sent: {await RowsAsync(open, "state <> 'sent'")}");
 
         foreach (var answer in accepted.Where(a => a.Kind != "telegram"))
         {
@@ -153,15 +156,18 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
             "no file without its request");
     }
 
-    /// <summary>The rows the final wait is stuck on, each with its table, state and attempts, and when it is due or its claim runs out.</summary>
-    private static async Task<string> StuckAsync(Func<System.Data.Common.DbConnection> open)
+    /// <summary>
+    /// The outbox rows in <paramref name="outboxStates"/> and the pending inbound ones, each with its table, state, attempts
+    /// and last error, and when it is due or its claim runs out: what a final check is stuck on.
+    /// </summary>
+    private static async Task<string> RowsAsync(Func<System.Data.Common.DbConnection> open, string outboxStates)
     {
         await using var connection = open();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var outbox = await Dapper.SqlMapper.QueryAsync<StuckRow>(connection, """
+        var outbox = await Dapper.SqlMapper.QueryAsync<StuckRow>(connection, $"""
             SELECT 'outbox' AS "Table", id AS Id, channel AS Channel, state AS State, attempts AS Attempts, next_attempt_at AS DueAt,
                    locked_until AS ClaimedUntil, last_error AS LastError
-            FROM outbox WHERE state IN ('pending', 'in_flight') ORDER BY id
+            FROM outbox WHERE {outboxStates} ORDER BY id
             """);
         var inbound = await Dapper.SqlMapper.QueryAsync<StuckRow>(connection, """
             SELECT 'inbound' AS "Table", id AS Id, channel AS Channel, state AS State, attempts AS Attempts, last_error AS LastError
