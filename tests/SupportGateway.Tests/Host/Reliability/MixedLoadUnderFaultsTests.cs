@@ -119,6 +119,7 @@ public sealed class MixedLoadUnderFaultsTests
             await OutboxClock.UntilDeliveredAsync(_g.Time, _g.Directory, null);
 
             Mark("answers: delivered");
+            await MaildirsSettledAsync();
             await CheckInputsAsync();
             await CheckDeliveriesAsync();
             await CheckNoticesAsync();
@@ -131,7 +132,9 @@ public sealed class MixedLoadUnderFaultsTests
             // The test's output (shown for passing tests too at normal verbosity) and, at once, the console.
             TestContext.Progress.WriteLine(table);
         }
-        Assert.That(_tally.Values.Sum(t => t.Lost + t.Doubled + t.OutOfOrder + t.Pending), Is.Zero, table);
+        // The findings first: a CI summary keeps only the first lines of a failure's message.
+        var findings = string.Join("\n", _tally.Values.SelectMany(t => t.Findings.Select(f => $"{t.Channel}: {f}")));
+        Assert.That(_tally.Values.Sum(t => t.Lost + t.Doubled + t.OutOfOrder + t.Pending), Is.Zero, $"{findings}\n{table}");
     }
 
     private async Task OpenAsync(Customer c, bool duplicate)
@@ -337,17 +340,44 @@ public sealed class MixedLoadUnderFaultsTests
         return [.. mails.Select(m => $"{m.Subject}\n{m.TextBody}")];
     }
 
+    /// <summary>
+    /// An outbox row is sent once Postfix took the mail; Postfix puts it in the maildir a moment later. Waits (at most
+    /// 30 s) until every mail expected is there, so that the checks see what was delivered, not what is under way.
+    /// </summary>
+    private async Task MaildirsSettledAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var notices = await NoticesAsync();
+            var missing = _markers.Count(m => !notices.Any(n => n.Contains(m, StringComparison.Ordinal)));
+            foreach (var c in _customers.Where(c => c.Channel == "email"))
+            {
+                var got = await MailDeliveredAsync(c);
+                missing += got.Any(t => t.Contains(c.Answer, StringComparison.Ordinal)) ? 0 : 1;
+                missing += got.Any(t => t.Contains(c.Number!, StringComparison.Ordinal) && !t.Contains(c.Answer, StringComparison.Ordinal)) ? 0 : 1;
+            }
+            if (missing == 0)
+                return;
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The bodies of the mails in the agent's mailbox; every notice's subject is the ticket's, which holds the first message's words.</summary>
+    private async Task<List<string>> NoticesAsync()
+    {
+        var notices = new List<string>();
+        foreach (var dir in new[] { "new", "cur" }.Select(d => Path.Combine(MailServers.Maildir(_g.AgentMail), d)).Where(Directory.Exists))
+            foreach (var file in Directory.EnumerateFiles(dir))
+                notices.Add((await MimeMessage.LoadAsync(file)).TextBody ?? "");
+        return notices;
+    }
+
     /// <summary>The agents heard of every customer message once: a notice in the agent's mailbox for each.</summary>
     private async Task CheckNoticesAsync()
     {
         var tally = _tally[ReliabilityTable.AgentMail];
-        var notices = new List<string>();
-        foreach (var dir in new[] { "new", "cur" }.Select(d => Path.Combine(MailServers.Maildir(_g.AgentMail), d)).Where(Directory.Exists))
-            foreach (var file in Directory.EnumerateFiles(dir))
-            {
-                // The body only: every notice's subject is the ticket's, which holds the first message's words.
-                notices.Add((await MimeMessage.LoadAsync(file)).TextBody ?? "");
-            }
+        var notices = await NoticesAsync();
         foreach (var marker in _markers)
         {
             tally.Deliveries++;
