@@ -66,7 +66,7 @@ internal static class ImapBench
         await smtp.ConnectAsync("127.0.0.1", 2525, SecureSocketOptions.None);
         for (var round = 0; round < rounds; round++)
         {
-            var idle = session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
+            var idle = session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), null, TimeProvider.System, CancellationToken.None);
             await Task.Delay(100);
             await smtp.SendAsync(MimeMessage.Load(new MemoryStream(bodies[round % bodies.Count])));
             var accepted = Stopwatch.StartNew();

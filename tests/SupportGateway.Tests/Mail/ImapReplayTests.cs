@@ -78,7 +78,7 @@ public sealed class ImapReplayTests
         {
             Assert.That((session.UidValidity, session.CanIdle), Is.EqualTo((1427955509u, false)));
             Assert.That(await session.NewAsync(0, CancellationToken.None), Is.Empty);
-            Assert.That(await session.WaitAsync(TimeSpan.FromMinutes(9), TimeSpan.FromMilliseconds(10), TimeProvider.System, CancellationToken.None), Is.True,
+            Assert.That(await session.WaitAsync(TimeSpan.FromMinutes(9), TimeSpan.FromMilliseconds(10), null, TimeProvider.System, CancellationToken.None), Is.True,
                 "Mail.ru answers IDLE with BAD [CLIENTBUG]: it is polled, and NOOP's EXISTS counts");
             var uids = await session.NewAsync(0, CancellationToken.None);
             var message = (await session.FetchAsync([.. uids], CancellationToken.None)).Single();
@@ -88,6 +88,60 @@ public sealed class ImapReplayTests
 
         Assert.That(await server.FinishedAsync(), Is.Null);
         Assert.That(_log.Text, Does.Not.Contain("pa\\\"ss").And.Not.Contain("support@mail.ru \""));
+    }
+
+    [Test]
+    public async Task Mail_announced_in_the_answer_to_a_move_is_read_next_without_waiting()
+    {
+        // MailKit counts each EXPUNGE at once but announces the count only with the EXISTS after it: the session must
+        // not read "2 messages, 2 moved away, now 1" as no new mail (it did, and that mail waited for the next one).
+        await using var server = new ReplayServer("""
+            S: * OK IMAP4 ready
+            C: A00000000 CAPABILITY
+            S: * CAPABILITY IMAP4rev1 ID XLIST UIDPLUS UNSELECT MOVE LIST-STATUS
+            S: A00000000 OK CAPABILITY completed
+            C: A00000001 LOGIN support@mail.ru secret
+            S: * CAPABILITY IMAP4rev1 ID XLIST UIDPLUS UNSELECT MOVE LIST-STATUS
+            S: A00000001 OK Authentication successful
+            C: A00000002 LIST "" ""
+            S: * LIST (\Noselect) "/" ""
+            S: A00000002 OK LIST completed
+            C: A00000003 LIST "" "INBOX"
+            S: * LIST (\HasNoChildren) "/" "INBOX"
+            S: A00000003 OK LIST completed
+            C: A00000004 XLIST "" "*"
+            S: * XLIST (\HasNoChildren \Inbox) "/" "INBOX"
+            S: * XLIST (\HasNoChildren) "/" "&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"
+            S: A00000004 OK XLIST completed
+            C: A00000005 SELECT INBOX
+            S: * FLAGS (\Answered \Flagged \Deleted \Draft \Seen)
+            S: * 2 EXISTS
+            S: * 0 RECENT
+            S: * OK [UIDVALIDITY 1427955509]
+            S: * OK [UIDNEXT 3]
+            S: A00000005 OK [READ-WRITE] SELECT completed
+            C: A00000006 UID SEARCH UID 1:* UNDELETED
+            S: * SEARCH 1 2
+            S: A00000006 OK SEARCH completed
+            C: A00000007 UID MOVE 1:2 &BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-
+            S: * OK [COPYUID 1427955510 1:2 17:18]
+            S: * 1 EXPUNGE
+            S: * 1 EXPUNGE
+            S: * 1 EXISTS
+            S: A00000007 OK MOVE completed
+            C: A00000008 LOGOUT
+            S: * BYE logging out
+            S: A00000008 OK LOGOUT completed
+            """);
+        await using (var session = await OpenAsync(server, "support@mail.ru", "secret", processed: "Обработанные"))
+        {
+            var uids = await session.NewAsync(0, CancellationToken.None);
+            await session.ReleaseAsync([.. uids], CancellationToken.None);
+            Assert.That(await session.WaitAsync(TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(1), null, TimeProvider.System, CancellationToken.None), Is.True,
+                "the third message was announced with the move: no NOOP, no wait");
+        }
+
+        Assert.That(await server.FinishedAsync(), Is.Null);
     }
 
     [Test]
@@ -275,7 +329,7 @@ public sealed class ImapReplayTests
         mailbox.Imap.Auth = MailAuth.OAuth2;
         mailbox.OAuth2 = new OAuth2Options { Provider = OAuth2Provider.Command, Command = command, Arguments = arguments };
         await using (var session = await TestMailbox.OpenAsync(mailbox, _log))
-            Assert.That(await session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None), Is.False,
+            Assert.That(await session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), null, TimeProvider.System, CancellationToken.None), Is.False,
                 "nothing arrived: DONE after the refresh interval");
 
         Assert.That(await server.FinishedAsync(), Is.Null);
@@ -300,7 +354,7 @@ public sealed class ImapReplayTests
     }
 
     private static Task<bool> Wait(MailboxSession session) =>
-        session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
+        session.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(1), null, TimeProvider.System, CancellationToken.None);
 
     private static MailboxOptions Mailbox(ReplayServer server, string user, string? password, string? processed = null, string[]? ignored = null)
     {

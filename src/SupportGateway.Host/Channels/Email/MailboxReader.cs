@@ -82,6 +82,7 @@ internal sealed class MailboxReader(
         health.Report(HealthName(mailbox), ChannelState.Up,
             $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}, {(idle ? "IDLE" : $"polled every {settings.PollInterval.TotalSeconds:0.#} s")}");
         logger.LogInformation("Mailbox {Mailbox} reads {Folder} on {Host} ({Mode})", mailbox.Name, mailbox.Imap.Folder, mailbox.Imap.Host, idle ? "IDLE" : "polling");
+        var burstUntil = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             // While the storage takes no writes the mail stays on the server, unseen, and is read when it is back.
@@ -91,16 +92,19 @@ internal sealed class MailboxReader(
                 await availability.WaitAvailableAsync(stoppingToken);
                 health.Report(HealthName(mailbox), ChannelState.Up, $"{mailbox.Address}: {mailbox.Imap.Folder} on {mailbox.Imap.Host}");
             }
-            await DrainAsync(session, mailbox, stoppingToken);
-            // Mail announced while the batch was handled is drained at once; otherwise IDLE (or a poll) until some arrives.
-            while (!await session.WaitAsync(settings.IdleRefresh, settings.PollInterval, time, stoppingToken))
+            if (await DrainAsync(session, mailbox, stoppingToken) > 0)
+                burstUntil = time.GetUtcNow() + settings.BurstLinger;
+            // Mail announced while the batch was handled is drained at once; otherwise IDLE (or a poll) until some
+            // arrives, and NOOP every BurstPollInterval for a while after mail came: IDLE's news comes late.
+            while (!await session.WaitAsync(settings.IdleRefresh, settings.PollInterval,
+                time.GetUtcNow() < burstUntil ? settings.BurstPollInterval : null, time, stoppingToken))
             {
             }
         }
     }
 
-    /// <summary>Handles every message above the cursor, in UID order, a batch at a time.</summary>
-    private async Task DrainAsync(MailboxSession session, MailboxOptions mailbox, CancellationToken cancellationToken)
+    /// <summary>Handles every message above the cursor, in UID order, a batch at a time; returns how many were handled.</summary>
+    private async Task<int> DrainAsync(MailboxSession session, MailboxOptions mailbox, CancellationToken cancellationToken)
     {
         var cursorKey = CursorKey(mailbox);
         var cursor = await ReadCursorAsync(cursorKey, cancellationToken);
@@ -111,6 +115,7 @@ internal sealed class MailboxReader(
                 mailbox.Name, cursor.UidValidity, uidValidity);
 
         var uids = await session.NewAsync(lastUid, cancellationToken);
+        var total = 0;
         foreach (var batch in uids.Chunk(options.Value.FetchBatch))
         {
             var fetched = await session.FetchAsync(batch, cancellationToken);
@@ -121,6 +126,7 @@ internal sealed class MailboxReader(
                 logger.LogInformation("Mailbox {Mailbox} UID {Uid}: {Outcome} {Ticket}", mailbox.Name, fetched[i].Uid.Id, results[i].Outcome, results[i].TicketNumber);
                 handled.Add(fetched[i].Uid);
             }
+            total += handled.Count;
             // Committed: now the server may forget the message.
             await session.ReleaseAsync(handled, cancellationToken);
             // The cursor passes only what was handled: a UID the server did not return this time is asked for again.
@@ -131,6 +137,7 @@ internal sealed class MailboxReader(
                 break;
             lastUid = through;
         }
+        return total;
     }
 
     private sealed record Cursor

@@ -25,6 +25,9 @@ internal sealed class MailboxSession : IAsyncDisposable
     {
         (_client, _folder, _processed) = (client, folder, processed);
         _count = folder.Count;
+        // MailKit lowers Count at each EXPUNGE but announces it only with the next EXISTS (or after the command), so
+        // the count known here follows each EXPUNGE: otherwise mail announced with a MOVE's EXPUNGEs looked like none.
+        folder.MessageExpunged += (_, _) => _count--;
         // EXISTS can come with any command's answer, not only during IDLE: remember it, and end an IDLE in progress.
         folder.CountChanged += (_, _) =>
         {
@@ -101,13 +104,14 @@ internal sealed class MailboxSession : IAsyncDisposable
 
     /// <summary>
     /// Waits for new mail: IDLE until EXISTS or <paramref name="idleRefresh"/>, or a pause of <paramref name="pollInterval"/>
-    /// and NOOP. True when new mail was announced, here or during the commands before.
+    /// and NOOP; during a burst (<paramref name="burstPoll"/> set) a pause of that and NOOP, whatever the server offers.
+    /// True when new mail was announced, here or during the commands before.
     /// </summary>
-    public async Task<bool> WaitAsync(TimeSpan idleRefresh, TimeSpan pollInterval, TimeProvider time, CancellationToken cancellationToken)
+    public async Task<bool> WaitAsync(TimeSpan idleRefresh, TimeSpan pollInterval, TimeSpan? burstPoll, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!_arrived)
         {
-            if (CanIdle)
+            if (burstPoll is null && CanIdle)
             {
                 using var done = new CancellationTokenSource(idleRefresh, time);
                 _idleDone = done;
@@ -122,7 +126,7 @@ internal sealed class MailboxSession : IAsyncDisposable
             }
             else
             {
-                await Task.Delay(pollInterval, time, cancellationToken);
+                await Task.Delay(burstPoll ?? pollInterval, time, cancellationToken);
                 await _client.NoOpAsync(cancellationToken);
             }
         }

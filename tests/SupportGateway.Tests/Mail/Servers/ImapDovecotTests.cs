@@ -113,7 +113,7 @@ public sealed class ImapDovecotTests
         Assert.That(await session.NewAsync(0, CancellationToken.None), Is.Empty);
 
         var marker = Guid.NewGuid().ToString("N");
-        var idle = session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
+        var idle = session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), null, TimeProvider.System, CancellationToken.None);
         await Eventually.HoldsAsync(() => Task.FromResult(_log.Text.Contains("+ idling", StringComparison.Ordinal)), 10, () => "IDLE started");
         var accepted = Stopwatch.StartNew();
         await MailServers.SubmitAsync("robot@sg.test", Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: {user}\r\nSubject: IDLE {marker}\r\n\r\nПроверка IDLE.\r\n"));
@@ -124,6 +124,25 @@ public sealed class ImapDovecotTests
         var uids = await session.NewAsync(0, CancellationToken.None);
         Assert.That(Encoding.UTF8.GetString((await session.FetchAsync([.. uids], CancellationToken.None)).Single().Raw), Does.Contain(marker));
         Assert.That(_log.Lines, Has.Some.EqualTo("C: DONE"));
+    }
+
+    [Test]
+    public async Task During_a_burst_noop_finds_new_mail_and_idle_is_not_used()
+    {
+        var user = "support" + Guid.NewGuid().ToString("N")[..10] + "@sg.test";
+        await using var session = await TestMailbox.OpenAsync(Mailbox(user), _log);
+        Assert.That(session.CanIdle, "Dovecot offers IDLE, and a burst polls all the same");
+        var marker = Guid.NewGuid().ToString("N");
+        var accepted = Stopwatch.StartNew();
+        await MailServers.SubmitAsync("robot@sg.test", Encoding.UTF8.GetBytes($"From: robot@sg.test\r\nTo: {user}\r\nSubject: Burst {marker}\r\n\r\nПроверка.\r\n"));
+        var polls = 0;
+        while (!await session.WaitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), TimeProvider.System, CancellationToken.None))
+            Assert.That(++polls, Is.LessThan(200), "NOOP never announced the delivered message");
+        TestContext.Out.WriteLine($"NOOP polling saw the message {accepted.ElapsedMilliseconds} ms after the submission started, after {polls + 1} polls (IDLE: see Idle_wakes_when_postfix_delivers_a_message)");
+
+        var uids = await session.NewAsync(0, CancellationToken.None);
+        Assert.That(Encoding.UTF8.GetString((await session.FetchAsync([.. uids], CancellationToken.None)).Single().Raw), Does.Contain(marker));
+        Assert.That(_log.Lines, Has.Some.EndsWith(" NOOP").And.None.EndsWith(" IDLE"));
     }
 
     private static byte[] Message(int i) => Encoding.UTF8.GetBytes(
