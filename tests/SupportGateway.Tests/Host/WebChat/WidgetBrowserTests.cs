@@ -194,6 +194,79 @@ public sealed class WidgetBrowserTests
         Assert.That((await DbProbe.CountsAsync(_gateway.Directory))["tickets"], Is.EqualTo(1));
     }
 
+    [TestCase("ru-RU", @"^Не удалось отправить: Поддержка временно не принимает сообщения\. Ничего не отправлено; попробуйте ещё раз через \d+ мин\.$")]
+    [TestCase("en-US", @"^Could not send: Support cannot take messages for a moment\. Nothing was sent; please try again in \d+ min\.$")]
+    public async Task A_storage_outage_is_said_in_the_visitors_language_and_the_same_form_goes_through_afterwards(string locale, string expected)
+    {
+        _gateway.Dispose();
+        var directory = TempDirectory.Create();
+        var file = Path.Combine(directory, "gateway.db");
+        try
+        {
+            await StorageOutageInTheWidgetAsync(locale, expected, directory, file);
+        }
+        finally
+        {
+            _gateway.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TempDirectory.Delete(directory);
+        }
+    }
+
+    private async Task StorageOutageInTheWidgetAsync(string locale, string expected, string directory, string file)
+    {
+        _gateway = new GatewayFactory(new Dictionary<string, string?>
+        {
+            // The busy timeout is how long a write waits for another process's lock before the storage counts as unavailable.
+            ["SupportGateway:Storage:ConnectionString"] = $"Data Source={file};Default Timeout=1",
+            ["SupportGateway:Storage:ProbeFirstDelay"] = "00:00:00.200",
+            ["SupportGateway:Storage:ProbeMaxDelay"] = "00:00:01",
+        }, kestrel: true);
+        var page = await OpenDemoAsync(locale);
+        await page.Locator("#sg-launcher").ClickAsync();
+        await page.Locator("#sg-form [name=description]").FillAsync("Не печатает принтер");
+
+        await using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await other.OpenAsync();
+            await using (var begin = other.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                await begin.ExecuteNonQueryAsync();
+            }
+            await page.Locator("#sg-submit").ClickAsync();
+            await Assertions.Expect(page.Locator("#sg-form .sg-error")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(expected),
+                new() { Timeout = 15_000 });
+            await using var commit = other.CreateCommand();
+            commit.CommandText = "COMMIT";
+            await commit.ExecuteNonQueryAsync();
+        }
+        Assert.That((await DbProbe.CountsAsync(directory))["tickets"], Is.EqualTo(0), "nothing stored from the refused request");
+
+        // The visitor's text is still in the form; once the storage takes writes again the same click files it.
+        await Assertions.Expect(page.Locator("#sg-submit")).ToBeEnabledAsync();
+        await Eventually.HoldsAsync(async () =>
+        {
+            await page.Locator("#sg-submit").ClickAsync();
+            return await WaitNumberAsync(page);
+        }, 30, () => "the form goes through once the storage is back");
+        await Assertions.Expect(page.Locator("#sg-number")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^SG-\d{5,}$"));
+        Assert.That((await DbProbe.CountsAsync(directory))["tickets"], Is.EqualTo(1));
+    }
+
+    private static async Task<bool> WaitNumberAsync(IPage page)
+    {
+        try
+        {
+            await page.Locator("#sg-number").WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 2_000 });
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     private const string OnePixelPng =
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 }

@@ -22,6 +22,7 @@
       solved: "Solved", notSolved: "Not solved",
       tooMany: "Too many requests from you. Please try again in {minutes} min.",
       tooManyOpen: "You already have several open requests. Please continue one of them, or close one you no longer need, before starting another.",
+      unavailable: "Support cannot take messages for a moment. Nothing was sent; please try again in {minutes} min.",
       types: { incident: "Incident", mass_incident: "Mass incident", consultation: "Consultation",
         development: "Development request", defect: "Defect", complaint: "Complaint" },
       statuses: { "new": "New", in_progress: "In progress", clarification: "Waiting for your answer",
@@ -36,6 +37,7 @@
       solved: "Решено", notSolved: "Не решено",
       tooMany: "Слишком много запросов. Попробуйте ещё раз через {minutes} мин.",
       tooManyOpen: "У вас уже несколько открытых обращений. Продолжите одно из них или закройте ненужное, прежде чем создавать новое.",
+      unavailable: "Поддержка временно не принимает сообщения. Ничего не отправлено; попробуйте ещё раз через {minutes} мин.",
       types: { incident: "Инцидент", mass_incident: "Массовый инцидент", consultation: "Консультация",
         development: "Запрос на доработку", defect: "Дефект", complaint: "Жалоба" },
       statuses: { "new": "Новое", in_progress: "В работе", clarification: "Ожидает вашего ответа",
@@ -110,11 +112,13 @@
     return fetch(base + "/webchat/api" + path, options).then(function (response) {
       if (response.ok) return response.status === 204 ? null : response.json();
       return response.json().catch(function () { return {}; }).then(function (problem) {
-        // Over an abuse limit: said in the visitor's language, with the wait the gateway gave (Retry-After, seconds).
-        if (response.status === 429) {
-          var minutes = Math.max(1, Math.ceil((parseInt(response.headers.get("Retry-After"), 10) || 60) / 60));
+        // Over an abuse limit, or the storage taking no writes: said in the visitor's language, with the wait the
+        // gateway gave (Retry-After, seconds).
+        var minutes = Math.max(1, Math.ceil((parseInt(response.headers.get("Retry-After"), 10) || 60) / 60));
+        if (response.status === 429)
           throw new Error(problem.limit === "open-requests" ? TEXT.tooManyOpen : TEXT.tooMany.replace("{minutes}", minutes));
-        }
+        if (response.status === 503)
+          throw new Error(TEXT.unavailable.replace("{minutes}", minutes));
         throw new Error(problem.detail || problem.title || ("HTTP " + response.status));
       });
     });
