@@ -2,7 +2,7 @@
 # A/B in one run: the ingest and Telegram webhook benchmarks for an earlier commit (A) and for this working tree (B),
 # alternated A B A B … so that a machine that drifts during the run weighs on both alike, then the median of each figure.
 #
-#   bash bench/ab.sh REF [--rounds N] [--webhook-mode webhook|whatsapp-twilio|whatsapp-cloud]
+#   bash bench/ab.sh REF [--rounds N] [--webhook-mode webhook|whatsapp-twilio|whatsapp-cloud] [--webhook-only]
 #
 # REF is built in a throwaway worktree (Release) and removed at the end. The ingest benchmark of each side is that side's
 # own bench (it runs the pipeline in-process); the webhook benchmark is this tree's client against each side's gateway
@@ -13,10 +13,12 @@ ref=${1:?usage: bash bench/ab.sh REF [--rounds N] [--webhook-mode MODE]}
 shift
 rounds=3
 mode=webhook
+ingest_too=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --webhook-mode) mode=$2; shift 2 ;;
+    --webhook-only) ingest_too=0; shift ;;
     *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +67,7 @@ webhook() {
 
 for ((round = 1; round <= rounds; round++)); do
   echo "round $round of $rounds ($(date -u +%H:%M:%S))"
-  ingest A "$bench_a"; ingest B "$bench_b"
+  if ((ingest_too)); then ingest A "$bench_a"; ingest B "$bench_b"; fi
   webhook A "$host_a"; webhook B "$host_b"
 done
 
