@@ -46,12 +46,15 @@ host_a=$tree/src/SupportGateway.Host/bin/Release/net10.0/SupportGateway.Host.dll
 : >"$out"
 record() { echo "$1 $2 $3" >>"$out"; }
 ingest() {
-  local side=$1 dll=$2 log rate p99
-  log=$(cd "$root" && dotnet "$dll" 2>&1) || { echo "$log" | tail -5 >&2; exit 1; }
+  local side=$1 dll=$2 log rate p99 cpu
+  # The process's CPU (user + system, warm-up included) per measured message: the rate moves with the machine, this less.
+  log=$(cd "$root" && /usr/bin/time -f 'cpu %U %S' dotnet "$dll" 2>&1) || { echo "$log" | tail -5 >&2; exit 1; }
   rate=$(sed -n 's/^throughput: \([0-9]*\) messages\/s.*/\1/p' <<<"$log")
   p99=$(sed -n 's/^latency per message: .*p99 \([0-9.]*\) ms,.*/\1/p' <<<"$log")
-  echo "  ingest   $side: $rate messages/s, p99 $p99 ms"
-  record "$side" ingest-rate "$rate"; record "$side" ingest-p99 "$p99"
+  cpu=$(awk '$1 == "cpu" {printf "%.0f", ($2 + $3) * 1e6 / 10000}' <<<"$log")
+  [[ -n $rate && -n $p99 ]] || { echo "$log" | tail -5 >&2; echo "ab.sh: the ingest bench of $side gave no figures" >&2; exit 1; }
+  echo "  ingest   $side: $rate messages/s, p99 $p99 ms, process CPU $cpu µs per message"
+  record "$side" ingest-rate "$rate"; record "$side" ingest-p99 "$p99"; record "$side" ingest-cpu "$cpu"
 }
 webhook() {
   local side=$1 host=$2 log closed p99 cpu
@@ -67,18 +70,24 @@ webhook() {
 
 for ((round = 1; round <= rounds; round++)); do
   echo "round $round of $rounds ($(date -u +%H:%M:%S))"
-  if ((ingest_too)); then ingest A "$bench_a"; ingest B "$bench_b"; fi
-  webhook A "$host_a"; webhook B "$host_b"
+  # Odd rounds run A first, even rounds B first: whatever the order itself costs falls on both sides.
+  if ((round % 2)); then first=A; else first=B; fi
+  for side in $first $([[ $first == A ]] && echo B || echo A); do
+    if ((ingest_too)); then if [[ $side == A ]]; then ingest A "$bench_a"; else ingest B "$bench_b"; fi; fi
+  done
+  for side in $first $([[ $first == A ]] && echo B || echo A); do
+    if [[ $side == A ]]; then webhook A "$host_a"; else webhook B "$host_b"; fi
+  done
 done
 
 echo
 echo "medians of $rounds rounds (A = $sha, B = $here):"
 printf '%-14s %12s %12s %8s\n' figure A B B/A
-for kind in ingest-rate ingest-p99 webhook-rate webhook-p99 webhook-cpu; do
+for kind in ingest-rate ingest-p99 ingest-cpu webhook-rate webhook-p99 webhook-cpu; do
   a=$(awk -v k=$kind '$1=="A" && $2==k {print $3}' "$out" | sort -g | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}')
   b=$(awk -v k=$kind '$1=="B" && $2==k {print $3}' "$out" | sort -g | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}')
   [[ -n $a && -n $b ]] || continue
   printf '%-14s %12s %12s %7.0f%%\n' "$kind" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print (a ? 100*b/a : 0)}')"
 done
-echo "(rates: higher is better; p99 and CPU: lower is better)"
+echo "(rates: higher is better; p99 and CPU: lower is better; ingest CPU is per message of the 10,000 measured, warm-up included)"
 rm -f "$out" "$tree.build.log"

@@ -148,10 +148,22 @@ internal static class TwilioSignature
     {
         if (string.IsNullOrEmpty(authToken) || string.IsNullOrEmpty(signature))
             return false;
-        var validator = new RequestValidator(authToken);
+        var validator = Validator(authToken);
         if (jsonBody is not null)
             return validator.Validate(url, Encoding.UTF8.GetString(jsonBody), signature);
         return validator.Validate(url, Flatten(form), signature);
+    }
+
+    // A validator holds its HMAC-SHA1 and SHA-256 instances, whose creation costs more than the hash of a form, and they
+    // are not safe to share between threads: one per thread, made again only when the auth token changes.
+    [ThreadStatic]
+    private static (string Token, RequestValidator Validator)? _perThread;
+
+    private static RequestValidator Validator(string authToken)
+    {
+        if (_perThread is not { } cached || !string.Equals(cached.Token, authToken, StringComparison.Ordinal))
+            _perThread = cached = (authToken, new RequestValidator(authToken));
+        return cached.Validator;
     }
 
     /// <summary>
