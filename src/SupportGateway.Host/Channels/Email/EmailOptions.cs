@@ -31,8 +31,14 @@ public sealed class EmailOptions
     /// <summary>How long after the last new message the folder is still polled every <see cref="BurstPollInterval"/> before IDLE again.</summary>
     public TimeSpan BurstLinger { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Messages fetched per round trip.</summary>
-    public int FetchBatch { get; set; } = 20;
+    /// <summary>
+    /// Messages fetched per round trip, and ticketed in one transaction. A backlog read 20 at a time spent most of its
+    /// time on the round trips and commits between batches (about 190 mails/s against Dovecot on loopback, 800 at 100).
+    /// </summary>
+    public int FetchBatch { get; set; } = 100;
+
+    /// <summary>The most a batch holds by the messages' sizes (RFC822.SIZE): a backlog of large mails is read a few at a time.</summary>
+    public long FetchBatchBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>The longest wait between reconnection attempts after an error.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromMinutes(2);
@@ -148,6 +154,8 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"{EmailOptions.Section}:BurstLinger: must not be negative (zero goes back to IDLE at once)");
         if (options.FetchBatch is < 1 or > 500)
             failures.Add($"{EmailOptions.Section}:FetchBatch: must be between 1 and 500");
+        if (options.FetchBatchBytes < 1024 * 1024)
+            failures.Add($"{EmailOptions.Section}:FetchBatchBytes: must be at least 1 MiB (1048576)");
         var notify = options.AgentNotifications;
         if (options.Mailboxes.Count > 0 && (notify.To is not null || notify.NotifyAssignee) && (notify.Secret?.Length ?? 0) < 32)
             failures.Add($"{EmailOptions.Section}:AgentNotifications:Secret: must be at least 32 characters (it signs the tokens that let agents answer by mail)");

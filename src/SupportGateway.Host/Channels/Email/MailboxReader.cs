@@ -115,8 +115,11 @@ internal sealed class MailboxReader(
                 mailbox.Name, cursor.UidValidity, uidValidity);
 
         var uids = await session.NewAsync(lastUid, cancellationToken);
+        // One new mail is fetched as it is; a backlog in batches of a bounded count and size, so that a run of large mails
+        // is not held in memory at once.
+        var sizes = uids.Count > 1 ? await session.SizesAsync([.. uids], cancellationToken) : new Dictionary<UniqueId, long>();
         var total = 0;
-        foreach (var batch in uids.Chunk(options.Value.FetchBatch))
+        foreach (var batch in Batches(uids, sizes, options.Value.FetchBatch, options.Value.FetchBatchBytes))
         {
             var fetched = await session.FetchAsync(batch, cancellationToken);
             var results = await processor.IngestManyAsync([.. fetched.Select(m => EmailNormalizer.ToRaw(mailbox.Name, m.Raw))], cancellationToken);
@@ -138,6 +141,30 @@ internal sealed class MailboxReader(
             lastUid = through;
         }
         return total;
+    }
+
+    /// <summary>
+    /// Consecutive UIDs, at most <paramref name="count"/> and <paramref name="bytes"/> (by RFC822.SIZE) a batch; a mail
+    /// larger than that alone is a batch of its own.
+    /// </summary>
+    internal static IEnumerable<UniqueId[]> Batches(IReadOnlyList<UniqueId> uids, IReadOnlyDictionary<UniqueId, long> sizes, int count, long bytes)
+    {
+        var batch = new List<UniqueId>(Math.Min(count, uids.Count));
+        var size = 0L;
+        foreach (var uid in uids)
+        {
+            var next = sizes.GetValueOrDefault(uid);
+            if (batch.Count > 0 && (batch.Count == count || size + next > bytes))
+            {
+                yield return [.. batch];
+                batch.Clear();
+                size = 0;
+            }
+            batch.Add(uid);
+            size += next;
+        }
+        if (batch.Count > 0)
+            yield return [.. batch];
     }
 
     private sealed record Cursor

@@ -78,6 +78,13 @@ internal sealed class MailboxSession : IAsyncDisposable
         return [.. found.Where(uid => uid.Id > lastUid).OrderBy(uid => uid.Id)];
     }
 
+    /// <summary>The size of each message (RFC822.SIZE) in one command; a message gone meanwhile is missing.</summary>
+    public async Task<IReadOnlyDictionary<UniqueId, long>> SizesAsync(IList<UniqueId> uids, CancellationToken cancellationToken)
+    {
+        var summaries = await _folder.FetchAsync(uids, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken);
+        return summaries.Where(summary => summary.Size is not null).ToDictionary(summary => summary.UniqueId, summary => (long)summary.Size!.Value);
+    }
+
     /// <summary>The raw bytes of each message (BODY.PEEK[], so \Seen is untouched) in one command; a message gone meanwhile is missing.</summary>
     public async Task<IReadOnlyList<(UniqueId Uid, byte[] Raw)>> FetchAsync(IList<UniqueId> uids, CancellationToken cancellationToken)
     {
