@@ -20,7 +20,8 @@ public sealed class CoreOptionsValidator : IValidateOptions<StorageOptions>, IVa
             : ConnectionStringError(options),
         options.SignalRetryDelay <= TimeSpan.Zero ? $"{StorageOptions.Section}:SignalRetryDelay: must be positive" : null,
         options.ProbeFirstDelay <= TimeSpan.Zero ? $"{StorageOptions.Section}:ProbeFirstDelay: must be positive" : null,
-        options.ProbeMaxDelay < options.ProbeFirstDelay ? $"{StorageOptions.Section}:ProbeMaxDelay: must not be below ProbeFirstDelay" : null);
+        options.ProbeMaxDelay < options.ProbeFirstDelay ? $"{StorageOptions.Section}:ProbeMaxDelay: must not be below ProbeFirstDelay" : null,
+        options.CommitCheckTimeout < TimeSpan.Zero ? $"{StorageOptions.Section}:CommitCheckTimeout: must not be negative" : null);
 
     /// <summary>A connection string the provider cannot read, named without its value (it may hold a password).</summary>
     private static string? ConnectionStringError(StorageOptions options)

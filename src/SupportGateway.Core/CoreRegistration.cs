@@ -49,6 +49,7 @@ public static class CoreRegistration
         services.AddSingleton<MessageStore>();
         services.AddSingleton<ContactStore>();
         services.AddSingleton<InboundStore>();
+        services.AddSingleton<CommitCheck>();
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<AgentNotice>();
         services.AddSingleton<Unreachability>();

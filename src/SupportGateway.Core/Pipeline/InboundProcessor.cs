@@ -20,6 +20,7 @@ public sealed class InboundProcessor(
     OutboxSignal outboxSignal,
     InboundSignal inboundSignal,
     StorageAvailability availability,
+    CommitCheck commitCheck,
     TimeProvider time,
     ILogger<InboundProcessor> logger)
 {
@@ -115,6 +116,8 @@ public sealed class InboundProcessor(
             {
                 break; // another caller's batch has it: its outcome is this caller's
             }
+            var results = new List<IngestResult>();
+            var (committing, failure) = (false, (Exception?)null);
             await using (var session = opened)
             {
                 batch = Drain();
@@ -122,22 +125,19 @@ public sealed class InboundProcessor(
                     break; // another caller took ours and is finishing it
                 try
                 {
-                    var results = new List<IngestResult>(batch.Count);
                     foreach (var item in batch)
                         results.Add(await IngestOneAsync(session, item));
+                    committing = true;
                     await session.CommitAsync(CancellationToken.None);
-                    for (var i = 0; i < batch.Count; i++)
-                        batch[i].Result.TrySetResult(results[i]);
                 }
                 catch (Exception ex)
                 {
-                    // The transaction failed as a whole: nothing in it was accepted. A full disk or a lock held
-                    // elsewhere starts an outage: the next payloads are refused at once until a write succeeds.
+                    // A full disk or a lock held elsewhere starts an outage: the next payloads are refused at once until a write succeeds.
                     availability.Observe(ex);
-                    foreach (var item in batch)
-                        item.Result.TrySetException(ex);
+                    failure = ex;
                 }
             }
+            await SettleAsync(batch, results, failure is null ? null : (failure, committing));
             // Anything processed may have queued mail: a ticket's acknowledgement, or an agent's answer handled by a filter.
             if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped))
                 outboxSignal.NotifyAll();
@@ -147,6 +147,33 @@ public sealed class InboundProcessor(
                 inboundSignal.Notify();
         }
         return await work.Result.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Answers a batch: with its results once committed; with the error when the transaction failed as a whole, so that
+    /// nothing in it was accepted; and when the commit's answer was lost with the connection, with what the server
+    /// says it did (<see cref="CommitCheck"/>), or a 503 that says the outcome is unknown when it cannot be asked in time.
+    /// </summary>
+    private async Task SettleAsync(List<Work> batch, List<IngestResult> results, (Exception Error, bool Committing)? failure)
+    {
+        var committed = failure is null ? true : null as bool?;
+        Exception? error = failure?.Error;
+        // Every payload that did not write an inbound row is a duplicate of one committed before: any written one tells.
+        if (failure is { Committing: true } && database.Dialect.CommitMayHaveHappened(failure.Value.Error)
+            && results.FirstOrDefault(r => r.Outcome != IngestOutcome.Duplicate) is { } written)
+        {
+            committed = await commitCheck.CommittedAsync(written.InboundId);
+            if (committed is null)
+                error = new StorageUnavailableException(database.Dialect.Unavailable(failure.Value.Error) ?? "the connection broke",
+                    availability.Outage is { } outage ? availability.RetryAfter(outage) : TimeSpan.FromSeconds(1), outcomeUnknown: true);
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (committed == true)
+                batch[i].Result.TrySetResult(results[i]);
+            else
+                batch[i].Result.TrySetException(error!);
+        }
     }
 
     private List<Work> Drain()

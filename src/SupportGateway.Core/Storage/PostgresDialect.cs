@@ -126,6 +126,13 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
         _ => null,
     };
 
+    /// <summary>
+    /// A server's error answer to COMMIT is a rollback; any other failure (the connection broke or timed out) may have
+    /// come after the server committed, when only its answer was lost.
+    /// </summary>
+    public override bool CommitMayHaveHappened(Exception exception) =>
+        exception is not PostgresException && exception is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException;
+
     public override void ForgetConnections() => _dataSource.Clear();
 
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();

@@ -81,6 +81,13 @@ public abstract class SqlDialect : IAsyncDisposable
     protected abstract string? Describe(Exception exception);
 
     /// <summary>
+    /// True when <paramref name="exception"/>, thrown by a commit, leaves its outcome unknown: the server may have
+    /// committed and its answer been lost with the connection. False where a failed commit is a rollback, as SQLite's
+    /// is (the file is local: the commit either returned or did not happen).
+    /// </summary>
+    public virtual bool CommitMayHaveHappened(Exception exception) => false;
+
+    /// <summary>
     /// Checked by the storage probe before it reports the storage usable again: a reason to wait longer (the file
     /// system still has next to no room), or null. A small write can succeed on a full disk, in space the log already had.
     /// </summary>

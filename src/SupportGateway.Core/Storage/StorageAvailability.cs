@@ -126,11 +126,18 @@ public sealed class StorageAvailability(Database database, TimeProvider time, IL
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>New input refused because the storage cannot take writes now; answered 503 with Retry-After.</summary>
-public sealed class StorageUnavailableException(string reason, TimeSpan retryAfter)
-    : Exception($"The storage is unavailable ({reason}); nothing was accepted. Try again later.")
+/// <summary>
+/// New input refused because the storage cannot take writes now; answered 503 with Retry-After. Nothing was accepted,
+/// unless <see cref="OutcomeUnknown"/>: the connection broke during the commit and the server could not be asked since.
+/// </summary>
+public sealed class StorageUnavailableException(string reason, TimeSpan retryAfter, bool outcomeUnknown = false)
+    : Exception(outcomeUnknown
+        ? $"The storage went away during the commit ({reason}); whether the request was kept is unknown. Send it again with the same key."
+        : $"The storage is unavailable ({reason}); nothing was accepted. Try again later.")
 {
     public string Reason { get; } = reason;
 
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    public bool OutcomeUnknown { get; } = outcomeUnknown;
 }

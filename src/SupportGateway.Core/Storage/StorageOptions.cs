@@ -20,4 +20,11 @@ public sealed class StorageOptions
 
     /// <summary>The longest wait between two write attempts of an outage; also the longest Retry-After a refused client is told.</summary>
     public TimeSpan ProbeMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// PostgreSQL: when the connection breaks during the commit of new requests, the server may have committed them; the
+    /// requests wait up to this long for the server to say whether it did, and are answered with their tickets when it did.
+    /// Past it they are answered 503 with the outcome unknown, and a retry with the same key gets the ticket if it exists.
+    /// </summary>
+    public TimeSpan CommitCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -32,11 +32,18 @@ internal static class Problems
     public static ProblemHttpResult Parked(long inboundId) => Make(StatusCodes.Status503ServiceUnavailable, "Stored, not processed",
         $"The request was stored as dead letter {inboundId} and will be processed when it is replayed.");
 
-    /// <summary>The storage cannot take writes (a full disk, a held lock, the server gone): nothing of the request was kept.</summary>
-    public static ProblemHttpResult StorageUnavailable(string reason) =>
-        TypedResults.Problem(detail: $"The gateway cannot store anything now ({reason}); nothing of this request was kept. Send it again after Retry-After.",
+    /// <summary>
+    /// The storage cannot take writes (a full disk, a held lock, the server gone): nothing of the request was kept; or,
+    /// when <paramref name="outcomeUnknown"/>, the server went away during its commit and could not be asked since.
+    /// </summary>
+    public static ProblemHttpResult StorageUnavailable(string reason, bool outcomeUnknown = false) =>
+        TypedResults.Problem(detail: outcomeUnknown
+                ? $"The storage went away while this request was being stored ({reason}), and whether it was kept is not known. "
+                    + "Send it again after Retry-After with the same Idempotency-Key (the widget's clientId, the same webhook delivery): "
+                    + "if it was kept, the answer is its ticket, not a second one."
+                : $"The gateway cannot store anything now ({reason}); nothing of this request was kept. Send it again after Retry-After.",
             statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage unavailable",
-            extensions: new Dictionary<string, object?> { ["reason"] = reason });
+            extensions: new Dictionary<string, object?> { ["reason"] = reason, ["kept"] = outcomeUnknown ? "unknown" : "nothing" });
 
     public static ProblemHttpResult Make(int status, string title, string detail, string? field = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title,

@@ -40,6 +40,20 @@ internal sealed class TcpRelay : IAsyncDisposable
         }
     }
 
+    private byte[]? _marker;
+    private readonly TaskCompletionSource _lostCommit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Arms the relay to lose the answer to a PostgreSQL commit: on the connection that sends <paramref name="marker"/>
+    /// (a text in one of the transaction's statements), the next <c>COMMIT</c> reaches the server, the client's side is
+    /// cut at once so that no answer reaches it, and the server's side half a second later (the server has committed
+    /// by then). The relay then goes dark as <see cref="DisposeAsync"/> leaves it; <see cref="LostCommit"/> completes.
+    /// </summary>
+    public void LoseTheCommitAnswerAfter(string marker) => _marker = System.Text.Encoding.UTF8.GetBytes(marker);
+
+    /// <summary>Completes once an armed relay has forwarded the commit and cut its answer.</summary>
+    public Task LostCommit => _lostCommit.Task;
+
     private async Task AcceptAsync(string host, int port)
     {
         while (!_stop.IsCancellationRequested)
@@ -58,7 +72,7 @@ internal sealed class TcpRelay : IAsyncDisposable
             lock (_open)
                 _open.AddRange([inbound, outbound]);
             Interlocked.Increment(ref _accepted);
-            _ = PumpAsync(inbound, outbound);
+            _ = PumpWatchingAsync(inbound, outbound);
             _ = PumpAsync(outbound, inbound);
         }
     }
@@ -75,6 +89,47 @@ internal sealed class TcpRelay : IAsyncDisposable
         }
         from.Dispose();
         to.Dispose();
+    }
+
+    /// <summary>The client's side: relayed as it comes, until a connection marked by an armed relay commits.</summary>
+    private async Task PumpWatchingAsync(TcpClient client, TcpClient server)
+    {
+        var commit = "COMMIT\0"u8.ToArray(); // the statement as sent, not the "READ COMMITTED" of a BEGIN
+        var buffer = new byte[64 << 10];
+        var marked = false;
+        try
+        {
+            var (from, to) = (client.GetStream(), server.GetStream());
+            for (int read; (read = await from.ReadAsync(buffer)) > 0;)
+            {
+                var chunk = buffer.AsSpan(0, read);
+                marked |= Volatile.Read(ref _marker) is { } marker && chunk.IndexOf(marker) >= 0;
+                if (marked && chunk.IndexOf(commit) >= 0 && !_lostCommit.Task.IsCompleted)
+                {
+                    // Dark before the server can answer: the client never hears how the commit went, nor can it ask.
+                    await _stop.CancelAsync();
+                    _listener.Stop();
+                    lock (_open)
+                    {
+                        foreach (var other in _open.Where(c => c != server))
+                            other.Dispose();
+                        _open.RemoveAll(c => c != server);
+                    }
+                    await to.WriteAsync(buffer.AsMemory(0, read));
+                    await Task.Delay(500);
+                    Cut();
+                    _lostCommit.TrySetResult();
+                    return;
+                }
+                await to.WriteAsync(buffer.AsMemory(0, read));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or SocketException)
+        {
+            // Cut, or closed by either side.
+        }
+        client.Dispose();
+        server.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -11,7 +11,9 @@ namespace SupportGateway.Tests.Host.Storage;
 /// <summary>
 /// A stream of new requests through the intake API, the web chat and the Telegram webhook while the storage fails
 /// and comes back. Every answer is kept: a 2xx is a promise (the ticket, its file and its acknowledgement must exist
-/// at the end, the acknowledgement sent once), a 503 must carry Retry-After and problem details and leave nothing.
+/// at the end, the acknowledgement sent once), a 503 must carry Retry-After and problem details and leave nothing,
+/// unless it says the outcome is unknown (the server went away during the commit): then its client sends it again with
+/// the same key, and that answer is the one that counts.
 /// </summary>
 internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi bot) : IAsyncDisposable
 {
@@ -52,9 +54,8 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
         {
             for (var round = 1; !_stop.IsCancellationRequested; round++)
             {
-                _answers.Enqueue(await IntakeAsync(round));
-                _answers.Enqueue(await WebChatAsync(round));
-                _answers.Enqueue(await TelegramAsync(round));
+                foreach (var kind in Kinds)
+                    _answers.Enqueue(await SendAsync(kind, round));
             }
         });
     }
@@ -94,8 +95,42 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
             Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(503));
             Assert.That(problem.GetProperty("title").GetString(), Is.EqualTo("Storage unavailable"), answer.Body);
             Assert.That(problem.GetProperty("reason").GetString(), Does.Contain(reason), answer.Body);
+            Assert.That(problem.GetProperty("kept").GetString(), Is.EqualTo("nothing").Or.EqualTo("unknown"), answer.Body);
         }
     }
+
+    private static bool OutcomeUnknown(Answer answer) => answer.Status == HttpStatusCode.ServiceUnavailable
+        && JsonDocument.Parse(answer.Body).RootElement.TryGetProperty("kept", out var kept) && kept.GetString() == "unknown";
+
+    /// <summary>
+    /// Each refusal whose outcome is unknown sent again with its key, as its client does, until it is accepted: the
+    /// answer replaces the refusal. Whether the first was kept or not, there must be one ticket for it in the end.
+    /// </summary>
+    private async Task SendAgainWhereUnknownAsync()
+    {
+        var unknown = _answers.Where(OutcomeUnknown).ToList();
+        if (unknown.Count == 0)
+            return;
+        TestContext.Out.WriteLine($"{unknown.Count} refusal(s) with the outcome unknown, sent again: {string.Join(", ", unknown.Select(a => $"{a.Kind} {a.Round}"))}");
+        var answers = _answers.Where(a => !OutcomeUnknown(a)).ToList();
+        foreach (var answer in unknown)
+        {
+            Answer? again = null;
+            await Eventually.HoldsAsync(async () => IsAccepted(again = await SendAsync(answer.Kind, answer.Round)), 30,
+                () => $"{answer.Kind} {answer.Round} accepted when sent again; last answer: {(int?)again?.Status} {again?.Body}");
+            answers.Add(again!);
+        }
+        _answers.Clear();
+        foreach (var answer in answers)
+            _answers.Enqueue(answer);
+    }
+
+    private Task<Answer> SendAsync(string kind, int round) => kind switch
+    {
+        "intake" => IntakeAsync(round),
+        "webchat" => WebChatAsync(round),
+        _ => TelegramAsync(round),
+    };
 
     /// <summary>Every accepted request is a ticket with its file whole and one acknowledgement sent once; no refused one left a trace.</summary>
     public Task AssertNothingLostAsync(string directory) => AssertNothingLostAsync(() =>
@@ -121,6 +156,7 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
                 SELECT (SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight')) + (SELECT COUNT(*) FROM inbound WHERE state = 'pending')
                 """) == 0, 30,
             async () => $"every acknowledgement sent and every stored update processed; still waiting: {await RowsAsync(open, "state IN ('pending', 'in_flight')")}; {(await HealthAsync()).Storage}");
+        await SendAgainWhereUnknownAsync();
         var accepted = _answers.Where(IsAccepted).ToList();
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM inbound WHERE state = 'dead'"), Is.Zero, "nothing parked");
         Assert.That(await ScalarAsync<long>("SELECT COUNT(*) FROM tickets"), Is.EqualTo(accepted.Count),
@@ -212,6 +248,7 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
             }),
         };
         request.Headers.Add("X-Api-Key", GatewayFactory.IntakeKey);
+        request.Headers.Add("Idempotency-Key", $"outage-{round}");
         return await AnswerAsync("intake", round, request, body => body.GetProperty("ticketNumber").GetString());
     }
 
@@ -219,8 +256,11 @@ internal sealed class StorageOutageScenario(GatewayFactory gateway, FakeBotApi b
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webchat/api/requests")
         {
-            Content = new MultipartFormDataContent { { new StringContent("Ivan"), "name" }, { new StringContent($"Виджет, запрос {round}"), "description" } },
+            Content = new MultipartFormDataContent { { new StringContent("Ivan"), "name" }, { new StringContent($"Виджет, запрос {round}"), "description" },
+                { new StringContent($"outage-round-{round:D4}"), "clientId" } },
         };
+        // A first visitor's token made by the client, as the widget does, so that a post sent again is the same visitor's.
+        request.Headers.Add("X-Visitor-Token", $"outage-visitor-{round:D8}-0123456789abcdef");
         return await AnswerAsync("webchat", round, request, body => body.GetProperty("conversation").GetProperty("ticket").GetProperty("number").GetString());
     }
 

@@ -225,6 +225,14 @@ public sealed class WidgetBrowserTests
         var page = await OpenDemoAsync(locale);
         await page.Locator("#sg-launcher").ClickAsync();
         await page.Locator("#sg-form [name=description]").FillAsync("Не печатает принтер");
+        // A refused post may have been kept (a commit whose answer was lost): each retry must be the same request.
+        var posts = new System.Collections.Concurrent.ConcurrentQueue<(string? Token, string ClientId)>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/webchat/api/requests", StringComparison.Ordinal))
+                posts.Enqueue((request.Headers.GetValueOrDefault("x-visitor-token"),
+                    System.Text.RegularExpressions.Regex.Match(request.PostData ?? "", "name=\"clientId\"\r\n\r\n([^\r]+)").Groups[1].Value));
+        };
 
         await using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
         {
@@ -252,6 +260,12 @@ public sealed class WidgetBrowserTests
         }, 30, () => "the form goes through once the storage is back");
         await Assertions.Expect(page.Locator("#sg-number")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^SG-\d{5,}$"));
         Assert.That((await DbProbe.CountsAsync(directory))["tickets"], Is.EqualTo(1));
+        Assert.That(posts, Has.Count.GreaterThanOrEqualTo(2));
+        Assert.That(posts.Distinct().ToList(), Has.Count.EqualTo(1), "every post of the form with the same visitor token and clientId");
+        Assert.That(posts.First().Token, Has.Length.GreaterThanOrEqualTo(32));
+        Assert.That(posts.First().ClientId, Has.Length.GreaterThanOrEqualTo(8));
+        Assert.That(await page.EvaluateAsync<string>("() => Object.keys(localStorage).filter(k => k.endsWith('token')).map(k => localStorage.getItem(k))[0]"),
+            Is.EqualTo(posts.First().Token), "the token the first post made is the one the widget keeps");
     }
 
     private static async Task<bool> WaitNumberAsync(IPage page)

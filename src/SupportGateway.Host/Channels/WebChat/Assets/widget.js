@@ -98,6 +98,12 @@
     return node;
   }
 
+  // 32 random bytes in base64url, as the gateway's own tokens.
+  function newToken() {
+    var bytes = crypto.getRandomValues(new Uint8Array(32));
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   function uuid() {
     return crypto.randomUUID ? crypto.randomUUID() :
       Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
@@ -183,13 +189,21 @@
       el("label", { text: TEXT.file }), el("input", { name: "files", type: "file", multiple: "" }),
       submit, error
     ]);
+    // One id per request, kept until the gateway accepts it: sent again after a failure (the storage went away
+    // mid-commit, the network dropped the answer), it gets the ticket already made instead of a second one.
+    // An edit makes it a new request.
+    // A first visitor's token is made here for the same reason: a retry must be the same visitor to be the same request.
+    var clientId = null, firstToken = null;
+    form.addEventListener("input", function () { clientId = null; });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var data = new FormData(form);
       data.append("lang", lang);
-      data.append("clientId", uuid());
+      data.append("clientId", clientId = clientId || uuid());
       submit.disabled = true; submit.textContent = TEXT.sending; error.textContent = "";
-      api("/requests", { method: "POST", body: data }).then(function (result) {
+      var headers = {};
+      if (!state.token) headers["X-Visitor-Token"] = firstToken = firstToken || newToken();
+      api("/requests", { method: "POST", body: data, headers: headers }).then(function (result) {
         setToken(result.token);
         showThread(result.conversation.ticket.number, result.conversation);
       }).catch(function (e) {
@@ -248,13 +262,16 @@
       el("input", { name: "files", type: "file", multiple: "" }),
       send, error
     ]);
+    var replyId = null;
+    reply.addEventListener("input", function () { replyId = null; });
     reply.addEventListener("submit", function (event) {
       event.preventDefault();
       var data = new FormData(reply);
       data.append("lang", lang);
-      data.append("clientId", uuid());
+      data.append("clientId", replyId = replyId || uuid());
       send.disabled = true; error.textContent = "";
       api("/requests/" + encodeURIComponent(number) + "/messages", { method: "POST", body: data }).then(function (result) {
+        replyId = null;
         reply.reset();
         render(result);
       }).catch(function (e) { error.textContent = TEXT.failed + e.message; })
