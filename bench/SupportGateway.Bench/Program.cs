@@ -13,7 +13,8 @@
 // SLA benchmark:    dotnet run -c Release --project bench/SupportGateway.Bench -- sla [--tickets N] [--messages N] [--due N]
 // Scaling benchmark: dotnet build -c Release && dotnet run -c Release --project bench/SupportGateway.Bench -- scaling --postgres "Host=…;Username=…"
 //                   [--seconds N] [--connections N] [--clients N] [--gateway PATH]: PostgreSQL's commit ceiling (one-row and
-//                   ingest-shaped transactions), then HTTP intake on SQLite and on PostgreSQL with 1, 2 and 3 instances (docs/scaling.md)
+//                   ingest-shaped transactions), then HTTP intake on SQLite and on PostgreSQL with 1, 2 and 3 instances (docs/scaling.md);
+//                   --setups sqlite,pg1,pg1-nginx,pg2-nginx,pg3-nginx runs only those (all by default)
 // The ingest benchmark feeds a mix of intake-API and web-chat messages (new requests and follow-ups) through the real
 // inbound pipeline on a fresh SQLite file, with the outbox dispatcher delivering acks meanwhile.
 using System.Diagnostics;
@@ -44,7 +45,8 @@ if (args.FirstOrDefault() == "scaling")
         return 2;
     }
     return await ScalingBench.RunAsync(args[serverAt + 1], Option("--seconds", 10), Option("--connections", 32), Option("--clients", 8),
-        Array.IndexOf(args, "--gateway") is var gatewayAt and >= 0 && gatewayAt + 1 < args.Length ? args[gatewayAt + 1] : null);
+        Array.IndexOf(args, "--gateway") is var gatewayAt and >= 0 && gatewayAt + 1 < args.Length ? args[gatewayAt + 1] : null,
+        Array.IndexOf(args, "--setups") is var setupsAt and >= 0 && setupsAt + 1 < args.Length ? args[setupsAt + 1].Split(',') : null);
 }
 if (args.FirstOrDefault() == "imap")
     return await ImapBench.RunAsync(Option("--messages", 1000), Option("--rounds", 20));

@@ -15,13 +15,25 @@ internal static class ScalingBench
 
     /// <param name="Bound">The messages per second these cores could carry at the CPU each message cost (gateways, PostgreSQL
     /// and the load generator, nginx left out): a setup near its bound is held by CPU, one far below it waits on something.</param>
-    private sealed record Row(string Setup, ScalingLoad.Result Load, double GatewayCpu, double? PostgresCpu, double LoadCpu, double? Share)
+    /// <param name="Transactions">PostgreSQL transactions per message (its statistics for the database), with statements per
+    /// message where pg_stat_statements is loaded: how many round trips and commits one message costs the server.</param>
+    private sealed record Row(string Setup, ScalingLoad.Result Load, double GatewayCpu, double? PostgresCpu, double LoadCpu, double? Share,
+        string? Transactions = null)
     {
         public double Bound => Environment.ProcessorCount * 1_000_000.0 / (GatewayCpu + (PostgresCpu ?? 0) + LoadCpu);
     }
 
-    public static async Task<int> RunAsync(string server, int seconds, int connections, int clients, string? gateway)
+    /// <summary>The setups, by the names <c>--setups</c> takes: instances, and whether nginx is in front.</summary>
+    private static readonly (string Name, int Instances, bool Nginx, bool Postgres)[] Setups =
+        [("sqlite", 1, false, false), ("pg1", 1, false, true), ("pg1-nginx", 1, true, true), ("pg2-nginx", 2, true, true), ("pg3-nginx", 3, true, true)];
+
+    public static async Task<int> RunAsync(string server, int seconds, int connections, int clients, string? gateway, string[]? only = null)
     {
+        if (only?.FirstOrDefault(name => Setups.All(s => s.Name != name)) is { } unknown)
+        {
+            Console.Error.WriteLine($"scaling bench: no setup '{unknown}' (use {string.Join(", ", Setups.Select(s => s.Name))})");
+            return 2;
+        }
         var hostDll = gateway is { Length: > 0 } ? Path.GetFullPath(gateway) : Path.Combine(BenchPaths.Root, "src/SupportGateway.Host/bin/Release/net10.0/SupportGateway.Host.dll");
         if (!File.Exists(hostDll) || !File.Exists("/usr/sbin/nginx"))
         {
@@ -39,9 +51,13 @@ internal static class ScalingBench
         // 2. Intake over HTTP.
         var rows = new List<Row>();
         var warmup = TimeSpan.FromSeconds(Math.Max(3, seconds / 2));
-        rows.Add(await SetupAsync("SQLite, 1 instance", hostDll, null, 1, nginx: false, connections, warmup, seconds, null, comparable));
-        foreach (var (instances, behindNginx) in new[] { (1, false), (1, true), (2, true), (3, true) })
+        foreach (var (name, instances, behindNginx, onPostgres) in Setups.Where(s => only is null || only.Contains(s.Name)))
         {
+            if (!onPostgres)
+            {
+                rows.Add(await SetupAsync("SQLite, 1 instance", hostDll, null, 1, nginx: false, connections, warmup, seconds, null, comparable));
+                continue;
+            }
             var database = await ScratchDatabase.CreateAsync(server);
             try
             {
@@ -56,21 +72,24 @@ internal static class ScalingBench
 
         Console.WriteLine();
         Console.WriteLine($"PostgreSQL commit ceiling, {clients} clients: {oneRow:F0}/s one-row transactions, {comparable:F0}/s transactions of the ingest's shape");
-        Console.WriteLine($"{"setup",-38} {"msg/s",7} {"p50 ms",7} {"p99 ms",7} {"gw CPU µs/msg",14} {"pg CPU µs/msg",14} {"load µs/msg",12} {"CPU bound",10} {"of ceiling",10}");
+        Console.WriteLine($"{"setup",-38} {"msg/s",7} {"p50 ms",7} {"p99 ms",7} {"gw CPU µs/msg",14} {"pg CPU µs/msg",14} {"load µs/msg",12} {"CPU bound",10} {"of ceiling",10}  pg per msg");
         foreach (var row in rows)
         {
             Console.WriteLine($"{row.Setup,-38} {row.Load.Rate,7:F0} {row.Load.P50,7:F1} {row.Load.P99,7:F1} {row.GatewayCpu,14:F0} " +
-                $"{(row.PostgresCpu is { } pg ? pg.ToString("F0", CultureInfo.InvariantCulture) : "-"),14} {row.LoadCpu,12:F0} {row.Bound,10:F0} {(row.Share is { } share ? share.ToString("P0", CultureInfo.InvariantCulture) : "-"),10}" +
+                $"{(row.PostgresCpu is { } pg ? pg.ToString("F0", CultureInfo.InvariantCulture) : "-"),14} {row.LoadCpu,12:F0} {row.Bound,10:F0} {(row.Share is { } share ? share.ToString("P0", CultureInfo.InvariantCulture) : "-"),10}  {row.Transactions ?? "-"}" +
                 (row.Load.Failures > 0 ? $"  {row.Load.Failures} failed, first: {row.Load.FirstFailure}" : ""));
         }
-        var single = rows[1].Load.Rate;
-        var several = rows.Skip(3).Min(r => r.Load.Rate);
-        Console.WriteLine($"acceptance: one instance reaches {single / comparable:P0} of the comparable ceiling (bar 50%); two and three instances reach " +
-            $"{several / single:P0} of one (bar 100%)");
-        // What the bar asks of these cores: the ceiling's transactions cost PostgreSQL and its clients alone, where an
-        // ingested message also costs the gateway's HTTP, JSON and ticket work on the same two cores.
-        Console.WriteLine($"on these {Environment.ProcessorCount} cores one instance on PostgreSQL can carry at most {rows[1].Bound:F0} messages/s at the CPU a message costs " +
-            $"({rows[1].Bound / comparable:P0} of the ceiling); it reached {single / rows[1].Bound:P0} of that");
+        if (rows.FirstOrDefault(r => r.Setup == "PostgreSQL, 1 instance") is { } one)
+        {
+            var single = one.Load.Rate;
+            var several = rows.Where(r => r.Setup.Contains("instances", StringComparison.Ordinal)).Select(r => r.Load.Rate).DefaultIfEmpty(double.NaN).Min();
+            Console.WriteLine($"acceptance: one instance reaches {single / comparable:P0} of the comparable ceiling (bar 50%); two and three instances reach " +
+                $"{several / single:P0} of one (bar 100%)");
+            // What the bar asks of these cores: the ceiling's transactions cost PostgreSQL and its clients alone, where an
+            // ingested message also costs the gateway's HTTP, JSON and ticket work on the same two cores.
+            Console.WriteLine($"on these {Environment.ProcessorCount} cores one instance on PostgreSQL can carry at most {one.Bound:F0} messages/s at the CPU a message costs " +
+                $"({one.Bound / comparable:P0} of the ceiling); it reached {single / one.Bound:P0} of that");
+        }
         return rows.All(r => r.Load.Failures == 0) ? 0 : 1;
     }
 
@@ -128,14 +147,18 @@ internal static class ScalingBench
             await load.RunAsync(connections, warmup, $"{setup} warm-up", Console.WriteLine);
             var gatewayCpu = gateways.Sum(g => g.Cpu);
             var pgCpu = postgres is null ? null : postgresCpu?.Read();
+            var activity = postgres is null ? null : await PostgresActivity.ReadAsync(postgres);
             var ownCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var result = await load.RunAsync(connections, TimeSpan.FromSeconds(seconds), setup, Console.WriteLine);
             var loadPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - ownCpu).TotalMicroseconds / Math.Max(1, result.Messages);
             var perMessage = (gateways.Sum(g => g.Cpu) - gatewayCpu) / Math.Max(1, result.Messages);
             double? pgPerMessage = pgCpu is { } before ? (postgresCpu!.Read() - before) / Math.Max(1, result.Messages) : null;
+            var transactions = activity is null ? null : (await PostgresActivity.ReadAsync(postgres!)).PerMessage(activity, result.Messages);
             Console.WriteLine($"{setup}: {result.Rate:F0} messages/s, p50 {result.P50:F1} ms, p99 {result.P99:F1} ms, gateway CPU {perMessage:F0} µs/message" +
                 (pgPerMessage is { } pg ? $", PostgreSQL CPU {pg:F0} µs/message" : "") + (result.Failures > 0 ? $"; {result.Failures} failed, first: {result.FirstFailure}" : ""));
-            return new Row(setup, result, perMessage, pgPerMessage, loadPerMessage, postgres is null ? null : result.Rate / ceiling);
+            if (transactions is not null)
+                Console.WriteLine($"{setup}: PostgreSQL per message: {transactions}");
+            return new Row(setup, result, perMessage, pgPerMessage, loadPerMessage, postgres is null ? null : result.Rate / ceiling, transactions);
         }
         finally
         {
@@ -145,5 +168,43 @@ internal static class ScalingBench
             NpgsqlConnection.ClearAllPools();
             directory.Delete(recursive: true);
         }
+    }
+}
+
+/// <summary>
+/// What the server did for one database: transactions from its statistics, and statements where pg_stat_statements is
+/// loaded (<c>shared_preload_libraries</c>). Each backend reports its counts when it goes idle, within a second.
+/// </summary>
+internal sealed record PostgresActivity(long Transactions, long? Statements)
+{
+    public static async Task<PostgresActivity> ReadAsync(string connectionString)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the backends' reports of the last second
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var transactions = new NpgsqlCommand("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", connection);
+        var count = Convert.ToInt64(await transactions.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        long? statements = null;
+        try
+        {
+            await using (var extension = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", connection))
+                await extension.ExecuteNonQueryAsync();
+            await using var calls = new NpgsqlCommand("""
+                SELECT COALESCE(SUM(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()
+                """, connection);
+            statements = Convert.ToInt64(await calls.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException)
+        {
+            // pg_stat_statements is not loaded or its view not created: transactions only.
+        }
+        return new PostgresActivity(count, statements);
+    }
+
+    /// <summary>Transactions (and statements) per message since <paramref name="before"/>.</summary>
+    public string PerMessage(PostgresActivity before, long messages)
+    {
+        var perMessage = (double)(Transactions - before.Transactions) / Math.Max(1, messages);
+        return $"{perMessage:F1} transactions" + (Statements - before.Statements is { } statements ? $", {(double)statements / Math.Max(1, messages):F1} statements" : "");
     }
 }

@@ -25,12 +25,16 @@ public sealed partial class PostgresDialect(string connectionString) : SqlDialec
     /// pool, unless it says otherwise: the stores leave no session state on pooled connections (advisory locks and
     /// LISTEN live on connections of their own), and the reset is one more round trip and server command per transaction.
     /// </summary>
-    private static string Completed(string configured)
+    internal static string Completed(string configured)
     {
+        // Npgsql's builder answers ContainsKey for every keyword it knows, set or not: what the string names is read
+        // from a plain builder, keywords compared without spaces or case (Npgsql takes "MaxAutoPrepare" as well).
+        var named = new DbConnectionStringBuilder { ConnectionString = configured }.Keys.Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
         var builder = new NpgsqlConnectionStringBuilder(configured);
-        if (!builder.ContainsKey("Max Auto Prepare"))
+        if (!named.Contains("MAXAUTOPREPARE"))
             (builder.MaxAutoPrepare, builder.AutoPrepareMinUsages) = (128, 2);
-        if (!builder.ContainsKey("No Reset On Close"))
+        if (!named.Contains("NORESETONCLOSE"))
             builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
