@@ -273,10 +273,8 @@ public sealed class OutboxDispatcher(
             else
                 noticed |= await RetryOrGiveUpAsync(session, row, message, error, cancellationToken);
         }
+        // The agents' notices were queued on other channels: the commit wakes their senders.
         await session.CommitAsync(cancellationToken);
-        // The agents' notices were queued on other channels: wake their senders.
-        if (noticed)
-            signal.NotifyAll();
     }
 
     /// <summary>

@@ -19,17 +19,37 @@ public sealed class OutboxSignal
     public OutboxSignal(InstanceSignals signals, StorageAvailability availability)
     {
         _signals = signals;
-        signals.On(Topic, (_, _) => WakeHere());
+        // The detail names the channel queued for; a signal without one (an instance of an older version) wakes every loop.
+        signals.On(Topic, (channel, _) =>
+        {
+            if (channel.Length == 0)
+                WakeHere();
+            else
+                Wake(channel);
+            return Task.CompletedTask;
+        });
         // Rows queued while the listener was away were not heard of.
         signals.OnResumed((_, _) => WakeHere());
         // After an outage every loop claims at once what became due or was handed back meanwhile.
         availability.OnRecovered(() => WakeHere());
     }
 
+    /// <summary>Wakes the senders of every channel, here and on the other instances: something of unknown channels became due.</summary>
     public void NotifyAll()
     {
         WakeHere();
         _signals.Send(Topic);
+    }
+
+    /// <summary>
+    /// Wakes the senders of <paramref name="channel"/>, here and on the other instances: a message was queued for it
+    /// (<see cref="OutboxStore.EnqueueAsync"/>, once its transaction commits). The others sleep on: a loop woken for
+    /// nothing is a claim query for nothing, one per channel and instance on every commit.
+    /// </summary>
+    public void Notify(string channel)
+    {
+        Wake(channel);
+        _signals.Send(Topic, channel);
     }
 
     /// <summary>Wakes this instance's loop for <paramref name="channel"/> only: it has rows due again (handed back after an outage).</summary>

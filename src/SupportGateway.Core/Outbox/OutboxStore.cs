@@ -29,7 +29,7 @@ public sealed record OutboxRow
 /// Outbound deliveries: <c>pending</c> → <c>in_flight</c> → <c>sent</c> | <c>failed</c> | <c>held</c>. A held row waits,
 /// without retries, for its recipient to act (a WhatsApp customer writing again); the channel makes it pending again.
 /// </summary>
-public sealed class OutboxStore(Database database)
+public sealed class OutboxStore(Database database, OutboxSignal signal)
 {
     public const string Pending = "pending";
     public const string InFlight = "in_flight";
@@ -39,12 +39,22 @@ public sealed class OutboxStore(Database database)
 
     private const string Columns = "id, message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, last_error, external_id, created_at, sent_at, payload, queued_at, failed_at";
 
+    /// <summary>
+    /// Queues a delivery; the channel's senders, on this instance and the others, are woken when the transaction commits
+    /// (at once, when the scope is no session's).
+    /// </summary>
     public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken,
-        string? payload = null) =>
-        db.ExecuteAsync("""
+        string? payload = null)
+    {
+        if (db.Session is { } session)
+            session.AfterCommit($"outbox:{channel}", () => signal.Notify(channel));
+        else
+            signal.Notify(channel);
+        return db.ExecuteAsync("""
             INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at, queued_at, payload)
             VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at, @at, @payload)
             """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);
+    }
 
     /// <summary>
     /// Claims due rows of one channel with a lease; a row whose lease runs out is due again. A row waits while an

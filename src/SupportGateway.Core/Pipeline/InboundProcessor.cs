@@ -138,9 +138,6 @@ public sealed class InboundProcessor(
                 }
             }
             await SettleAsync(batch, results, failure is null ? null : (failure, committing));
-            // Anything processed may have queued mail: a ticket's acknowledgement, or an agent's answer handled by a filter.
-            if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped))
-                outboxSignal.NotifyAll();
             foreach (var item in batch.Where(i => i.Result.Task.IsCompletedSuccessfully && i.Result.Task.Result.AfterCommit is not null))
                 await RunAfterCommitAsync(item.Result.Task.Result);
             if (batch.Any(item => item.Result.Task.IsCompletedSuccessfully && item.Result.Task.Result.Outcome == IngestOutcome.Stored))
@@ -163,6 +160,9 @@ public sealed class InboundProcessor(
             && results.FirstOrDefault(r => r.Outcome != IngestOutcome.Duplicate) is { } written)
         {
             committed = await commitCheck.CommittedAsync(written.InboundId);
+            // The commit's own wake-ups did not run: what it queued is for every sender to look at.
+            if (committed == true)
+                outboxSignal.NotifyAll();
             if (committed is null)
                 error = new StorageUnavailableException(database.Dialect.Unavailable(failure.Value.Error) ?? "the connection broke",
                     availability.Outage is { } outage ? availability.RetryAfter(outage) : TimeSpan.FromSeconds(1), outcomeUnknown: true);
@@ -239,7 +239,6 @@ public sealed class InboundProcessor(
             result = await ProcessAsync(session, inboundId, raw, cancellationToken);
             await session.CommitAsync(cancellationToken);
         }
-        AfterCommit(result);
         if (result.AfterCommit is not null)
             await RunAfterCommitAsync(result);
         return result;
@@ -272,12 +271,8 @@ public sealed class InboundProcessor(
                 }
                 await session.CommitAsync(cancellationToken);
             }
-            foreach (var result in results)
-            {
-                AfterCommit(result);
-                if (result.AfterCommit is not null)
-                    await RunAfterCommitAsync(result);
-            }
+            foreach (var result in results.Where(r => r.AfterCommit is not null))
+                await RunAfterCommitAsync(result);
             // While payloads keep arriving, the worker takes at most half of the time: the cores are shared with the
             // requests that must be answered now, and what it leaves is done as soon as they pause.
             var slice = System.Diagnostics.Stopwatch.GetElapsedTime(sliceStarted);
@@ -378,11 +373,5 @@ public sealed class InboundProcessor(
         {
             logger.LogWarning("The reply to inbound {InboundId} after its commit failed: {Error}", result.InboundId, ex.Message);
         }
-    }
-
-    private void AfterCommit(IngestResult result)
-    {
-        if (result.Outcome is IngestOutcome.Created or IngestOutcome.Appended or IngestOutcome.Dropped)
-            outboxSignal.NotifyAll();
     }
 }

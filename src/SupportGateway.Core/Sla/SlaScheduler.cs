@@ -13,7 +13,7 @@ namespace SupportGateway.Core.Sla;
 /// or until a ticket changes; what fell due while the gateway was down is done at start, and nothing twice.
 /// </summary>
 public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTracker tracker, TicketTransitions transitions,
-    SlaEscalation escalation, SlaSignal signal, OutboxSignal outboxSignal, ExclusiveWork exclusive, TimeProvider time, ILogger<SlaScheduler> logger)
+    SlaEscalation escalation, SlaSignal signal, ExclusiveWork exclusive, TimeProvider time, ILogger<SlaScheduler> logger)
     : BackgroundService
 {
     /// <summary>One scheduler across instances: two would race to the same due ticket (a notice sent twice).</summary>
@@ -148,7 +148,6 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
             await tracker.StoreAsync(session, ticket, plan.Without([.. escalations.Select(e => e.Name)]), cancellationToken);
         }
         await session.CommitAsync(cancellationToken);
-        outboxSignal.NotifyAll();
         return true;
     }
 

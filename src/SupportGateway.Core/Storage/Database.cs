@@ -154,7 +154,25 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
     /// <summary>Prepared statements of the writer connection, when the engine has one.</summary>
     public StatementCache? Cache { get; } = cache;
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+    private Dictionary<string, Action>? _afterCommit;
+
+    /// <summary>
+    /// Commits, then runs what the transaction's writes asked for once they are visible (<see cref="AfterCommit"/>):
+    /// the wake-up of the sender of a channel a message was queued for.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await Transaction.CommitAsync(cancellationToken);
+        if (_afterCommit is { } actions)
+        {
+            _afterCommit = null;
+            foreach (var action in actions.Values)
+                action();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> after this session commits, once per <paramref name="key"/>; never if it does not.</summary>
+    public void AfterCommit(string key, Action action) => (_afterCommit ??= new(StringComparer.Ordinal)).TryAdd(key, action);
 
     public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
         new SqlScope(Connection, Transaction).Command(sql, parameters, cancellationToken);

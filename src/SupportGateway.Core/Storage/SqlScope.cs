@@ -3,10 +3,13 @@ using Dapper;
 
 namespace SupportGateway.Core.Storage;
 
-/// <summary>A connection and, when writing, its transaction: what every store method runs on.</summary>
-public readonly record struct SqlScope(DbConnection Connection, DbTransaction? Transaction = null, StatementCache? Cache = null)
+/// <summary>
+/// A connection and, when writing, its transaction: what every store method runs on. <see cref="Session"/> is the
+/// session it came from, when it did, for what must happen after its commit (<see cref="DbSession.AfterCommit"/>).
+/// </summary>
+public readonly record struct SqlScope(DbConnection Connection, DbTransaction? Transaction = null, StatementCache? Cache = null, DbSession? Session = null)
 {
-    public static implicit operator SqlScope(DbSession session) => new(session.Connection, session.Transaction, session.Cache);
+    public static implicit operator SqlScope(DbSession session) => new(session.Connection, session.Transaction, session.Cache, session);
 
     /// <summary>
     /// When set (by the query-plan tests), every statement run through a scope in the setting flow of execution is

@@ -28,7 +28,7 @@ public sealed record TicketView(TicketRow Ticket, ContactRow? Requester, IReadOn
 
 /// <summary>What agents do to tickets: read, reply, change fields. Every change lands in the audit trail.</summary>
 public sealed class TicketService(Database database, TicketStore tickets, MessageStore messages, ContactStore contacts,
-    OutboxStore outbox, TicketNumberFormat numbers, OutboxSignal signal, TicketTransitions transitions, TicketEvents events, TimeProvider time)
+    OutboxStore outbox, TicketNumberFormat numbers, TicketTransitions transitions, TicketEvents events, TimeProvider time)
 {
     /// <summary>The audit actor of a customer: this prefix and the contact's id.</summary>
     public const string CustomerActor = "customer:";
@@ -77,8 +77,6 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         if (result.Status != CommandStatus.Ok)
             return result;
         await session.CommitAsync(cancellationToken);
-        if (!isInternal)
-            signal.NotifyAll();
         return result;
     }
 
@@ -130,7 +128,6 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         await tickets.AuditAsync(session, Audit(ticket.Id, now, actor, "customer_closed", null, null), cancellationToken);
         ticket = await transitions.SetStatusAsync(session, ticket, TicketStatus.Closed, null, actor, now, cancellationToken);
         await session.CommitAsync(cancellationToken);
-        signal.NotifyAll();
         return (Participation.Participant, new CommandResult(CommandStatus.Ok, ticket));
     }
 
@@ -141,7 +138,6 @@ public sealed class TicketService(Database database, TicketStore tickets, Messag
         if (result.Status == CommandStatus.Ok)
         {
             await session.CommitAsync(cancellationToken);
-            signal.NotifyAll();
         }
         return result;
     }

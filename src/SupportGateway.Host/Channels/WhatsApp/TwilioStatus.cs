@@ -11,7 +11,7 @@ namespace SupportGateway.Host.Channels.WhatsApp;
 /// it in the ticket's history. A failure that says the number cannot get our messages marks the customer unreachable
 /// on WhatsApp and tells the agents, as a refused send does. A callback for a message we do not know is ignored.
 /// </summary>
-internal sealed class TwilioStatusCallbacks(Database database, TicketStore tickets, Unreachability unreachability, OutboxSignal signal, TimeProvider time,
+internal sealed class TwilioStatusCallbacks(Database database, TicketStore tickets, Unreachability unreachability, TimeProvider time,
     ILogger<TwilioStatusCallbacks> logger)
 {
     private const string BySidSql = """
@@ -53,8 +53,6 @@ internal sealed class TwilioStatusCallbacks(Database database, TicketStore ticke
                 await TellAgentsAsync(session, row, $"Twilio {value}", now, cancellationToken);
             await session.CommitAsync(cancellationToken);
         }
-        if (unreachable)
-            signal.NotifyAll();
     }
 
     private async Task TellAgentsAsync(DbSession session, OutboxRow row, string reason, long now, CancellationToken cancellationToken)
