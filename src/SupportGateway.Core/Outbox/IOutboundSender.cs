@@ -80,3 +80,9 @@ public interface ICustomerMail
 
     bool Available { get; }
 }
+
+/// <summary>
+/// A channel with nothing to send: a message is delivered by being recorded, as the intake API's are (the product reads
+/// them with <c>GET /api/v1/requests/{number}</c>). Its outbox rows are written as sent, with no sender to claim them.
+/// </summary>
+public sealed record RecordedChannel(string Channel);

@@ -29,8 +29,10 @@ public sealed record OutboxRow
 /// Outbound deliveries: <c>pending</c> → <c>in_flight</c> → <c>sent</c> | <c>failed</c> | <c>held</c>. A held row waits,
 /// without retries, for its recipient to act (a WhatsApp customer writing again); the channel makes it pending again.
 /// </summary>
-public sealed class OutboxStore(Database database, OutboxSignal signal)
+public sealed class OutboxStore(Database database, OutboxSignal signal, IEnumerable<RecordedChannel> recorded)
 {
+    private readonly HashSet<string> _recorded = [.. recorded.Select(r => r.Channel)];
+
     public const string Pending = "pending";
     public const string InFlight = "in_flight";
     public const string Sent = "sent";
@@ -41,11 +43,18 @@ public sealed class OutboxStore(Database database, OutboxSignal signal)
 
     /// <summary>
     /// Queues a delivery; the channel's senders, on this instance and the others, are woken when the transaction commits
-    /// (at once, when the scope is no session's).
+    /// (at once, when the scope is no session's). On a <see cref="RecordedChannel"/> the row is the delivery: written as sent.
     /// </summary>
     public Task EnqueueAsync(SqlScope db, long messageId, long ticketId, string channel, string? account, string recipient, long at, CancellationToken cancellationToken,
         string? payload = null)
     {
+        if (_recorded.Contains(channel))
+        {
+            return db.ExecuteAsync("""
+                INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, created_at, queued_at, sent_at, payload)
+                VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'sent', 1, @at, @at, @at, @at, @payload)
+                """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);
+        }
         if (db.Session is { } session)
             session.AfterCommit($"outbox:{channel}", () => signal.Notify(channel));
         else

@@ -11,8 +11,8 @@ internal static class IntakeChannel
     {
         builder.Services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IntakeOptions>, IntakeOptionsValidator>();
-        // The sender runs even with no keys configured, so answers to earlier API tickets still go out.
-        builder.Services.AddSingleton<IOutboundSender, ApiSender>();
+        // The product reads answers with GET: an answer to an API ticket is delivered once it is recorded.
+        builder.Services.AddSingleton(new RecordedChannel(IntakeNormalizer.Channel));
         builder.Services.AddSingleton<IOutboundSender, IntakeCallbackSender>();
         builder.Services.AddSingleton<ITicketEventSubscriber, IntakeCallbackQueue>();
         builder.Services.AddHttpClient(IntakeCallbackSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(15));

@@ -57,6 +57,24 @@ public sealed class IntakeApiTests
     }
 
     [Test]
+    public async Task The_acknowledgement_and_an_agents_answer_are_delivered_by_being_recorded_and_read_back_with_get()
+    {
+        var created = await _intake.PostAsJsonAsync("/api/v1/requests", new { description = "Касса не печатает чек", contact = new { email = "olga@example.ru" } });
+        var number = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticketNumber").GetString()!;
+        using var agent = _gateway.Agent();
+        Assert.That((await agent.PostAsJsonAsync($"/api/v1/tickets/{number}/replies", new { text = "Перезапустите кассу, пожалуйста." })).IsSuccessStatusCode, Is.True);
+
+        // Sent in the transaction that queued them, no sender in between: the product's GET is the delivery.
+        var rows = await DbProbe.ListAsync<(string State, long Attempts, long? SentAt, long CreatedAt)>(_gateway.Directory,
+            "SELECT state, attempts, sent_at, created_at FROM outbox WHERE channel = 'api' ORDER BY id");
+        Assert.That(rows, Has.Count.EqualTo(2));
+        Assert.That(rows, Is.All.Matches<(string State, long Attempts, long? SentAt, long CreatedAt)>(r => r.State == "sent" && r.Attempts == 1 && r.SentAt == r.CreatedAt));
+        var view = await _intake.GetFromJsonAsync<JsonElement>($"/api/v1/requests/{number}");
+        Assert.That(view.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()),
+            Has.Some.Contains(number).And.Some.EqualTo("Перезапустите кассу, пожалуйста."));
+    }
+
+    [Test]
     public async Task Two_hundred_concurrent_requests_get_two_hundred_distinct_numbers()
     {
         var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
