@@ -128,6 +128,11 @@ internal sealed class GatewayProcess : IDisposable
         var start = new ProcessStartInfo("dotnet", [hostDll]) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (Environment.GetEnvironmentVariable("SG_BENCH_PERFMAP") == "1")
+        {
+            start.Environment["DOTNET_PerfMapEnabled"] = "1";
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         start.Environment["SupportGateway__Storage__Provider"] = postgres is null ? "sqlite" : "postgresql";
         start.Environment["SupportGateway__Storage__ConnectionString"] = postgres ?? $"Data Source={Path.Combine(directory, "bench.db")}";
         start.Environment["SupportGateway__Intake__ApiKeys__0"] = apiKey;
