@@ -30,8 +30,14 @@ public sealed class CommitCheck(Database database, InboundStore inbound, IOption
                     inboundId, committed ? "committed" : "rolled back", attempt);
                 return committed;
             }
-            catch (Exception ex) when (database.Dialect.Unavailable(ex) is not null)
+            catch (Exception ex)
             {
+                // Whatever the failure, the batch's callers wait for this answer: unknown is the answer it cannot give.
+                if (database.Dialect.Unavailable(ex) is null)
+                {
+                    logger.LogError(ex, "The commit of inbound {InboundId} lost its answer, and asking the server failed; its requests are answered 503 with the outcome unknown", inboundId);
+                    return null;
+                }
                 var left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero)
                 {
