@@ -7,6 +7,12 @@ public interface IOutboundSender
 {
     string Channel { get; }
 
+    /// <summary>
+    /// How many of the channel's deliveries this instance makes at once, each from a loop of its own (a mailbox's SMTP
+    /// connections). The claim keeps one recipient's messages of a ticket in order whatever the number.
+    /// </summary>
+    int Concurrency => 1;
+
     Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
 }
 

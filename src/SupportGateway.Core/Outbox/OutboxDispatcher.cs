@@ -32,7 +32,8 @@ public sealed class OutboxDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await ReleaseAbandonedAsync(stoppingToken);
-        await Task.WhenAll(senders.Select(sender => Task.Run(() => RunChannelAsync(sender, stoppingToken), stoppingToken)));
+        await Task.WhenAll(senders.SelectMany(sender => Enumerable.Range(0, Math.Max(1, sender.Concurrency))
+            .Select(_ => Task.Run(() => RunChannelAsync(sender, stoppingToken), stoppingToken))));
     }
 
     /// <summary>
@@ -103,6 +104,9 @@ public sealed class OutboxDispatcher(
         }
         if (batch.Count == 0)
             return 0;
+        // More may be due than one claim takes: another loop of the channel, if it has one, claims the next batch meanwhile.
+        if (batch.Count == _options.BatchSize && sender.Concurrency > 1)
+            signal.Wake(sender.Channel);
 
         // Told to stop: the send in hand may finish (up to SendTimeout); the rest of the claim is handed back.
         using var grace = new CancellationTokenSource();
