@@ -139,7 +139,7 @@ public sealed class SmtpReplayTests
     {
         Name = "support",
         Address = "support@company.ru",
-        Smtp = new MailEndpointOptions { Host = "127.0.0.1", Port = server.Port, Security = MailboxSecurity.None, Timeout = TimeSpan.FromSeconds(5) },
+        Smtp = new SmtpEndpointOptions { Host = "127.0.0.1", Port = server.Port, Security = MailboxSecurity.None, Timeout = TimeSpan.FromSeconds(5) },
     };
 
     private SmtpSessions Sessions(MailboxOptions mailbox) => new(new MailLogin(new MailTokens(TimeProvider.System)),

@@ -79,6 +79,8 @@ internal sealed class AgentNotificationSender(IOptionsMonitor<EmailOptions> opti
 {
     public string Channel => AgentNotifier.ChannelName;
 
+    public int Concurrency => options.CurrentValue.AgentMailbox?.Smtp.Connections ?? 1;
+
     public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var mailbox = options.CurrentValue.AgentMailbox ?? throw new PermanentDeliveryException("no mailbox is configured for agent notifications");

@@ -87,7 +87,7 @@ public sealed class MailboxOptions
 
     public ImapEndpointOptions Imap { get; set; } = new();
 
-    public MailEndpointOptions Smtp { get; set; } = new();
+    public SmtpEndpointOptions Smtp { get; set; } = new();
 
     /// <summary>Where access tokens come from when <c>Imap:Auth</c> or <c>Smtp:Auth</c> is <see cref="MailAuth.OAuth2"/>.</summary>
     public OAuth2Options? OAuth2 { get; set; }
@@ -124,6 +124,15 @@ public class MailEndpointOptions
     /// certificate; any other certificate must pass the system's usual checks.
     /// </summary>
     public List<string> PinnedCertificates { get; set; } = [];
+}
+
+public sealed class SmtpEndpointOptions : MailEndpointOptions
+{
+    /// <summary>
+    /// How many SMTP connections to the server this mailbox keeps at most, each sending one mail at a time: a burst of
+    /// acknowledgements goes out over all of them. Providers cap connections per account, so keep it small.
+    /// </summary>
+    public int Connections { get; set; } = 2;
 }
 
 public sealed class ImapEndpointOptions : MailEndpointOptions
@@ -173,6 +182,8 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
                 failures.Add($"{key}:Address: '{mailbox.Address}' is not an e-mail address");
             Endpoint(failures, $"{key}:Imap", mailbox.Imap, credentialsRequired: true);
             Endpoint(failures, $"{key}:Smtp", mailbox.Smtp, credentialsRequired: false);
+            if (mailbox.Smtp.Connections is < 1 or > 20)
+                failures.Add($"{key}:Smtp:Connections: must be between 1 and 20");
             if (mailbox.Imap.Auth == MailAuth.OAuth2 || mailbox.Smtp.Auth == MailAuth.OAuth2)
             {
                 if (mailbox.OAuth2 is null)

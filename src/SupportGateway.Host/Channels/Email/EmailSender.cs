@@ -14,6 +14,9 @@ internal sealed class EmailSender(IOptionsMonitor<EmailOptions> options, MailSub
 {
     public string Channel => EmailNormalizer.Channel;
 
+    /// <summary>Every mailbox's connections can be busy at once; each mailbox's own cap is kept by <see cref="SmtpSessions"/>.</summary>
+    public int Concurrency => options.CurrentValue.Mailboxes.Sum(m => m.Smtp.Connections);
+
     public async Task<DeliveryReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;

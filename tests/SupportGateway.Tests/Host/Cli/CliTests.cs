@@ -38,6 +38,8 @@ public sealed class CliTests
     [TestCase("SupportGateway__Storage__Provider", "oracle", "error: SupportGateway:Storage:Provider")]
     [TestCase("SupportGateway__Channels__Email__Mailboxes__0__Imap__Host", "imap.example.ru",
         "error: SupportGateway:Channels:Email:Mailboxes:0:Imap:Security: None (no TLS) is allowed for a loopback host only")]
+    [TestCase("SupportGateway__Channels__Email__Mailboxes__0__Smtp__Connections", "0",
+        "error: SupportGateway:Channels:Email:Mailboxes:0:Smtp:Connections: must be between 1 and 20")]
     public async Task Bad_option_gets_one_clear_line_naming_the_key(string key, string value, string expected)
     {
         var mailbox = key.Contains("Email", StringComparison.Ordinal)

@@ -73,7 +73,7 @@ public sealed class MailTokensTests
         Name = "support",
         Address = "support@example.com",
         Imap = new ImapEndpointOptions { Host = "outlook.office365.com", Security = MailboxSecurity.SslOnConnect, Username = "support@example.com" },
-        Smtp = new MailEndpointOptions { Host = "smtp.office365.com" },
+        Smtp = new SmtpEndpointOptions { Host = "smtp.office365.com" },
         OAuth2 = oauth,
     };
 }

@@ -54,7 +54,7 @@ public sealed class MailTlsTests
         {
             Name = "tls" + marker[..6],
             Address = "robot@sg.test",
-            Smtp = new MailEndpointOptions { Host = MailServers.Host, Port = port, Security = security, PinnedCertificates = [_fingerprint] },
+            Smtp = new SmtpEndpointOptions { Host = MailServers.Host, Port = port, Security = security, PinnedCertificates = [_fingerprint] },
         };
         var directory = TempDirectory.Create();
         var options = Options.Create(new EmailOptions { Mailboxes = [mailbox], ProtocolLogDirectory = directory });

@@ -24,7 +24,7 @@ public sealed class SmtpPostfixTests
         {
             Name = "robot",
             Address = "robot@sg.test",
-            Smtp = new MailEndpointOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailboxSecurity.None },
+            Smtp = new SmtpEndpointOptions { Host = MailServers.Host, Port = MailServers.SmtpPort, Security = MailboxSecurity.None },
         };
     }
 
@@ -73,6 +73,25 @@ public sealed class SmtpPostfixTests
         await MailServers.WaitForDeliveryAsync("agent@sg.test", marker);
         var log = await File.ReadAllTextAsync(Path.Combine(_directory, "robot-smtp.log"));
         Assert.That(log.Split("C: EHLO").Length - 1, Is.EqualTo(2), "one connection after the refusal, kept for both later mails");
+    }
+
+    [Test]
+    public async Task A_burst_goes_out_over_the_mailboxs_connections_and_no_more()
+    {
+        _mailbox.Smtp.Connections = 2;
+        var markers = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+
+        await using (var sessions = Sessions())
+            await Task.WhenAll(markers.Select(marker => Task.Run(() => sessions.SubmitAsync(_mailbox,
+                Load($"From: robot@sg.test\r\nTo: customer@sg.test\r\nSubject: {marker}\r\n\r\nЗаявка принята.\r\n"), "customer@sg.test", CancellationToken.None))));
+
+        foreach (var marker in markers)
+            await MailServers.WaitForDeliveryAsync("customer@sg.test", marker);
+        var logs = Directory.GetFiles(_directory, "robot-smtp*.log").Select(Path.GetFileName).Order().ToList();
+        Assert.That(logs, Is.SubsetOf(new[] { "robot-smtp-2.log", "robot-smtp.log" }).And.Contains("robot-smtp.log"));
+        var transcripts = logs.Select(name => File.ReadAllText(Path.Combine(_directory, name!))).ToList();
+        Assert.That(transcripts.Sum(t => t.Split("C: EHLO").Length - 1), Is.EqualTo(logs.Count), "each connection opened once and kept");
+        Assert.That(transcripts.Sum(t => t.Split("C: DATA").Length - 1), Is.EqualTo(markers.Count));
     }
 
     private static MimeKit.MimeMessage Load(string raw) => MimeKit.MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(raw)));
