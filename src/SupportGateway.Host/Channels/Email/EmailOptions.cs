@@ -44,7 +44,7 @@ public sealed class EmailOptions
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// When set, every IMAP and SMTP session is written to <c>{mailbox}-imap.log</c> / <c>{mailbox}-smtp.log</c> in this
+    /// When set, every IMAP and SMTP session is written to <c>{mailbox}-imap.log</c> / <c>{mailbox}-smtp.log</c> (<c>-smtp-2.log</c>… for further SMTP connections) in this
     /// folder by MailKit's protocol logger, with passwords and tokens replaced.
     /// </summary>
     public string? ProtocolLogDirectory { get; set; }
