@@ -49,7 +49,7 @@ public sealed class ContactStore
             INSERT INTO contacts (name, email, phone, organisation_id, created_at)
             VALUES (@Name, @Email, @Phone, @OrganisationId, @CreatedAt) RETURNING id
             """, contact, cancellationToken);
-        await db.ExecuteAsync("""
+        await db.WriteAsync("""
             INSERT INTO contact_identities (channel, identity, contact_id, created_at) VALUES (@channel, @identity, @id, @at)
             """, new { channel, identity, id, at = contact.CreatedAt }, cancellationToken);
         return id;
@@ -57,7 +57,7 @@ public sealed class ContactStore
 
     /// <summary>Fills in what a later message tells us (a name or an email) without overwriting what we know.</summary>
     public Task EnrichAsync(SqlScope db, long id, string? name, string? email, string? phone, long? organisationId, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
+        db.WriteAsync("""
             UPDATE contacts SET name = COALESCE(name, @name), email = COALESCE(email, @email), phone = COALESCE(phone, @phone),
                 organisation_id = COALESCE(organisation_id, @organisationId)
             WHERE id = @id
@@ -102,7 +102,7 @@ public sealed class ContactStore
 
     /// <summary>They wrote again, so the channel reaches them again.</summary>
     public Task MarkReachableAsync(SqlScope db, string channel, string identity, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE contact_identities SET unreachable_at = NULL, unreachable_reason = NULL WHERE channel = @channel AND identity = @identity",
+        db.WriteAsync("UPDATE contact_identities SET unreachable_at = NULL, unreachable_reason = NULL WHERE channel = @channel AND identity = @identity",
             new { channel, identity }, cancellationToken);
 
     /// <summary>Binds a chat (a customer's group) to an organisation: its members write for it and may continue its tickets.</summary>

@@ -50,7 +50,7 @@ public sealed class OutboxStore(Database database, OutboxSignal signal, IEnumera
     {
         if (_recorded.Contains(channel))
         {
-            return db.ExecuteAsync("""
+            return db.WriteAsync("""
                 INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, attempts, next_attempt_at, created_at, queued_at, sent_at, payload)
                 VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'sent', 1, @at, @at, @at, @at, @payload)
                 """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);
@@ -59,7 +59,7 @@ public sealed class OutboxStore(Database database, OutboxSignal signal, IEnumera
             session.AfterCommit($"outbox:{channel}", () => signal.Notify(channel));
         else
             signal.Notify(channel);
-        return db.ExecuteAsync("""
+        return db.WriteAsync("""
             INSERT INTO outbox (message_id, ticket_id, channel, account, recipient, state, next_attempt_at, created_at, queued_at, payload)
             VALUES (@messageId, @ticketId, @channel, @account, @recipient, 'pending', @at, @at, @at, @payload)
             """, new { messageId, ticketId, channel, account, recipient, at, payload }, cancellationToken);

@@ -56,7 +56,7 @@ public sealed class FileRetryStore(Database database)
     public const string Failed = "failed";
 
     public Task AddAsync(SqlScope db, long messageId, MissingFile file, long dueAt, long now, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
+        db.WriteAsync("""
             INSERT INTO file_retries (message_id, source, reference, file_name, state, next_attempt_at, created_at)
             VALUES (@messageId, @Source, @Reference, @FileName, 'pending', @dueAt, @now)
             """, new { messageId, file.Source, file.Reference, file.FileName, dueAt, now }, cancellationToken);

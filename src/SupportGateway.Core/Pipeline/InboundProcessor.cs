@@ -292,17 +292,17 @@ public sealed class InboundProcessor(
     private async Task<IngestResult> ProcessAsync(DbSession session, long id, RawInbound raw, CancellationToken cancellationToken)
     {
         const string savepoint = "ingest";
-        await session.Transaction.SaveAsync(savepoint, cancellationToken);
+        await session.SaveAsync(savepoint, cancellationToken);
         try
         {
             var result = await RunPipelineAsync(session, id, raw, cancellationToken);
-            await session.Transaction.ReleaseAsync(savepoint, cancellationToken);
+            await session.ReleaseAsync(savepoint, cancellationToken);
             return result;
         }
         // A full disk or a lock is not the payload's fault: the whole transaction fails and nothing is parked.
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && database.Dialect.Unavailable(ex) is null)
         {
-            await session.Transaction.RollbackAsync(savepoint, cancellationToken);
+            await session.RollbackToAsync(savepoint, cancellationToken);
             var error = $"{ex.GetType().Name}: {ex.Message}";
             await inbound.MarkDeadAsync(session, id, error, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
             // A payload its normaliser cannot read is the sender's fault, not ours: kept with the reason, without a stack trace.

@@ -52,7 +52,7 @@ public sealed class InboundStore
             new { id }, cancellationToken);
 
     public Task MarkProcessedAsync(SqlScope db, long id, long? ticketId, long? messageId, long at, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
+        db.WriteAsync("""
             UPDATE inbound SET state = 'processed', attempts = attempts + 1, last_error = NULL,
                 ticket_id = @ticketId, message_id = @messageId, processed_at = @at
             WHERE id = @id

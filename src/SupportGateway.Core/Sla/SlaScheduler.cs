@@ -152,7 +152,7 @@ public sealed class SlaScheduler(Database database, TicketStore tickets, SlaTrac
     }
 
     private static async Task<bool> RecordAsync(DbSession session, long ticketId, string name, long at, CancellationToken cancellationToken) =>
-        await new SqlScope(session.Connection, session.Transaction, session.Cache).ExecuteAsync(
+        await ((SqlScope)session).ExecuteAsync(
             "INSERT INTO sla_events (ticket_id, event, at) VALUES (@ticketId, @name, @at) ON CONFLICT (ticket_id, event) DO NOTHING",
             new { ticketId, name, at }, cancellationToken) == 1;
 

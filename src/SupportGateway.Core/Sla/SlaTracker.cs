@@ -118,7 +118,7 @@ public sealed class SlaTracker(SlaCatalog catalog, SlaSignal signal)
     public async Task<long?> StoreAsync(SqlScope db, TicketRow ticket, SlaPlan plan, CancellationToken cancellationToken)
     {
         var updated = Apply(ticket, plan);
-        await db.ExecuteAsync("""
+        await db.WriteAsync("""
             UPDATE tickets SET sla_due_at = @SlaDueAt, sla_warn_at = @SlaWarnAt, sla_next_at = @SlaNextAt WHERE id = @Id
             """, updated, cancellationToken);
         if (updated.SlaNextAt != ticket.SlaNextAt)

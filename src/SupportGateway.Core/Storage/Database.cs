@@ -162,6 +162,7 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
     /// </summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken);
         await Transaction.CommitAsync(cancellationToken);
         if (_afterCommit is { } actions)
         {
@@ -170,6 +171,50 @@ public sealed class DbSession(DbConnection connection, DbTransaction transaction
                 action();
         }
     }
+
+    /// <summary>
+    /// Writes held to travel with the next statement (<see cref="SqlScope.WriteAsync"/>); null where each statement is
+    /// sent at once (SQLite runs in this process: a statement costs no round trip).
+    /// </summary>
+    internal DeferredWrites? Deferred { get; } = connection is Npgsql.NpgsqlConnection ? new DeferredWrites() : null;
+
+    /// <summary>Sends the held writes now, in one round trip.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (Deferred is { IsEmpty: false } deferred)
+        {
+            await using var batch = deferred.Take((Npgsql.NpgsqlConnection)Connection, (Npgsql.NpgsqlTransaction)Transaction);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A savepoint: on PostgreSQL it travels with the next statement.</summary>
+    public Task SaveAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        if (Deferred is not { } deferred)
+            return Transaction.SaveAsync(savepoint, cancellationToken);
+        deferred.Add($"SAVEPOINT {savepoint}", null);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Ends a savepoint's work: every write held since is sent, so that its failure is the failure of the work behind
+    /// this savepoint and not of whatever the session runs next.
+    /// </summary>
+    public async Task ReleaseAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        if (Deferred is not { } deferred)
+        {
+            await Transaction.ReleaseAsync(savepoint, cancellationToken);
+            return;
+        }
+        deferred.Add($"RELEASE SAVEPOINT {savepoint}", null);
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Undoes the work since the savepoint; held writes are dropped, and a savepoint never sent needs no rollback.</summary>
+    public Task RollbackToAsync(string savepoint, CancellationToken cancellationToken) =>
+        Deferred?.DiscardSince($"SAVEPOINT {savepoint}") == true ? Task.CompletedTask : Transaction.RollbackAsync(savepoint, cancellationToken);
 
     /// <summary>Runs <paramref name="action"/> after this session commits, once per <paramref name="key"/>; never if it does not.</summary>
     public void AfterCommit(string key, Action action) => (_afterCommit ??= new(StringComparer.Ordinal)).TryAdd(key, action);

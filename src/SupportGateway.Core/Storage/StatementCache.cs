@@ -66,28 +66,38 @@ public sealed class StatementCache : IDisposable
             var hasList = all.Any(p => p.PropertyType != typeof(string) && p.PropertyType != typeof(byte[]) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType));
             return new([.. all.Select(p => "@" + p.Name)], [.. all.Select(Getter)], hasList);
         }
-
-        private static Func<object, object?> Getter(PropertyInfo property)
-        {
-            var instance = System.Linq.Expressions.Expression.Parameter(typeof(object));
-            var body = System.Linq.Expressions.Expression.Convert(
-                System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(instance, property.DeclaringType!), property), typeof(object));
-            return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(body, instance).Compile();
-        }
     }
 
-    public static async Task<T?> ScalarAsync<T>(DbCommand command, CancellationToken cancellationToken)
+    /// <summary>A compiled getter of <paramref name="property"/> (reflection per call allocated and was slow).</summary>
+    internal static Func<object, object?> Getter(PropertyInfo property)
     {
-        var value = await command.ExecuteScalarAsync(cancellationToken);
+        var instance = System.Linq.Expressions.Expression.Parameter(typeof(object));
+        var body = System.Linq.Expressions.Expression.Convert(
+            System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(instance, property.DeclaringType!), property), typeof(object));
+        return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(body, instance).Compile();
+    }
+
+    public static async Task<T?> ScalarAsync<T>(DbCommand command, CancellationToken cancellationToken) =>
+        Convert<T>(await command.ExecuteScalarAsync(cancellationToken));
+
+    /// <summary>A scalar as <typeparamref name="T"/>: null and DBNull as the default, numbers converted (a COUNT is a long, an id an int).</summary>
+    internal static T? Convert<T>(object? value)
+    {
         if (value is null or DBNull)
             return default;
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        return (T)(target.IsInstanceOfType(value) ? value : Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture));
+        return (T)(target.IsInstanceOfType(value) ? value : System.Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public static async Task<List<T>> RowsAsync<T>(DbCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.Default, cancellationToken);
+        return await RowsAsync<T>(reader, cancellationToken);
+    }
+
+    /// <summary>The rows of the reader's current result, mapped by Dapper.</summary>
+    public static async Task<List<T>> RowsAsync<T>(DbDataReader reader, CancellationToken cancellationToken)
+    {
         var rows = new List<T>();
         if (!reader.HasRows)
             return rows;

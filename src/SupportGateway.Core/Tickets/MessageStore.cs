@@ -35,7 +35,7 @@ public sealed class MessageStore(AttachmentPolicy policy)
         string? contentId, bool inline, CancellationToken cancellationToken)
     {
         var file = policy.Vet(fileName, contentType, content, inline);
-        return db.ExecuteAsync(InsertAttachmentSql, new
+        return db.WriteAsync(InsertAttachmentSql, new
         {
             messageId, fileName = file.FileName, contentType = file.ContentType, size = (long)content.Length, contentId, inline = file.Inline,
             sha256 = Convert.ToHexStringLower(SHA256.HashData(content)), content,

@@ -50,16 +50,16 @@ public sealed class TicketStore(Database database)
     /// instance without one; the primary key is the final guard.
     /// </summary>
     public Task<long> NextSequenceAsync(DbSession session, long start, CancellationToken cancellationToken) =>
-        new SqlScope(session.Connection, session.Transaction).ScalarAsync<long>(database.Dialect.NextTicketSql, new { start }, cancellationToken);
+        ((SqlScope)session).ScalarAsync<long>(database.Dialect.NextTicketSql, new { start }, cancellationToken);
 
     public Task InsertAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
-        db.ExecuteAsync(InsertSql, ticket, cancellationToken);
+        db.WriteAsync(InsertSql, ticket, cancellationToken);
 
     public Task UpdateAsync(SqlScope db, TicketRow ticket, CancellationToken cancellationToken) =>
-        db.ExecuteAsync(UpdateSql, ticket, cancellationToken);
+        db.WriteAsync(UpdateSql, ticket, cancellationToken);
 
     public Task TouchAsync(SqlScope db, long ticketId, long at, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE tickets SET updated_at = @at WHERE id = @ticketId", new { ticketId, at }, cancellationToken);
+        db.WriteAsync("UPDATE tickets SET updated_at = @at WHERE id = @ticketId", new { ticketId, at }, cancellationToken);
 
     public Task<TicketRow?> GetAsync(SqlScope db, long id, CancellationToken cancellationToken) =>
         db.SingleOrDefaultAsync<TicketRow>($"SELECT {Columns} FROM tickets WHERE id = @id", new { id }, cancellationToken);
@@ -93,13 +93,13 @@ public sealed class TicketStore(Database database)
             new { ticketId, contactId }, cancellationToken) > 0;
 
     public Task AddParticipantAsync(SqlScope db, long ticketId, long contactId, string role, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
+        db.WriteAsync("""
             INSERT INTO ticket_participants (ticket_id, contact_id, role) VALUES (@ticketId, @contactId, @role)
             ON CONFLICT (ticket_id, contact_id) DO NOTHING
             """, new { ticketId, contactId, role }, cancellationToken);
 
     public Task AuditAsync(SqlScope db, AuditRow entry, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("""
+        db.WriteAsync("""
             INSERT INTO audit (ticket_id, at, actor, action, old_value, new_value)
             VALUES (@TicketId, @At, @Actor, @Action, @OldValue, @NewValue)
             """, entry, cancellationToken);
