@@ -11,7 +11,8 @@ using SupportGateway.Core.Pipeline;
 /// <summary>
 /// PostgreSQL's commit ceiling for transactions of the same shape as the gateway's ingest. The shape is captured, not
 /// written down: the real stores ingest new requests and follow-ups in this process on a scratch database while an
-/// <see cref="ActivityListener"/> on Npgsql records every statement each ingest sends. Each statement is then replayed
+/// <see cref="ActivityListener"/> on Npgsql records every round trip each ingest sends (a batch is one, with several
+/// statements). Each statement is then replayed
 /// as one of the same kind on a copy of the same table (same columns, same indexes, none of them unique and no foreign
 /// keys, so a copied row can be inserted again), with values from the rows the ingest wrote: an INSERT of such a row,
 /// an UPDATE of the same columns by the same key, a SELECT by the same key column, nextval on a sequence. Without
@@ -19,16 +20,36 @@ using SupportGateway.Core.Pipeline;
 /// </summary>
 internal sealed partial class CommitCeiling
 {
-    private readonly List<Step> _newRequest;
-    private readonly List<Step> _followUp;
+    private readonly List<List<Step>> _newRequest;
+    private readonly List<List<Step>> _followUp;
 
-    private CommitCeiling(List<Step> newRequest, List<Step> followUp) => (_newRequest, _followUp) = (newRequest, followUp);
+    private CommitCeiling(List<List<Step>> newRequest, List<List<Step>> followUp) => (_newRequest, _followUp) = (newRequest, followUp);
 
-    /// <summary>What one ingest sends, in order: the statement's text as the stores run it.</summary>
-    public sealed record Shape(string Name, IReadOnlyList<string> Statements)
+    /// <summary>How the ceiling's clients send a transaction.</summary>
+    public enum Mode
     {
-        public string Summary => $"{Name}: {Statements.Count} statements ({string.Join(", ", Statements.Select(Describe).GroupBy(s => s).Select(g => g.Count() > 1 ? $"{g.Key} ×{g.Count()}" : g.Key))})";
+        /// <summary>One INSERT of one row.</summary>
+        OneRow,
+
+        /// <summary>The ingest's statements one round trip each, behind a savepoint, as a pgbench script sends them.</summary>
+        Statements,
+
+        /// <summary>The ingest's statements in the round trips the gateway groups them in.</summary>
+        RoundTrips,
     }
+
+    /// <summary>What one ingest sends, in order: its round trips, each the statements' text as the stores run them.</summary>
+    public sealed record Shape(string Name, IReadOnlyList<IReadOnlyList<string>> RoundTrips)
+    {
+        /// <summary>The statements, without the savepoint the processor keeps around each payload.</summary>
+        public IEnumerable<string> Statements => RoundTrips.SelectMany(r => r).Where(s => !IsSavepoint(s));
+
+        public string Summary => $"{Name}: {Statements.Count()} statements in {RoundTrips.Count} round trips before the commit " +
+            $"({string.Join(", ", Statements.Select(Describe).GroupBy(s => s).Select(g => g.Count() > 1 ? $"{g.Key} ×{g.Count()}" : g.Key))})";
+    }
+
+    private static bool IsSavepoint(string sql) =>
+        sql.StartsWith("SAVEPOINT ", StringComparison.Ordinal) || sql.StartsWith("RELEASE SAVEPOINT ", StringComparison.Ordinal);
 
     private sealed record Step(string Sql, string? Table, string? KeyColumn, string[] Columns);
 
@@ -47,19 +68,20 @@ internal sealed partial class CommitCeiling
         await host.StartAsync();
         var processor = host.Services.GetRequiredService<InboundProcessor>();
         // Only the statements sent in the flow of the ingest being recorded: the outbox dispatcher and the scheduler run beside it.
-        var recording = new AsyncLocal<List<string>?>();
+        var recording = new AsyncLocal<List<IReadOnlyList<string>>?>();
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == "Npgsql",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
+                // A batch is recorded as its statements joined by ";" and a line end.
                 if (recording.Value is { } list && StatementOf(activity) is { } sql)
-                    list.Add(sql);
+                    list.Add(sql.Split(";" + Environment.NewLine));
             },
         };
         ActivitySource.AddActivityListener(listener);
-        var (tickets, lastNew, lastFollowUp) = (new List<(string Number, string Contact)>(), new List<string>(), new List<string>());
+        var (tickets, lastNew, lastFollowUp) = (new List<(string Number, string Contact)>(), new List<IReadOnlyList<string>>(), new List<IReadOnlyList<string>>());
         for (var i = 0; i < count; i++)
         {
             var contact = $"capture-{i}@example.com";
@@ -110,6 +132,7 @@ internal sealed partial class CommitCeiling
     public static async Task<CommitCeiling> PrepareAsync(NpgsqlDataSource source, Shape newRequest, Shape followUp)
     {
         var tables = newRequest.Statements.Concat(followUp.Statements).Select(s => Classify(s).Table).OfType<string>().Distinct().ToList();
+        var all = newRequest.RoundTrips.Concat(followUp.RoundTrips).SelectMany(r => r).Distinct().ToList();
         foreach (var table in tables)
         {
             var columns = await ColumnsAsync(source, table);
@@ -130,17 +153,17 @@ internal sealed partial class CommitCeiling
         await ExecuteAsync(source, "CREATE SEQUENCE ceiling_numbers");
         await ExecuteAsync(source, "CREATE TABLE ceiling (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, payload TEXT NOT NULL)");
         var steps = new Dictionary<string, Step>(StringComparer.Ordinal);
-        foreach (var sql in newRequest.Statements.Concat(followUp.Statements).Distinct())
+        foreach (var sql in all)
             steps[sql] = await StepAsync(source, sql);
-        return new CommitCeiling([.. newRequest.Statements.Select(s => steps[s])], [.. followUp.Statements.Select(s => steps[s])]);
+        return new CommitCeiling([.. newRequest.RoundTrips.Select(r => r.Select(s => steps[s]).ToList())],
+            [.. followUp.RoundTrips.Select(r => r.Select(s => steps[s]).ToList())]);
     }
 
     /// <summary>
     /// Transactions per second from <paramref name="clients"/> concurrent clients for <paramref name="duration"/>:
-    /// bare one-row inserts, or (<paramref name="comparable"/>) the ingest's shapes in the benchmark's mix, one round trip
-    /// per statement and a savepoint around each, as the gateway sends them.
+    /// bare one-row inserts, or the ingest's shapes in the benchmark's mix, sent as <paramref name="mode"/> says.
     /// </summary>
-    public async Task<double> MeasureAsync(NpgsqlDataSource source, int clients, TimeSpan duration, bool comparable)
+    public async Task<double> MeasureAsync(NpgsqlDataSource source, int clients, TimeSpan duration, Mode mode)
     {
         long done = 0;
         var clock = Stopwatch.StartNew();
@@ -151,8 +174,8 @@ internal sealed partial class CommitCeiling
             {
                 await using var connection = await source.OpenConnectionAsync();
                 await using var transaction = await connection.BeginTransactionAsync();
-                if (comparable)
-                    await RunShapeAsync(connection, transaction, random.NextDouble() < ScalingLoad.FollowUpShare ? _followUp : _newRequest, random);
+                if (mode != Mode.OneRow)
+                    await RunShapeAsync(connection, transaction, random.NextDouble() < ScalingLoad.FollowUpShare ? _followUp : _newRequest, mode, random);
                 else
                 {
                     await using var insert = new NpgsqlCommand("INSERT INTO ceiling (at, payload) VALUES (@at, @payload)", connection, transaction);
@@ -167,23 +190,42 @@ internal sealed partial class CommitCeiling
         return done / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task RunShapeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<Step> steps, Random random)
+    private static async Task RunShapeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<List<Step>> roundTrips, Mode mode, Random random)
     {
-        // The processor keeps each payload behind a savepoint (parked alone on failure); Npgsql sends those itself, unrecorded.
+        if (mode == Mode.RoundTrips)
+        {
+            foreach (var roundTrip in roundTrips)
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                foreach (var step in roundTrip)
+                {
+                    var command = new NpgsqlBatchCommand(step.Sql);
+                    Bind(command.Parameters, step, random);
+                    batch.BatchCommands.Add(command);
+                }
+                await batch.ExecuteNonQueryAsync();
+            }
+            return;
+        }
+        // The processor keeps each payload behind a savepoint (parked alone on failure).
         await transaction.SaveAsync("ingest");
-        foreach (var step in steps)
+        foreach (var step in roundTrips.SelectMany(r => r).Where(s => !IsSavepoint(s.Sql)))
         {
             await using var command = new NpgsqlCommand(step.Sql, connection, transaction);
-            if (step.Table is not null && step.Columns.Length > 0)
-            {
-                var row = random.Next(Samples[step.Table].Count);
-                var values = Samples[step.Table][row];
-                foreach (var (column, i) in step.Columns.Select((c, i) => (c, i)))
-                    command.Parameters.Add(new NpgsqlParameter($"p{i}", values.TryGetValue(column, out var value) ? value : DBNull.Value));
-            }
+            Bind(command.Parameters, step, random);
             await command.ExecuteNonQueryAsync();
         }
         await transaction.ReleaseAsync("ingest");
+    }
+
+    /// <summary>Values from one of the rows the ingest wrote to the step's table, picked at random.</summary>
+    private static void Bind(NpgsqlParameterCollection parameters, Step step, Random random)
+    {
+        if (step.Table is null || step.Columns.Length == 0)
+            return;
+        var values = Samples[step.Table][random.Next(Samples[step.Table].Count)];
+        foreach (var (column, i) in step.Columns.Select((c, i) => (c, i)))
+            parameters.Add(new NpgsqlParameter($"p{i}", values.TryGetValue(column, out var value) ? value : DBNull.Value));
     }
 
     private static readonly Dictionary<string, List<Dictionary<string, object>>> Samples = new(StringComparer.Ordinal);

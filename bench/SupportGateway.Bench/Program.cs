@@ -44,7 +44,7 @@ if (args.FirstOrDefault() == "scaling")
         Console.Error.WriteLine("scaling bench: --postgres \"Host=…;Username=…\" is required (a server on this machine, for its CPU figures)");
         return 2;
     }
-    return await ScalingBench.RunAsync(args[serverAt + 1], Option("--seconds", 10), Option("--connections", 32), Option("--clients", 8),
+    return await ScalingBench.RunAsync(args[serverAt + 1], Option("--seconds", 20), Option("--connections", 32), Option("--clients", 8),
         Array.IndexOf(args, "--gateway") is var gatewayAt and >= 0 && gatewayAt + 1 < args.Length ? args[gatewayAt + 1] : null,
         Array.IndexOf(args, "--setups") is var setupsAt and >= 0 && setupsAt + 1 < args.Length ? args[setupsAt + 1].Split(',') : null);
 }

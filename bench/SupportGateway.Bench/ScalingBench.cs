@@ -17,7 +17,7 @@ internal static class ScalingBench
     /// and the load generator, nginx left out): a setup near its bound is held by CPU, one far below it waits on something.</param>
     /// <param name="Transactions">PostgreSQL transactions per message (its statistics for the database), with statements per
     /// message where pg_stat_statements is loaded: how many round trips and commits one message costs the server.</param>
-    private sealed record Row(string Setup, ScalingLoad.Result Load, double GatewayCpu, double? PostgresCpu, double LoadCpu, double? Share,
+    private sealed record Row(string Setup, ScalingLoad.Result Load, double GatewayCpu, double? PostgresCpu, double LoadCpu, bool OnPostgres,
         string? Transactions = null)
     {
         public double Bound => Environment.ProcessorCount * 1_000_000.0 / (GatewayCpu + (PostgresCpu ?? 0) + LoadCpu);
@@ -42,12 +42,12 @@ internal static class ScalingBench
         }
         var postgres = await PostgresCpu.FindAsync(server);
         Console.WriteLine($"SupportGateway scaling benchmark: {Environment.ProcessorCount} cores shared by the load, the gateways, nginx and PostgreSQL; " +
-            $"{connections} HTTP connections, {seconds} s per setup after {Math.Max(3, seconds / 2)} s of warm-up; gateway {hostDll}");
+            $"{connections} HTTP connections, {seconds} s per setup after {Math.Max(3, seconds / 2)} s of warm-up per instance; gateway {hostDll}");
         Console.WriteLine(postgres is null ? "PostgreSQL CPU: not readable (the server is not on this machine)" : $"PostgreSQL CPU: from /proc of postmaster {postgres.Postmaster} and its children");
 
         // 1. The ceiling, on a scratch database where the capture ingests through the real stores; measured again after
         // the setups, and read as the mean of both: on this machine it moved by a third between runs minutes apart.
-        var (oneRow, comparable) = await CeilingAsync(server, clients, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), postgres);
+        var before = await CeilingAsync(server, clients, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), postgres);
 
         // 2. Intake over HTTP.
         var rows = new List<Row>();
@@ -56,14 +56,14 @@ internal static class ScalingBench
         {
             if (!onPostgres)
             {
-                rows.Add(await SetupAsync("SQLite, 1 instance", hostDll, null, 1, nginx: false, connections, warmup, seconds, null, comparable));
+                rows.Add(await SetupAsync("SQLite, 1 instance", hostDll, null, 1, nginx: false, connections, warmup, seconds, null));
                 continue;
             }
             var database = await ScratchDatabase.CreateAsync(server);
             try
             {
                 rows.Add(await SetupAsync($"PostgreSQL, {instances} instance{(instances > 1 ? "s" : "")}{(behindNginx ? " behind nginx" : "")}", hostDll,
-                    database.ConnectionString, instances, behindNginx, connections, warmup, seconds, postgres, comparable));
+                    database.ConnectionString, instances, behindNginx, connections, warmup, seconds, postgres));
             }
             finally
             {
@@ -71,35 +71,41 @@ internal static class ScalingBench
             }
         }
 
-        var (oneRowAfter, comparableAfter) = await CeilingAsync(server, clients, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), postgres);
+        var after = await CeilingAsync(server, clients, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)), postgres);
         Console.WriteLine();
-        Console.WriteLine($"PostgreSQL commit ceiling, {clients} clients, before and after the setups: {oneRow:F0} and {oneRowAfter:F0}/s one-row transactions, " +
-            $"{comparable:F0} and {comparableAfter:F0}/s transactions of the ingest's shape; read against their mean, {(comparable + comparableAfter) / 2:F0}/s");
-        comparable = (comparable + comparableAfter) / 2;
-        foreach (var (row, i) in rows.Select((r, i) => (r, i)).ToList())
-            rows[i] = row with { Share = row.Share is null ? null : row.Load.Rate / comparable };
-        Console.WriteLine($"{"setup",-38} {"msg/s",7} {"p50 ms",7} {"p99 ms",7} {"gw CPU µs/msg",14} {"pg CPU µs/msg",14} {"load µs/msg",12} {"CPU bound",10} {"of ceiling",10}  pg per msg");
+        Console.WriteLine($"PostgreSQL commit ceiling, {clients} clients, before and after the setups: {before.OneRow:F0} and {after.OneRow:F0}/s one-row transactions; " +
+            $"transactions of the ingest's shape {before.Statements:F0} and {after.Statements:F0}/s statement by statement, " +
+            $"{before.RoundTrips:F0} and {after.RoundTrips:F0}/s in the gateway's round trips");
+        // Read against the mean of both: on this machine the ceiling moved by a third between runs minutes apart.
+        var (statements, roundTrips) = ((before.Statements + after.Statements) / 2, (before.RoundTrips + after.RoundTrips) / 2);
+        Console.WriteLine($"read against their means: {statements:F0}/s statement by statement, {roundTrips:F0}/s in the gateway's round trips");
+        Console.WriteLine($"{"setup",-38} {"msg/s",7} {"p50 ms",7} {"p99 ms",7} {"gw CPU µs/msg",14} {"pg CPU µs/msg",14} {"load µs/msg",12} {"CPU bound",10} {"of ceiling",16}  pg per msg");
         foreach (var row in rows)
         {
             Console.WriteLine($"{row.Setup,-38} {row.Load.Rate,7:F0} {row.Load.P50,7:F1} {row.Load.P99,7:F1} {row.GatewayCpu,14:F0} " +
-                $"{(row.PostgresCpu is { } pg ? pg.ToString("F0", CultureInfo.InvariantCulture) : "-"),14} {row.LoadCpu,12:F0} {row.Bound,10:F0} {(row.Share is { } share ? share.ToString("P0", CultureInfo.InvariantCulture) : "-"),10}  {row.Transactions ?? "-"}" +
+                $"{(row.PostgresCpu is { } pg ? pg.ToString("F0", CultureInfo.InvariantCulture) : "-"),14} {row.LoadCpu,12:F0} {row.Bound,10:F0} " +
+                $"{(row.OnPostgres ? $"{row.Load.Rate / statements:P0} / {row.Load.Rate / roundTrips:P0}" : "-"),16}  {row.Transactions ?? "-"}" +
                 (row.Load.Failures > 0 ? $"  {row.Load.Failures} failed, first: {row.Load.FirstFailure}" : ""));
         }
+        Console.WriteLine("(of ceiling: of the ingest's shape sent statement by statement / in the gateway's own round trips)");
         if (rows.FirstOrDefault(r => r.Setup == "PostgreSQL, 1 instance") is { } one)
         {
             var single = one.Load.Rate;
             var several = rows.Where(r => r.Setup.Contains("instances", StringComparison.Ordinal)).Select(r => r.Load.Rate).DefaultIfEmpty(double.NaN).Min();
-            Console.WriteLine($"acceptance: one instance reaches {single / comparable:P0} of the comparable ceiling (bar 50%); two and three instances reach " +
-                $"{several / single:P0} of one (bar 100%)");
+            Console.WriteLine($"acceptance: one instance reaches {single / statements:P0} of the ceiling statement by statement and {single / roundTrips:P0} of it " +
+                $"in the gateway's round trips (bar 50%); two and three instances reach {several / single:P0} of one (bar 100%)");
             // What the bar asks of these cores: the ceiling's transactions cost PostgreSQL and its clients alone, where an
             // ingested message also costs the gateway's HTTP, JSON and ticket work on the same two cores.
             Console.WriteLine($"on these {Environment.ProcessorCount} cores one instance on PostgreSQL can carry at most {one.Bound:F0} messages/s at the CPU a message costs " +
-                $"({one.Bound / comparable:P0} of the ceiling); it reached {single / one.Bound:P0} of that");
+                $"({one.Bound / roundTrips:P0} of the ceiling in the gateway's round trips); it reached {single / one.Bound:P0} of that");
         }
         return rows.All(r => r.Load.Failures == 0) ? 0 : 1;
     }
 
-    private static async Task<(double OneRow, double Comparable)> CeilingAsync(string server, int clients, TimeSpan duration, PostgresCpu? postgres)
+    /// <summary>Transactions per second: one-row ones, and the ingest's shape sent statement by statement and in the gateway's round trips.</summary>
+    private sealed record Ceiling(double OneRow, double Statements, double RoundTrips);
+
+    private static async Task<Ceiling> CeilingAsync(string server, int clients, TimeSpan duration, PostgresCpu? postgres)
     {
         var database = await ScratchDatabase.CreateAsync(server);
         try
@@ -111,17 +117,24 @@ internal static class ScalingBench
             // The gateway's own data source settings (statements prepared automatically).
             await using var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxAutoPrepare = 128, AutoPrepareMinUsages = 2 }.ConnectionString);
             var ceiling = await CommitCeiling.PrepareAsync(source, newRequest, followUp);
-            var results = new double[2];
-            foreach (var comparable in new[] { false, true })
+            var results = new Dictionary<CommitCeiling.Mode, double>();
+            foreach (var mode in Enum.GetValues<CommitCeiling.Mode>())
             {
-                await ceiling.MeasureAsync(source, clients, TimeSpan.FromSeconds(2), comparable);
+                await ceiling.MeasureAsync(source, clients, TimeSpan.FromSeconds(2), mode);
                 var cpu = postgres?.Read();
-                var clock = Stopwatch.StartNew();
-                var rate = results[comparable ? 1 : 0] = await ceiling.MeasureAsync(source, clients, duration, comparable);
-                var pgCpu = postgres is null || cpu is null ? "" : $", PostgreSQL CPU {(postgres.Read() - cpu.Value) / (rate * clock.Elapsed.TotalSeconds):F0} µs per transaction";
-                Console.WriteLine($"ceiling, {(comparable ? "transactions of the ingest's shape (60% new, 40% follow-ups)" : "one-row transactions")} from {clients} clients: {rate:F0}/s{pgCpu}");
+                var (clock, ownCpu) = (Stopwatch.StartNew(), Process.GetCurrentProcess().TotalProcessorTime);
+                var rate = results[mode] = await ceiling.MeasureAsync(source, clients, duration, mode);
+                var transactions = rate * clock.Elapsed.TotalSeconds;
+                var pgCpu = postgres is null || cpu is null ? "" : $", PostgreSQL CPU {(postgres.Read() - cpu.Value) / transactions:F0} µs per transaction";
+                var clientCpu = $", client CPU {(Process.GetCurrentProcess().TotalProcessorTime - ownCpu).TotalMicroseconds / transactions:F0} µs";
+                Console.WriteLine($"ceiling, {mode switch
+                {
+                    CommitCeiling.Mode.OneRow => "one-row transactions",
+                    CommitCeiling.Mode.Statements => "the ingest's shape (60% new, 40% follow-ups) statement by statement",
+                    _ => "the ingest's shape in the gateway's round trips",
+                }} from {clients} clients: {rate:F0}/s{pgCpu}{clientCpu}");
             }
-            return (results[0], results[1]);
+            return new Ceiling(results[CommitCeiling.Mode.OneRow], results[CommitCeiling.Mode.Statements], results[CommitCeiling.Mode.RoundTrips]);
         }
         finally
         {
@@ -130,7 +143,7 @@ internal static class ScalingBench
     }
 
     private static async Task<Row> SetupAsync(string setup, string hostDll, string? postgres, int instances, bool nginx, int connections, TimeSpan warmup, int seconds,
-        PostgresCpu? postgresCpu, double ceiling)
+        PostgresCpu? postgresCpu)
     {
         Console.WriteLine($"{setup}: starting …");
         var directory = Directory.CreateTempSubdirectory("sg-scaling-");
@@ -150,7 +163,10 @@ internal static class ScalingBench
                 Timeout = TimeSpan.FromSeconds(60),
             };
             var load = new ScalingLoad(client, ApiKey);
-            await load.RunAsync(connections, warmup, $"{setup} warm-up", Console.WriteLine);
+            // Each instance gets its share of the load, so each needs as long again to see as many requests before the
+            // JIT has compiled and tiered up what it runs: 5 s of warm-up left a single instance at 600-650 messages/s
+            // and 20 s at 880, and three instances would otherwise be measured while still compiling.
+            await load.RunAsync(connections, warmup * instances, $"{setup} warm-up", Console.WriteLine);
             var gatewayCpu = gateways.Sum(g => g.Cpu);
             var pgCpu = postgres is null ? null : postgresCpu?.Read();
             var activity = postgres is null ? null : await PostgresActivity.ReadAsync(postgres);
@@ -164,7 +180,7 @@ internal static class ScalingBench
                 (pgPerMessage is { } pg ? $", PostgreSQL CPU {pg:F0} µs/message" : "") + (result.Failures > 0 ? $"; {result.Failures} failed, first: {result.FirstFailure}" : ""));
             if (transactions is not null)
                 Console.WriteLine($"{setup}: PostgreSQL per message: {transactions}");
-            return new Row(setup, result, perMessage, pgPerMessage, loadPerMessage, postgres is null ? null : result.Rate / ceiling, transactions);
+            return new Row(setup, result, perMessage, pgPerMessage, loadPerMessage, postgres is not null, transactions);
         }
         finally
         {
