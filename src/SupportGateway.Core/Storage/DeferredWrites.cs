@@ -11,9 +11,10 @@ namespace SupportGateway.Core.Storage;
 /// <summary>
 /// The writes of a PostgreSQL session that nobody reads an answer of (<see cref="SqlScope.WriteAsync"/>), held until
 /// the session sends its next statement and sent in front of it, in one round trip (an <see cref="NpgsqlBatch"/>).
-/// A round trip costs the gateway and the server more than the statements of an ingest do on this scale; an ingest
-/// sent statement by statement was 18 of them. The server runs a batch in order and stops at the first error, so the
-/// statements keep their order and a failing write fails the statement it travels with, in the same savepoint.
+/// A round trip costs the gateway and the server more than the statements of an ingest do on this scale: a new
+/// request sent statement by statement was 17 round trips before its commit, and is 10. The server runs a batch in
+/// order and stops at the first error, so the statements keep their order and a failing write fails the statement
+/// it travels with, in the same savepoint.
 /// </summary>
 internal sealed partial class DeferredWrites
 {
